@@ -1,0 +1,20 @@
+# onceflow_target_defaults(<target>): warnings (as errors under ONCEFLOW_WARNINGS_AS_ERRORS) for
+# onceflow's own code only; third-party headers come in as SYSTEM includes through their imported
+# targets, so they never trip -Werror.
+function(onceflow_target_defaults target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+    -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Wno-unused-parameter
+    # Partial aggregate initialization ({topic, partition, key, value}) relies on member
+    # defaults on purpose.
+    -Wno-missing-field-initializers)
+  if(ONCEFLOW_WARNINGS_AS_ERRORS)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+if(ONCEFLOW_SANITIZE)
+  add_compile_options(-fsanitize=${ONCEFLOW_SANITIZE} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=${ONCEFLOW_SANITIZE})
+endif()

@@ -1,0 +1,64 @@
+// Topic administration over librdkafka's Admin API: create, delete, describe partitions.
+//
+//   ONCEFLOW_ASSIGN_OR_RETURN(auto admin, kafka::Admin::Create({{"bootstrap.servers", b}}));
+//   ONCEFLOW_RETURN_IF_ERROR(admin->CreateTopic({"orders", 6}, std::chrono::seconds(30)));
+//
+// Thread-safety: an Admin may be used from one thread at a time.
+#ifndef ONCEFLOW_KAFKA_ADMIN_H_
+#define ONCEFLOW_KAFKA_ADMIN_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "kafka/config.h"
+#include "kafka/handles.h"
+
+namespace onceflow::kafka {
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 1;
+  int replication_factor = 1;
+  // Topic-level configs, e.g. {"cleanup.policy", "compact"}.
+  Properties configs;
+};
+
+class Admin {
+ public:
+  // Connects lazily: the first request reaches the brokers in `props` (bootstrap.servers).
+  static absl::StatusOr<std::unique_ptr<Admin>> Create(const Properties& props);
+
+  struct PrivateTag {};  // only Create() can make one
+  Admin(PrivateTag, KafkaPtr rk);
+
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  // Creates the topic and returns once every partition has a leader in the metadata, so a
+  // producer can write to it at once. kAlreadyExists if it exists.
+  absl::Status CreateTopic(const TopicSpec& spec, std::chrono::milliseconds timeout);
+
+  // Deletes the topics. Topics that do not exist are not an error.
+  absl::Status DeleteTopics(const std::vector<std::string>& names,
+                            std::chrono::milliseconds timeout);
+
+  // The number of partitions of `topic`; kNotFound if it does not exist.
+  absl::StatusOr<int> PartitionCount(const std::string& topic, std::chrono::milliseconds timeout);
+
+  // Whether the cluster answers a metadata request within `timeout`.
+  absl::Status Ping(std::chrono::milliseconds timeout);
+
+  rd_kafka_t* handle() const { return rk_.get(); }
+
+ private:
+  KafkaPtr rk_;
+  QueuePtr queue_;
+};
+
+}  // namespace onceflow::kafka
+
+#endif  // ONCEFLOW_KAFKA_ADMIN_H_

@@ -1,0 +1,37 @@
+// librdkafka configuration: building rd_kafka_conf_t from a property map, with errors that
+// name the property and never echo secret values.
+//
+//   kafka::Properties props = {{"bootstrap.servers", "127.0.0.1:19092"}};
+//   ONCEFLOW_ASSIGN_OR_RETURN(kafka::ConfPtr conf, kafka::MakeConf(props));
+#ifndef ONCEFLOW_KAFKA_CONFIG_H_
+#define ONCEFLOW_KAFKA_CONFIG_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "kafka/handles.h"
+
+namespace onceflow::kafka {
+
+// librdkafka properties by name. Ordered, so errors and logs list them deterministically.
+using Properties = std::map<std::string, std::string>;
+
+// True for properties whose values must never be printed (passwords, keys, JAAS configs).
+bool IsSecretProperty(absl::string_view name);
+
+// Sets one property. On error the message names the property and librdkafka's reason, and
+// shows the value only if the property is not secret.
+absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::string_view value);
+
+// A new configuration with every property of `props` set.
+absl::StatusOr<ConfPtr> MakeConf(const Properties& props);
+
+// `base` with every entry of `overrides` replacing or adding to it.
+Properties Merge(Properties base, const Properties& overrides);
+
+}  // namespace onceflow::kafka
+
+#endif  // ONCEFLOW_KAFKA_CONFIG_H_

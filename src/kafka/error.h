@@ -1,0 +1,47 @@
+// Maps librdkafka errors to absl::Status, by the error's flags first and its code second:
+//
+//   fatal (incl. fenced)       -> kFailedPrecondition  stop (or recreate the producer)
+//   txn_requires_abort         -> kAborted             abort the transaction, rewind, go on
+//   timed out                  -> kDeadlineExceeded    retry the same call (never abort)
+//   retriable / transport      -> kUnavailable         retry the same call with backoff
+//   everything else by code    -> kInvalidArgument, kNotFound, kAlreadyExists, ...
+//
+// The librdkafka error name and code travel with the status (message and a payload), so
+// callers can ask `KafkaErrorCode(status)` or `IsFenced(status)` without parsing text.
+//
+//   kafka::ErrorPtr err(rd_kafka_commit_transaction(rk, -1));
+//   absl::Status st = kafka::ErrorToStatus(err.get(), "commit_transaction");
+#ifndef ONCEFLOW_KAFKA_ERROR_H_
+#define ONCEFLOW_KAFKA_ERROR_H_
+
+#include <librdkafka/rdkafka.h>
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace onceflow::kafka {
+
+// The payload type URL under which a status carries its rd_kafka_resp_err_t (decimal text).
+inline constexpr absl::string_view kErrorCodePayload = "type.onceflow.dev/kafka.ErrorCode";
+
+// Converts a librdkafka error object (not consumed; may be null = OK). `context` names the
+// operation ("commit_transaction") and starts the message.
+absl::Status ErrorToStatus(const rd_kafka_error_t* error, absl::string_view context);
+
+// Converts a bare error code (RD_KAFKA_RESP_ERR_NO_ERROR = OK). `detail`, when not empty,
+// replaces librdkafka's generic text for the code (e.g. an errstr buffer).
+absl::Status CodeToStatus(rd_kafka_resp_err_t code, absl::string_view context,
+                          absl::string_view detail = {});
+
+// The librdkafka error code a status was made from, if it was made by this module.
+std::optional<rd_kafka_resp_err_t> KafkaErrorCode(const absl::Status& status);
+
+// True when the status says this producer was fenced by a newer one with the same
+// transactional.id (a live twin, or a restarted instance): the process must stop.
+bool IsFenced(const absl::Status& status);
+
+}  // namespace onceflow::kafka
+
+#endif  // ONCEFLOW_KAFKA_ERROR_H_

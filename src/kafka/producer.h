@@ -1,0 +1,121 @@
+// A librdkafka producer: plain, idempotent or transactional, with Status-returning calls.
+//
+//   ONCEFLOW_ASSIGN_OR_RETURN(auto producer, kafka::Producer::Create({
+//       {"bootstrap.servers", bootstrap}, {"transactional.id", "app-0"}}));
+//   ONCEFLOW_RETURN_IF_ERROR(producer->InitTransactions(std::chrono::seconds(30)));
+//   ONCEFLOW_RETURN_IF_ERROR(producer->BeginTransaction());
+//   ONCEFLOW_RETURN_IF_ERROR(producer->Produce({"out", Partition::Any(), "k", "v"}));
+//   ONCEFLOW_RETURN_IF_ERROR(producer->CommitTransaction());
+//
+// Transactional calls follow librdkafka's examples/transactions.c: commit and abort wait for
+// as long as the transaction needs (-1), and their statuses use kafka/error.h's mapping
+// (kAborted = abort and rewind, kFailedPrecondition = fatal, kDeadlineExceeded = retry the same
+// call; a commit that timed out is retried, never turned into an abort).
+//
+// Thread-safety: one thread drives a Producer. Delivery reports are served from the calls
+// that poll (Produce on a full queue, Poll, Flush, CommitTransaction) on that same thread.
+#ifndef ONCEFLOW_KAFKA_PRODUCER_H_
+#define ONCEFLOW_KAFKA_PRODUCER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "kafka/config.h"
+#include "kafka/handles.h"
+#include "onceflow/kafka_types.h"
+
+namespace onceflow::kafka {
+
+// One record to produce. Key, value and header bytes are copied by librdkafka before
+// Produce() returns, so the views need to outlive the call only.
+struct OutMessage {
+  absl::string_view topic;
+  Partition partition = Partition::Any();
+  absl::string_view key;
+  absl::string_view value;
+  std::vector<std::pair<absl::string_view, absl::string_view>> headers;
+  // Create time in ms since the epoch; 0 = now.
+  int64_t timestamp_ms = 0;
+  // Key and value as null (not empty) when true: a tombstone has a key and a null value.
+  bool null_key = false;
+  bool null_value = false;
+  // Handed back, untouched, in the delivery report.
+  void* opaque = nullptr;
+};
+
+// The outcome of one produced record, as librdkafka reported it.
+struct DeliveryReport {
+  absl::Status status;
+  TopicPartitionOffset position;  // partition and offset written (offset invalid on error)
+  void* opaque = nullptr;
+};
+
+class Producer {
+ public:
+  using DeliveryHandler = std::function<void(const DeliveryReport&)>;
+
+  // `props` are librdkafka properties (bootstrap.servers, transactional.id, ...).
+  // `on_delivery`, if set, is called once per produced record from the polling calls.
+  static absl::StatusOr<std::unique_ptr<Producer>> Create(const Properties& props,
+                                                          DeliveryHandler on_delivery = {});
+
+  struct PrivateTag {};
+  Producer(PrivateTag, KafkaPtr rk, DeliveryHandler on_delivery);
+  ~Producer();
+
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Enqueues one record. On a full local queue, serves delivery reports and retries until
+  // `queue_full_timeout`; then kUnavailable.
+  absl::Status Produce(const OutMessage& message,
+                       std::chrono::milliseconds queue_full_timeout = std::chrono::seconds(30));
+
+  // Serves delivery reports for up to `timeout`; returns how many events were served.
+  int Poll(std::chrono::milliseconds timeout);
+
+  // Waits until every enqueued record has a delivery report.
+  absl::Status Flush(std::chrono::milliseconds timeout);
+
+  // Transactions. REQUIRES: transactional.id was set.
+  absl::Status InitTransactions(std::chrono::milliseconds timeout);
+  absl::Status BeginTransaction();
+  // Adds `offsets` (positions: next offset to read) for the consumer group `group` to the
+  // open transaction.
+  absl::Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                        const rd_kafka_consumer_group_metadata_t* group,
+                                        std::chrono::milliseconds timeout);
+  // Flushes, then commits. Waits as long as the transaction needs.
+  absl::Status CommitTransaction();
+  // Purges what is not yet sent, then aborts. Waits as long as the transaction needs.
+  absl::Status AbortTransaction();
+
+  // Records produced so far whose delivery failed / succeeded (from delivery reports).
+  int64_t delivery_failures() const { return delivery_failures_; }
+  int64_t delivered() const { return delivered_; }
+
+  // The fatal error that made this producer unusable, if any (OK otherwise).
+  absl::Status FatalError() const;
+
+  rd_kafka_t* handle() const { return rk_.get(); }
+
+ private:
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+
+  KafkaPtr rk_;
+  DeliveryHandler on_delivery_;
+  int64_t delivery_failures_ = 0;
+  int64_t delivered_ = 0;
+};
+
+}  // namespace onceflow::kafka
+
+#endif  // ONCEFLOW_KAFKA_PRODUCER_H_
