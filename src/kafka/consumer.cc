@@ -83,6 +83,15 @@ absl::StatusOr<MessagePtr> Consumer::Poll(std::chrono::milliseconds timeout) {
   MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), ToMs(timeout)));
   if (msg == nullptr) return MessagePtr();
   if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return msg;
+  if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+    // The underlying error (e.g. FENCED_INSTANCE_ID) says what actually happened.
+    char errstr[512];
+    const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(rk_.get(), errstr, sizeof(errstr));
+    absl::Status st = CodeToStatus(cause, "consumer fatal error", errstr);
+    absl::Status fatal(absl::StatusCode::kFailedPrecondition, st.message());
+    fatal.SetPayload(kErrorCodePayload, *st.GetPayload(kErrorCodePayload));
+    return fatal;
+  }
   if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::string where;
     if (msg->rkt != nullptr) {

@@ -32,6 +32,7 @@ absl::StatusCode CodeFor(rd_kafka_resp_err_t code) {
     case RD_KAFKA_RESP_ERR__FENCED:
     case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
     case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+    case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
     case RD_KAFKA_RESP_ERR__STATE:
     case RD_KAFKA_RESP_ERR__FATAL:
       return absl::StatusCode::kFailedPrecondition;
@@ -116,7 +117,8 @@ bool IsFenced(const absl::Status& status) {
   std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(status);
   return code.has_value() &&
          (*code == RD_KAFKA_RESP_ERR__FENCED || *code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-          *code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH);
+          *code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
+          *code == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID);
 }
 
 }  // namespace onceflow::kafka

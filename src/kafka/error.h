@@ -38,8 +38,9 @@ absl::Status CodeToStatus(rd_kafka_resp_err_t code, absl::string_view context,
 // The librdkafka error code a status was made from, if it was made by this module.
 std::optional<rd_kafka_resp_err_t> KafkaErrorCode(const absl::Status& status);
 
-// True when the status says this producer was fenced by a newer one with the same
-// transactional.id (a live twin, or a restarted instance): the process must stop.
+// True when the status says this client was fenced by a newer one with the same identity: a
+// producer with the same transactional.id, or a consumer with the same group.instance.id (a
+// live twin, or a restarted instance). The process must stop.
 bool IsFenced(const absl::Status& status);
 
 }  // namespace onceflow::kafka

@@ -1,0 +1,63 @@
+// A Processor runs one consume-transform-produce loop against Kafka until stopped.
+//
+//   ONCEFLOW_ASSIGN_OR_RETURN(auto processor,
+//                             onceflow::Processor::Create(options, onceflow::Passthrough()));
+//   std::signal(SIGTERM, ...);  // a handler that calls processor->Stop()
+//   absl::Status st = processor->Run();
+//
+// Run() returns OK after Stop() (the open transaction is committed, the group left), and an
+// error status on a fatal error: kFailedPrecondition with kafka fencing when another instance
+// with the same instance_id took over (see ProcessorExitCode), kInvalidArgument for bad
+// options, kUnavailable when the cluster stayed unreachable.
+#ifndef ONCEFLOW_PROCESSOR_H_
+#define ONCEFLOW_PROCESSOR_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "onceflow/processor_options.h"
+#include "onceflow/transform.h"
+
+namespace onceflow {
+
+// Counters since the Processor was created. Each is read atomically; together they are a
+// snapshot only approximately.
+struct ProcessorStats {
+  int64_t records_in = 0;
+  int64_t records_out = 0;
+  int64_t dead_lettered = 0;
+  int64_t skipped = 0;
+  int64_t retries = 0;
+  int64_t transactions_committed = 0;
+  int64_t transactions_aborted = 0;
+  int64_t offset_commits = 0;     // alos
+  int64_t rewinds = 0;            // seeks back to committed offsets after an abort/failure
+  int64_t producers_recreated = 0;
+  int64_t rebalances = 0;
+};
+
+class Processor {
+ public:
+  // Validates `options` (kInvalidArgument naming the field) and takes the transform.
+  static absl::StatusOr<std::unique_ptr<Processor>> Create(ProcessorOptions options,
+                                                           std::unique_ptr<Transform> transform);
+  virtual ~Processor() = default;
+
+  // Runs until Stop() or a fatal error. Call once.
+  virtual absl::Status Run() = 0;
+  // Asks Run() to finish: commit what is in flight, leave the group, return. Safe from any
+  // thread and from a signal handler (it only stores to a lock-free atomic).
+  virtual void Stop() = 0;
+  virtual ProcessorStats stats() const = 0;
+};
+
+// The process exit code for Run()'s status: 0 OK, 3 fenced by another instance, 4 other
+// fatal Kafka errors, 2 bad options, 1 anything else.
+int ProcessorExitCode(const absl::Status& status);
+
+}  // namespace onceflow
+
+#endif  // ONCEFLOW_PROCESSOR_H_

@@ -1,0 +1,203 @@
+#include "onceflow/test_driver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "onceflow/kafka_types.h"
+#include "onceflow/record.h"
+#include "runtime/record_processor.h"
+
+namespace onceflow {
+namespace {
+
+// NowMs = start + every advance; SleepFor advances too and is summed as backoff.
+class FakeClock : public runtime::Clock {
+ public:
+  explicit FakeClock(int64_t start_ms) : now_ms_(start_ms) {}
+
+  int64_t NowMs() override { return now_ms_; }
+  void SleepFor(std::chrono::milliseconds d) override {
+    now_ms_ += d.count();
+    total_backoff_ += d;
+  }
+
+  void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
+  int64_t now_ms() const { return now_ms_; }
+  std::chrono::milliseconds total_backoff() const { return total_backoff_; }
+
+ private:
+  int64_t now_ms_;
+  std::chrono::milliseconds total_backoff_{0};
+};
+
+std::optional<std::string> Copy(const Bytes& b) {
+  if (b.is_null()) return std::nullopt;
+  return std::string(b.view());
+}
+
+// Copies everything it is sent; records for the dead-letter topic (under kDeadLetter) go to
+// `dead_letters`, the rest to `outputs`.
+class MemorySink : public runtime::Sink {
+ public:
+  explicit MemorySink(std::optional<std::string> dead_letter_topic)
+      : dead_letter_topic_(std::move(dead_letter_topic)) {}
+
+  absl::Status Send(const std::string& topic, const OutputRecord& record) override {
+    TestOutput out;
+    out.topic = topic;
+    out.partition = record.partition().value();
+    out.key = Copy(record.key());
+    out.value = Copy(record.value());
+    out.headers.reserve(record.headers().size());
+    for (const auto& [name, value] : record.headers()) {
+      out.headers.emplace_back(std::string(name.view()), std::string(value.view()));
+    }
+    out.timestamp_ms = record.timestamp_ms();
+    if (dead_letter_topic_.has_value() && topic == *dead_letter_topic_) {
+      dead_letters_.push_back(std::move(out));
+    } else {
+      outputs_.push_back(std::move(out));
+    }
+    return absl::OkStatus();
+  }
+
+  const std::vector<TestOutput>& outputs() const { return outputs_; }
+  const std::vector<TestOutput>& dead_letters() const { return dead_letters_; }
+
+ private:
+  std::optional<std::string> dead_letter_topic_;
+  std::vector<TestOutput> outputs_;
+  std::vector<TestOutput> dead_letters_;
+};
+
+}  // namespace
+
+std::optional<std::string> TestOutput::header(const std::string& name) const {
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->first == name) return it->second;
+  }
+  return std::nullopt;
+}
+
+class TestDriver::Impl {
+ public:
+  Impl(std::unique_ptr<Transform> transform, TestDriverOptions options)
+      : options_(std::move(options)),
+        transform_(std::move(transform)),
+        clock_(options_.start_time_ms),
+        sink_(options_.errors.policy == ErrorPolicy::kDeadLetter
+                  ? std::optional<std::string>(options_.errors.dead_letter_topic)
+                  : std::nullopt),
+        processor_(*transform_, MakeConfig(options_), sink_, clock_) {}
+
+  absl::Status Pipe(TestRecord input) {
+    if (!stop_error_.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("test driver stopped after a failure under ErrorPolicy::kFail: ",
+                       stop_error_.ToString()));
+    }
+    int64_t& next = next_offset_[{input.topic, input.partition}];
+    if (input.offset < 0) input.offset = next;
+    next = std::max(next, input.offset + 1);
+    if (input.timestamp_ms < 0) input.timestamp_ms = clock_.NowMs();
+
+    Record record;
+    record.set_topic(input.topic)
+        .set_partition(Partition(input.partition))
+        .set_offset(Offset(input.offset))
+        .set_timestamp_ms(input.timestamp_ms);
+    if (input.key.has_value()) record.set_key(*input.key);
+    if (input.value.has_value()) record.set_value(*input.value);
+    for (const auto& [name, value] : input.headers) record.add_header(name, value);
+
+    absl::StatusOr<runtime::RecordOutcome> outcome = processor_.Process(record);
+    if (!outcome.ok()) return outcome.status();  // the in-memory sink never fails
+    retries_ += outcome->attempts - 1;
+
+    using Disposition = runtime::RecordOutcome::Disposition;
+    ErrorPolicy applied = ErrorPolicy::kFail;
+    switch (outcome->disposition) {
+      case Disposition::kProcessed:
+        return absl::OkStatus();
+      case Disposition::kDeadLettered:
+        applied = ErrorPolicy::kDeadLetter;
+        break;
+      case Disposition::kSkipped:
+        applied = ErrorPolicy::kSkip;
+        break;
+      case Disposition::kFailed:
+        applied = ErrorPolicy::kFail;
+        break;
+    }
+    absl::Status error = outcome->error;
+    failures_.push_back(TestFailure{std::move(input), error, outcome->attempts, applied});
+    if (applied == ErrorPolicy::kFail) {
+      stop_error_ = error;
+      return error;
+    }
+    return absl::OkStatus();
+  }
+
+  const std::vector<TestOutput>& outputs() const { return sink_.outputs(); }
+  const std::vector<TestOutput>& dead_letters() const { return sink_.dead_letters(); }
+  const std::vector<TestFailure>& failures() const { return failures_; }
+  int64_t retries() const { return retries_; }
+  std::chrono::milliseconds total_backoff() const { return clock_.total_backoff(); }
+  void AdvanceClock(std::chrono::milliseconds d) { clock_.Advance(d); }
+  int64_t now_ms() const { return clock_.now_ms(); }
+
+ private:
+  static runtime::RecordProcessorConfig MakeConfig(const TestDriverOptions& options) {
+    runtime::RecordProcessorConfig config;
+    config.default_topic = options.output_topic;
+    config.errors = options.errors;
+    config.instance_id = options.instance_id;
+    return config;
+  }
+
+  TestDriverOptions options_;
+  std::unique_ptr<Transform> transform_;
+  FakeClock clock_;
+  MemorySink sink_;
+  runtime::RecordProcessor processor_;  // refers to the three above
+  std::map<std::pair<std::string, int32_t>, int64_t> next_offset_;
+  std::vector<TestFailure> failures_;
+  int64_t retries_ = 0;
+  absl::Status stop_error_;  // not OK once an input failed under kFail
+};
+
+TestDriver::TestDriver(std::unique_ptr<Transform> transform, TestDriverOptions options)
+    : impl_(std::make_unique<Impl>(std::move(transform), std::move(options))) {}
+
+TestDriver::~TestDriver() = default;
+
+absl::Status TestDriver::Pipe(TestRecord input) { return impl_->Pipe(std::move(input)); }
+
+const std::vector<TestOutput>& TestDriver::outputs() const { return impl_->outputs(); }
+
+std::vector<TestOutput> TestDriver::outputs(const std::string& topic) const {
+  std::vector<TestOutput> result;
+  for (const TestOutput& o : impl_->outputs()) {
+    if (o.topic == topic) result.push_back(o);
+  }
+  return result;
+}
+
+const std::vector<TestOutput>& TestDriver::dead_letters() const { return impl_->dead_letters(); }
+const std::vector<TestFailure>& TestDriver::failures() const { return impl_->failures(); }
+int64_t TestDriver::retries() const { return impl_->retries(); }
+std::chrono::milliseconds TestDriver::total_backoff() const { return impl_->total_backoff(); }
+void TestDriver::AdvanceClock(std::chrono::milliseconds d) { impl_->AdvanceClock(d); }
+int64_t TestDriver::now_ms() const { return impl_->now_ms(); }
+
+}  // namespace onceflow

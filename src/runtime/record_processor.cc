@@ -1,0 +1,160 @@
+#include "runtime/record_processor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "onceflow/record.h"
+#include "onceflow/transform.h"
+
+namespace onceflow::runtime {
+namespace {
+
+class SystemClockImpl : public Clock {
+ public:
+  int64_t NowMs() override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  void SleepFor(std::chrono::milliseconds d) override {
+    if (d.count() > 0) std::this_thread::sleep_for(d);
+  }
+};
+
+class PendingEmitter : public Emitter {
+ public:
+  explicit PendingEmitter(std::vector<OutputRecord>& pending) : pending_(pending) {}
+  void Emit(OutputRecord record) override { pending_.push_back(std::move(record)); }
+
+ private:
+  std::vector<OutputRecord>& pending_;
+};
+
+// splitmix64 (Steele, Lea, Flood 2014): tiny, full period, good enough for jitter.
+uint64_t SplitMix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+Clock& SystemClock() {
+  // Stateless, so destruction at exit cannot race with a late user.
+  static SystemClockImpl clock;
+  return clock;
+}
+
+RecordProcessor::RecordProcessor(Transform& transform, RecordProcessorConfig config, Sink& sink,
+                                 Clock& clock)
+    : transform_(transform),
+      config_(std::move(config)),
+      sink_(sink),
+      clock_(clock),
+      rng_state_(config_.jitter_seed) {}
+
+std::chrono::milliseconds RecordProcessor::Backoff(int attempt) {
+  if (attempt < 2) return std::chrono::milliseconds(0);
+  const RetryOptions& retry = config_.errors.retry;
+  const double base = static_cast<double>(std::max<int64_t>(0, retry.base_backoff.count()));
+  const double cap = static_cast<double>(std::max<int64_t>(0, retry.max_backoff.count()));
+  // Exponent capped so the double stays finite for absurd attempt numbers.
+  const double raw = std::min(cap, base * std::ldexp(1.0, std::min(attempt - 2, 62)));
+  // 53 random bits -> u in [0, 1) -> factor in [0.8, 1.2).
+  const double u = static_cast<double>(SplitMix64(rng_state_) >> 11) * 0x1.0p-53;
+  const double jittered = raw * (0.8 + 0.4 * u);
+  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(jittered)));
+}
+
+absl::StatusOr<RecordOutcome> RecordProcessor::Process(const Record& in) {
+  RecordOutcome outcome;
+  const int max_attempts = std::max(1, config_.errors.retry.max_attempts);
+  absl::Status error;
+  for (int attempt = 1;; ++attempt) {
+    if (attempt > 1) clock_.SleepFor(Backoff(attempt));
+    outcome.attempts = attempt;
+    pending_.clear();  // whatever a failed attempt emitted is discarded
+    PendingEmitter emitter(pending_);
+    error = transform_.Process(in, emitter);
+    if (error.ok() || !IsTransient(error) || attempt >= max_attempts) break;
+  }
+
+  if (error.ok()) {
+    // Resolve every topic before sending anything: an input is all-or-nothing.
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      if (pending_[i].topic().empty() && config_.default_topic.empty()) {
+        error = PermanentError(
+            absl::StrCat("output ", i, " of transform '", transform_.name(),
+                         "' names no topic and no default output topic is configured"));
+        break;
+      }
+    }
+  }
+
+  if (error.ok()) {
+    for (const OutputRecord& r : pending_) {
+      const std::string& topic = r.topic().empty() ? config_.default_topic : r.topic();
+      if (absl::Status st = sink_.Send(topic, r); !st.ok()) {
+        pending_.clear();
+        return st;
+      }
+    }
+    outcome.disposition = RecordOutcome::Disposition::kProcessed;
+    outcome.outputs = pending_.size();
+    pending_.clear();  // drop views into `in` before it goes away
+    return outcome;
+  }
+  pending_.clear();
+
+  outcome.error = error;
+  switch (config_.errors.policy) {
+    case ErrorPolicy::kSkip:
+      outcome.disposition = RecordOutcome::Disposition::kSkipped;
+      return outcome;
+    case ErrorPolicy::kFail:
+      outcome.disposition = RecordOutcome::Disposition::kFailed;
+      return outcome;
+    case ErrorPolicy::kDeadLetter:
+      break;
+  }
+
+  if (config_.errors.dead_letter_topic.empty()) {
+    // Misconfiguration: there is nowhere to put the record, so stop rather than lose it.
+    outcome.disposition = RecordOutcome::Disposition::kFailed;
+    outcome.error = absl::FailedPreconditionError(
+        absl::StrCat("ErrorPolicy::kDeadLetter without errors.dead_letter_topic; the input failed "
+                     "with: ",
+                     error.ToString()));
+    return outcome;
+  }
+
+  // Key, value and headers as views (null stays null); stamped when produced, like Kafka
+  // Connect's dead letters, so the dead-letter topic's retention counts from the failure.
+  OutputRecord dead = OutputRecord::Forward(in);
+  dead.SetTimestampMs(0);
+  dead.AddHeader(kHeaderOriginalTopic, std::string(in.topic()));
+  dead.AddHeader(kHeaderOriginalPartition, absl::StrCat(in.partition().value()));
+  dead.AddHeader(kHeaderOriginalOffset, absl::StrCat(in.offset().value()));
+  dead.AddHeader(kHeaderOriginalTimestamp, absl::StrCat(in.timestamp_ms()));
+  dead.AddHeader(kHeaderErrorClass, ErrorClass(error));
+  dead.AddHeader(kHeaderErrorMessage, std::string(error.message()));
+  dead.AddHeader(kHeaderRetryCount, absl::StrCat(outcome.attempts - 1));
+  dead.AddHeader(kHeaderFailedAt, absl::StrCat(clock_.NowMs()));
+  dead.AddHeader(kHeaderInstanceId, config_.instance_id);
+  if (absl::Status st = sink_.Send(config_.errors.dead_letter_topic, dead); !st.ok()) return st;
+  outcome.disposition = RecordOutcome::Disposition::kDeadLettered;
+  outcome.outputs = 1;
+  return outcome;
+}
+
+}  // namespace onceflow::runtime
