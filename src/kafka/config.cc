@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace onceflow::kafka {
 
@@ -24,9 +25,13 @@ absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::st
   const std::string val(value);
   if (rd_kafka_conf_set(conf, key.c_str(), val.c_str(), errstr, sizeof(errstr)) !=
       RD_KAFKA_CONF_OK) {
-    const std::string shown = IsSecretProperty(name) ? "<redacted>" : absl::StrCat("\"", val, "\"");
+    const bool secret = IsSecretProperty(name);
+    const std::string shown = secret ? "<redacted>" : absl::StrCat("\"", val, "\"");
+    std::string reason = errstr;
+    // librdkafka's own message may quote the value.
+    if (secret && !val.empty()) reason = absl::StrReplaceAll(reason, {{val, "<redacted>"}});
     return absl::InvalidArgumentError(
-        absl::StrCat("librdkafka property ", key, "=", shown, ": ", errstr));
+        absl::StrCat("librdkafka property ", key, "=", shown, ": ", reason));
   }
   return absl::OkStatus();
 }

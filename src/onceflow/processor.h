@@ -15,9 +15,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "onceflow/kafka_types.h"
 #include "onceflow/processor_options.h"
 #include "onceflow/transform.h"
 
@@ -27,7 +29,7 @@ namespace onceflow {
 // snapshot only approximately.
 struct ProcessorStats {
   int64_t records_in = 0;
-  int64_t records_out = 0;
+  int64_t records_out = 0;  // outputs of processed records (dead letters not included)
   int64_t dead_lettered = 0;
   int64_t skipped = 0;
   int64_t retries = 0;
@@ -37,6 +39,41 @@ struct ProcessorStats {
   int64_t rewinds = 0;            // seeks back to committed offsets after an abort/failure
   int64_t producers_recreated = 0;
   int64_t rebalances = 0;
+  // Dedupe (when on): records dropped as duplicates, passed without a key, entries expired.
+  int64_t deduplicated = 0;
+  int64_t dedupe_keyless = 0;
+  int64_t dedupe_expired = 0;
+  // State restored from changelogs on assignment: records replayed and time spent.
+  int64_t restored_records = 0;
+  int64_t restore_ms = 0;
+};
+
+// A latency histogram (milliseconds) with fixed bucket bounds, as Prometheus exposes them.
+struct LatencyHistogram {
+  std::vector<double> bounds_ms;  // upper bounds, ascending; an implicit +Inf bucket follows
+  std::vector<int64_t> counts;    // per bucket (bounds_ms.size() + 1), not cumulative
+  double sum_ms = 0;
+  int64_t count = 0;
+};
+
+// Consumer lag of one assigned input partition: high watermark minus position.
+struct PartitionLag {
+  TopicPartition tp;
+  int64_t lag = 0;
+};
+
+// Everything a metrics endpoint shows. Safe to take from any thread.
+struct ProcessorMetrics {
+  ProcessorStats stats;
+  // eos: send_offsets_to_transaction + commit_transaction; alos: flush + offset commit.
+  LatencyHistogram commit_latency;
+  // From an input record's timestamp to the commit that made its outputs visible
+  // (read_committed) or acknowledged (alos).
+  LatencyHistogram end_to_end_latency;
+  std::vector<PartitionLag> lag;  // as of the last commit
+  bool running = false;   // Run() is in its loop
+  bool ready = false;     // partitions assigned and their state restored
+  int64_t last_loop_ms = 0;  // wall clock of the loop's last iteration (liveness)
 };
 
 class Processor {
@@ -52,6 +89,7 @@ class Processor {
   // thread and from a signal handler (it only stores to a lock-free atomic).
   virtual void Stop() = 0;
   virtual ProcessorStats stats() const = 0;
+  virtual ProcessorMetrics metrics() const = 0;
 };
 
 // The process exit code for Run()'s status: 0 OK, 3 fenced by another instance, 4 other

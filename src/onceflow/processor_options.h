@@ -12,8 +12,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "state/dedupe.h"
+#include "state/partition_store.h"
 
 namespace onceflow {
 
@@ -52,11 +56,47 @@ struct RetryOptions {
   std::chrono::milliseconds max_backoff{5000};
 };
 
+// The header names dead letters carry.
+enum class DeadLetterHeaderStyle {
+  // original-topic, original-partition, original-offset, original-timestamp, error-class,
+  // error-message, retry-count, failed-at, instance-id. (Default)
+  kOnceflow,
+  // Kafka Streams (KIP-1034): __streams.errors.topic, .partition, .offset, .exception (the
+  // error class), .message; the rest as __streams.errors.onceflow.<onceflow name>.
+  kKafkaStreams,
+  // Kafka Connect: __connect.errors.topic, .partition, .offset, .exception.class.name (the
+  // error class), .exception.message; the rest as __connect.errors.onceflow.<onceflow name>.
+  kKafkaConnect,
+};
+
 struct ErrorOptions {
   ErrorPolicy policy = ErrorPolicy::kFail;
   // REQUIRED for kDeadLetter. Written in the same transaction as the output under eos.
   std::string dead_letter_topic;
   RetryOptions retry;
+  DeadLetterHeaderStyle header_style = DeadLetterHeaderStyle::kOnceflow;
+};
+
+// Local state: RocksDB stores per input partition, each backed by a compacted changelog topic
+// "<application_id>-<store>-changelog" written in the same transaction as the output. See
+// docs/state.md.
+struct StateOptions {
+  // Where the RocksDB files and checkpoints live: <dir>/<application_id>/<store>/<partition>.
+  // Default: "onceflow-state" (relative to the working directory).
+  std::string dir = "onceflow-state";
+  // Shared block cache and memtable budget for every store of the process.
+  state::StateMemoryOptions memory;
+  // Names of the stores the transform uses (TransformContext::Store). Default: none.
+  std::vector<std::string> stores;
+  // Dedupe before the transform, in the store "dedupe". Default: off.
+  std::optional<state::DedupeOptions> dedupe;
+  // How often expired dedupe entries are removed (at a commit). Default: 10 s.
+  std::chrono::milliseconds expiry_interval{10000};
+  // The dedupe clock; null = the system clock. Tests inject a fake. Must outlive the Processor.
+  state::DedupeClock* clock = nullptr;
+  // Partitions of a changelog topic onceflow creates = the inputs' partition count; its
+  // replication factor. Default: -1 (the broker's default.replication.factor).
+  int changelog_replication_factor = -1;
 };
 
 struct ProcessorOptions {
@@ -92,6 +132,8 @@ struct ProcessorOptions {
   bool async_commit = false;
 
   ErrorOptions errors;
+
+  StateOptions state;
 
   // librdkafka properties passed through to the consumer, producer or both. Properties that
   // would break the mode's guarantee (enable.auto.commit=true, isolation.level, a

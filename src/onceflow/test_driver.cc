@@ -1,5 +1,8 @@
 #include "onceflow/test_driver.h"
 
+#include "onceflow/status_macros.h"
+#include "state/kv_store.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -89,6 +92,98 @@ std::optional<std::string> TestOutput::header(const std::string& name) const {
   return std::nullopt;
 }
 
+// A KeyValueStore over a std::map: what a partition's store looks like to a transform, minus
+// durability (writes apply at once; there are no transactions in the driver).
+class MemoryStore : public state::KeyValueStore {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override {
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    data_[std::string(key)] = std::string(value);
+    return absl::OkStatus();
+  }
+  absl::Status Delete(absl::string_view key) override {
+    auto it = data_.find(key);
+    if (it != data_.end()) data_.erase(it);
+    return absl::OkStatus();
+  }
+  absl::Status Scan(absl::string_view begin, absl::string_view end, const ScanFn& fn) override {
+    for (auto it = data_.lower_bound(begin); it != data_.end(); ++it) {
+      if (!end.empty() && it->first >= end) break;
+      if (!fn(it->first, it->second)) break;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::map<std::string, std::string, std::less<>> data_;
+};
+
+// Stores by name and partition, routed to the partition of the record being piped.
+class DriverContext : public TransformContext {
+ public:
+  DriverContext(std::vector<std::string> names, std::string instance_id)
+      : instance_id_(std::move(instance_id)) {
+    for (std::string& n : names) routing_.emplace(n, Routing(*this, n));
+  }
+  absl::StatusOr<state::KeyValueStore*> Store(absl::string_view name) override {
+    auto it = routing_.find(name);
+    if (it == routing_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("store '", name, "' is not declared in TestDriverOptions::stores"));
+    }
+    return &it->second;
+  }
+  const std::string& instance_id() const override { return instance_id_; }
+  void set_current(std::optional<int32_t> p) { current_ = p; }
+  MemoryStore* Find(absl::string_view name, int32_t partition) {
+    auto it = stores_.find({std::string(name), partition});
+    return it == stores_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  class Routing : public state::KeyValueStore {
+   public:
+    Routing(DriverContext& ctx, std::string name) : ctx_(ctx), name_(std::move(name)) {}
+    absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override {
+      ONCEFLOW_ASSIGN_OR_RETURN(MemoryStore * s, ctx_.Current(name_));
+      return s->Get(key);
+    }
+    absl::Status Put(absl::string_view key, absl::string_view value) override {
+      ONCEFLOW_ASSIGN_OR_RETURN(MemoryStore * s, ctx_.Current(name_));
+      return s->Put(key, value);
+    }
+    absl::Status Delete(absl::string_view key) override {
+      ONCEFLOW_ASSIGN_OR_RETURN(MemoryStore * s, ctx_.Current(name_));
+      return s->Delete(key);
+    }
+    absl::Status Scan(absl::string_view begin, absl::string_view end, const ScanFn& fn) override {
+      ONCEFLOW_ASSIGN_OR_RETURN(MemoryStore * s, ctx_.Current(name_));
+      return s->Scan(begin, end, fn);
+    }
+
+   private:
+    DriverContext& ctx_;
+    std::string name_;
+  };
+
+  absl::StatusOr<MemoryStore*> Current(const std::string& name) {
+    if (!current_.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("store '", name, "' used outside Process (no current partition)"));
+    }
+    return &stores_[{name, *current_}];
+  }
+
+  std::string instance_id_;
+  std::optional<int32_t> current_;
+  std::map<std::string, Routing, std::less<>> routing_;
+  std::map<std::pair<std::string, int32_t>, MemoryStore> stores_;
+};
+
 class TestDriver::Impl {
  public:
   Impl(std::unique_ptr<Transform> transform, TestDriverOptions options)
@@ -98,9 +193,16 @@ class TestDriver::Impl {
         sink_(options_.errors.policy == ErrorPolicy::kDeadLetter
                   ? std::optional<std::string>(options_.errors.dead_letter_topic)
                   : std::nullopt),
-        processor_(*transform_, MakeConfig(options_), sink_, clock_) {}
+        processor_(*transform_, MakeConfig(options_), sink_, clock_),
+        context_(options_.stores, options_.instance_id) {}
 
   absl::Status Pipe(TestRecord input) {
+    if (!initialized_) {
+      // Init once, before the first record, as the Processor does.
+      initialized_ = true;
+      init_error_ = transform_->Init(context_);
+    }
+    if (!init_error_.ok()) return init_error_;
     if (!stop_error_.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("test driver stopped after a failure under ErrorPolicy::kFail: ",
@@ -120,7 +222,9 @@ class TestDriver::Impl {
     if (input.value.has_value()) record.set_value(*input.value);
     for (const auto& [name, value] : input.headers) record.add_header(name, value);
 
+    context_.set_current(input.partition);
     absl::StatusOr<runtime::RecordOutcome> outcome = processor_.Process(record);
+    context_.set_current(std::nullopt);
     if (!outcome.ok()) return outcome.status();  // the in-memory sink never fails
     retries_ += outcome->attempts - 1;
 
@@ -155,6 +259,12 @@ class TestDriver::Impl {
   std::chrono::milliseconds total_backoff() const { return clock_.total_backoff(); }
   void AdvanceClock(std::chrono::milliseconds d) { clock_.Advance(d); }
   int64_t now_ms() const { return clock_.now_ms(); }
+  absl::StatusOr<std::optional<std::string>> StoreGet(absl::string_view store, int32_t partition,
+                                                      absl::string_view key) {
+    MemoryStore* s = context_.Find(store, partition);
+    if (s == nullptr) return std::optional<std::string>();
+    return s->Get(key);
+  }
 
  private:
   static runtime::RecordProcessorConfig MakeConfig(const TestDriverOptions& options) {
@@ -174,6 +284,9 @@ class TestDriver::Impl {
   std::vector<TestFailure> failures_;
   int64_t retries_ = 0;
   absl::Status stop_error_;  // not OK once an input failed under kFail
+  DriverContext context_;
+  bool initialized_ = false;
+  absl::Status init_error_;
 };
 
 TestDriver::TestDriver(std::unique_ptr<Transform> transform, TestDriverOptions options)
@@ -182,6 +295,12 @@ TestDriver::TestDriver(std::unique_ptr<Transform> transform, TestDriverOptions o
 TestDriver::~TestDriver() = default;
 
 absl::Status TestDriver::Pipe(TestRecord input) { return impl_->Pipe(std::move(input)); }
+
+absl::StatusOr<std::optional<std::string>> TestDriver::StoreGet(absl::string_view store,
+                                                               int32_t partition,
+                                                               absl::string_view key) {
+  return impl_->StoreGet(store, partition, key);
+}
 
 const std::vector<TestOutput>& TestDriver::outputs() const { return impl_->outputs(); }
 

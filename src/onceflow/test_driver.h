@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "onceflow/processor_options.h"
 #include "onceflow/transform.h"
 
@@ -65,6 +66,9 @@ struct TestDriverOptions {
   std::string instance_id = "test-driver";
   // The fake clock's start, ms since the epoch.
   int64_t start_time_ms = 1'700'000'000'000;
+  // Stores the transform may ask for (TransformContext::Store), in memory, one per
+  // (name, input partition), as in the Processor. Default: none.
+  std::vector<std::string> stores;
 };
 
 class TestDriver {
@@ -91,6 +95,9 @@ class TestDriver {
   int64_t retries() const;
   // Sum of the backoff waits (on the fake clock).
   std::chrono::milliseconds total_backoff() const;
+  // The value under `key` in store `store` of `partition` (nullopt if absent).
+  absl::StatusOr<std::optional<std::string>> StoreGet(absl::string_view store, int32_t partition,
+                                                      absl::string_view key);
   // Moves the fake clock forward.
   void AdvanceClock(std::chrono::milliseconds d);
   int64_t now_ms() const;

@@ -108,6 +108,13 @@ class ChainTransform : public Transform {
   explicit ChainTransform(std::vector<std::unique_ptr<Transform>> stages)
       : stages_(std::move(stages)), buffers_(stages_.size()) {}
 
+  absl::Status Init(TransformContext& context) override {
+    for (const std::unique_ptr<Transform>& stage : stages_) {
+      if (absl::Status st = stage->Init(context); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Process(const Record& in, Emitter& out) override {
     for (std::vector<OutputRecord>& b : buffers_) b.clear();  // in case a stage threw
     if (stages_.empty()) {

@@ -32,6 +32,10 @@
 #include "absl/strings/string_view.h"
 #include "onceflow/record.h"
 
+namespace onceflow::state {
+class KeyValueStore;
+}  // namespace onceflow::state
+
 namespace onceflow {
 
 // Receives the records a transform emits.
@@ -41,9 +45,26 @@ class Emitter {
   virtual void Emit(OutputRecord record) = 0;
 };
 
+// What the runtime offers a transform at Init: its state stores.
+class TransformContext {
+ public:
+  virtual ~TransformContext() = default;
+  // The store called `name`, declared in ProcessorOptions::state.stores ("dedupe" is the
+  // deduper's). The returned store routes every call to the store of the partition of the
+  // record being processed (state is per input partition), so it may be kept and used from
+  // Process; outside Process its calls fail with kFailedPrecondition. Valid as long as the
+  // Processor (or TestDriver). kNotFound for an undeclared name.
+  virtual absl::StatusOr<state::KeyValueStore*> Store(absl::string_view name) = 0;
+  // This instance's id (for logs, headers).
+  virtual const std::string& instance_id() const = 0;
+};
+
 class Transform {
  public:
   virtual ~Transform() = default;
+  // Called once before the first Process, on the processing thread. Stateful transforms look
+  // up their stores here. An error stops the processor before it consumes anything.
+  virtual absl::Status Init(TransformContext& context) { return absl::OkStatus(); }
   // Turns `in` into zero or more records emitted to `out`. On error, whatever was emitted for
   // this input is discarded (the runtime retries or applies the policy to the whole input).
   virtual absl::Status Process(const Record& in, Emitter& out) = 0;

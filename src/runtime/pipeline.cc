@@ -67,6 +67,21 @@ std::string Pipeline::transactional_id() const {
   return absl::StrCat(options_.application_id, "-", options_.instance_id);
 }
 
+ProcessorMetrics Pipeline::metrics() const {
+  ProcessorMetrics m;
+  m.stats = stats();
+  m.commit_latency = commit_latency_.Snapshot();
+  m.end_to_end_latency = e2e_latency_.Snapshot();
+  {
+    absl::MutexLock lock(&lag_mu_);
+    m.lag = lag_;
+  }
+  m.running = running_.load();
+  m.ready = ready_.load();
+  m.last_loop_ms = last_loop_ms_.load();
+  return m;
+}
+
 ProcessorStats Pipeline::stats() const {
   ProcessorStats s;
   s.records_in = counters_.records_in.load();
@@ -80,6 +95,15 @@ ProcessorStats Pipeline::stats() const {
   s.rewinds = counters_.rewinds.load();
   s.producers_recreated = counters_.producers_recreated.load();
   s.rebalances = counters_.rebalances.load();
+  if (dedupe_ != nullptr) {
+    s.deduplicated = dedupe_->counters().duplicates.load();
+    s.dedupe_keyless = dedupe_->counters().keyless.load();
+    s.dedupe_expired = dedupe_->counters().expired.load();
+  }
+  if (state_ != nullptr) {
+    s.restored_records = state_->restored_records();
+    s.restore_ms = state_->restore_ms();
+  }
   return s;
 }
 
@@ -87,6 +111,26 @@ ProcessorStats Pipeline::stats() const {
 
 absl::Status Pipeline::Start() {
   ONCEFLOW_RETURN_IF_ERROR(ConfigureFaultsFromEnv());
+  if (options_.state.dedupe.has_value()) {
+    state::DedupeClock& clock = options_.state.clock != nullptr ? *options_.state.clock
+                                                               : state::SystemDedupeClock();
+    ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<DedupeTransform> dedupe,
+                              DedupeTransform::Create(*options_.state.dedupe, clock));
+    dedupe_ = dedupe.get();
+    transform_ = Chain(std::move(dedupe), std::move(transform_));
+  }
+  state_ = std::make_unique<StateManager>(
+      options_, [this](const std::string& topic, int32_t partition, absl::string_view key,
+                       std::optional<absl::string_view> value) -> absl::Status {
+        kafka::OutMessage m;
+        m.topic = topic;
+        m.partition = Partition(partition);
+        m.key = key;
+        m.value = value.value_or(absl::string_view());
+        m.null_value = !value.has_value();
+        return producer_->Produce(m);
+      });
+  ONCEFLOW_RETURN_IF_ERROR(transform_->Init(*state_));
   RecordProcessorConfig rp_config;
   rp_config.default_topic = options_.output_topic;
   rp_config.errors = options_.errors;
@@ -115,6 +159,7 @@ absl::Status Pipeline::Start() {
   if (options_.static_membership) props["group.instance.id"] = options_.instance_id;
   ONCEFLOW_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(props, this));
   ONCEFLOW_RETURN_IF_ERROR(WaitForCluster());
+  ONCEFLOW_RETURN_IF_ERROR(state_->Start());
   ONCEFLOW_RETURN_IF_ERROR(CreateProducer());
   ONCEFLOW_RETURN_IF_ERROR(consumer_->Subscribe(options_.input_topics));
   Info(absl::StrCat("started: mode=", eos() ? "eos" : "alos", " group=", options_.application_id,
@@ -199,7 +244,13 @@ absl::Status Pipeline::CreateProducer() {
 absl::Status Pipeline::Run() {
   if (absl::Status st = Start(); !st.ok()) return Shutdown(st);
   last_commit_ = SteadyClock::now();
+  last_expiry_ = last_commit_;
+  running_ = true;
   while (!stop_.load(std::memory_order_relaxed)) {
+    last_loop_ms_.store(std::chrono::duration_cast<milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count(),
+                        std::memory_order_relaxed);
     int processed = 0;
     while (processed < options_.poll_batch_size && !stop_.load(std::memory_order_relaxed)) {
       milliseconds wait{0};
@@ -293,10 +344,15 @@ absl::Status Pipeline::ProcessMessage(const rd_kafka_message_t& m) {
 
   ++counters_.records_in;
   ++uncommitted_records_;
-  ONCEFLOW_ASSIGN_OR_RETURN(RecordOutcome outcome, record_processor_->Process(record));
+  uncommitted_timestamps_.push_back(record.timestamp_ms());
+  state_->SetCurrentPartition(tp.partition.value());
+  absl::StatusOr<RecordOutcome> result = record_processor_->Process(record);
+  state_->SetCurrentPartition(std::nullopt);
+  ONCEFLOW_ASSIGN_OR_RETURN(RecordOutcome outcome, std::move(result));
   counters_.retries += outcome.attempts > 0 ? outcome.attempts - 1 : 0;
   switch (outcome.disposition) {
     case RecordOutcome::Disposition::kProcessed:
+      counters_.records_out += static_cast<int64_t>(outcome.outputs);
       break;
     case RecordOutcome::Disposition::kDeadLettered:
       ++counters_.dead_lettered;
@@ -372,11 +428,13 @@ absl::Status Pipeline::CommitTransaction() {
     return RecoverFromTransactionError(
         absl::AbortedError("fault injection: abortable error before commit"));
   }
+  if (absl::Status st = MaybeExpire(); !st.ok()) return RecoverFromTransactionError(st);
   absl::StatusOr<std::vector<TopicPartitionOffset>> positions = PositionsToCommit();
   if (!positions.ok()) {
     return RecoverFromTransactionError(
         absl::AbortedError(absl::StrCat("reading positions: ", positions.status().message())));
   }
+  const auto commit_started = SteadyClock::now();
   kafka::GroupMetadataPtr group = consumer_->GroupMetadata();
   // The call timeout is the watchdog: a send_offsets_to_transaction that hangs (e.g. while the
   // group coordinator is down, librdkafka #5456) comes back as a timeout, and the transaction
@@ -400,15 +458,38 @@ absl::Status Pipeline::CommitTransaction() {
   }
   in_transaction_ = false;
   ++counters_.committed;
+  RecordCommit(commit_started);
   ResetUncommitted();
   last_commit_ = SteadyClock::now();
+  // Between the Kafka commit and the RocksDB write: a crash here leaves the local files behind
+  // the changelog, and the restore replays from the checkpoint.
   ReachedFaultPoint(FaultPoint::kAfterCommit);
+  if (absl::Status state_st = state_->CommitPending(); !state_st.ok()) {
+    return Prefix("applying committed state to RocksDB (restart to restore it from the "
+                  "changelog): ",
+                  state_st);
+  }
+  if (dedupe_ != nullptr) dedupe_->PublishCounters();
   return absl::OkStatus();
+}
+
+absl::Status Pipeline::MaybeExpire() {
+  if (dedupe_ == nullptr ||
+      SteadyClock::now() - last_expiry_ < options_.state.expiry_interval) {
+    return absl::OkStatus();
+  }
+  last_expiry_ = SteadyClock::now();
+  return state_->ForEachPartition(kDedupeStore, [this](state::KeyValueStore& store) {
+    return dedupe_->Expire(store).status();
+  });
 }
 
 absl::Status Pipeline::CommitOffsets() {
   if (uncommitted_records_ == 0) return absl::OkStatus();
-  // Every output of the records before the positions must be acknowledged first.
+  if (absl::Status est = MaybeExpire(); !est.ok()) return est;
+  const auto commit_started = SteadyClock::now();
+  // Every output (and changelog record) of the records before the positions must be
+  // acknowledged first.
   absl::Status st = producer_->Flush(options_.transaction_call_timeout);
   if (!st.ok() || delivery_failed_) {
     Warn(absl::StrCat("not committing past a failed delivery (",
@@ -417,6 +498,10 @@ absl::Status Pipeline::CommitOffsets() {
     return Rewind();
   }
   ReachedFaultPoint(FaultPoint::kAfterProduce);
+  // The outputs are safe: the state that goes with them may reach RocksDB. (A crash before the
+  // offset commit replays those records; dedupe then drops them, their outputs being out.)
+  ONCEFLOW_RETURN_IF_ERROR(state_->CommitPending());
+  if (dedupe_ != nullptr) dedupe_->PublishCounters();
   ONCEFLOW_ASSIGN_OR_RETURN(std::vector<TopicPartitionOffset> positions, PositionsToCommit());
   st = options_.async_commit ? consumer_->CommitAsync(positions)
                              : consumer_->CommitSync(positions);
@@ -427,6 +512,7 @@ absl::Status Pipeline::CommitOffsets() {
     return absl::OkStatus();
   }
   ++counters_.offset_commits;
+  RecordCommit(commit_started);
   ResetUncommitted();
   last_commit_ = SteadyClock::now();
   ReachedFaultPoint(FaultPoint::kAfterCommit);
@@ -465,6 +551,8 @@ absl::Status Pipeline::RecoverFromTransactionError(const absl::Status& error) {
 
 absl::Status Pipeline::AbortAndRewind(const absl::Status& reason) {
   Warn(absl::StrCat("aborting the transaction: ", reason.message()));
+  // See Shutdown: let in-flight sends (and their AddPartitionsToTxn) settle before EndTxn.
+  (void)producer_->Flush(std::chrono::seconds(10));
   const auto started = SteadyClock::now();
   for (int attempt = 0;; ++attempt) {
     absl::Status st = producer_->AbortTransaction();
@@ -484,6 +572,7 @@ absl::Status Pipeline::AbortAndRewind(const absl::Status& reason) {
 }
 
 absl::Status Pipeline::Rewind() {
+  state_->DiscardPending();
   for (const auto& [tp, offset] : rewind_points_) {
     if (std::find(assignment_.begin(), assignment_.end(), tp) == assignment_.end()) continue;
     absl::Status st = consumer_->Seek({tp, offset}, std::chrono::seconds(10));
@@ -500,7 +589,42 @@ absl::Status Pipeline::Rewind() {
   return absl::OkStatus();
 }
 
+void Pipeline::RecordCommit(SteadyClock::time_point started) {
+  commit_latency_.Observe(
+      std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count());
+  const int64_t now_ms = std::chrono::duration_cast<milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  for (int64_t ts : uncommitted_timestamps_) {
+    if (ts > 0) e2e_latency_.Observe(static_cast<double>(now_ms - ts));
+  }
+  UpdateLag();
+}
+
+void Pipeline::UpdateLag() {
+  std::vector<PartitionLag> lag;
+  absl::StatusOr<std::vector<TopicPartitionOffset>> positions = consumer_->Positions(assignment_);
+  if (positions.ok()) {
+    for (const TopicPartitionOffset& p : *positions) {
+      int64_t low = 0;
+      int64_t high = 0;
+      // Cached from fetch responses: no broker round trip.
+      if (rd_kafka_get_watermark_offsets(consumer_->handle(), p.tp.topic.c_str(),
+                                         p.tp.partition.value(), &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      const int64_t position = p.offset.is_logical() ? low : p.offset.value();
+      lag.push_back({p.tp, std::max<int64_t>(0, high - position)});
+    }
+  }
+  absl::MutexLock lock(&lag_mu_);
+  lag_ = std::move(lag);
+}
+
 void Pipeline::ResetUncommitted() {
+  uncommitted_timestamps_.clear();
   rewind_points_.clear();
   uncommitted_records_ = 0;
   delivery_failed_ = false;
@@ -514,6 +638,8 @@ bool Pipeline::CaughtUp() const {
 }
 
 absl::Status Pipeline::Shutdown(absl::Status status) {
+  running_ = false;
+  ready_ = false;
   if (consumer_ != nullptr && producer_ != nullptr) {
     if (status.ok()) {
       // Finish what is in flight: commit it, so a restart does not redo it.
@@ -521,12 +647,22 @@ absl::Status Pipeline::Shutdown(absl::Status status) {
       if (!st.ok()) status = st;
     } else if (eos() && in_transaction_ && !kafka::IsFenced(status)) {
       // Commit nothing more; abort so the transaction does not hold back read_committed
-      // readers until it times out.
-      (void)producer_->AbortTransaction();
+      // readers until it times out. Let in-flight sends settle first: an EndTxn(abort) sent
+      // while AddPartitionsToTxn is still being retried (the previous commit's markers are
+      // being written) is refused with INVALID_TXN_STATE, fatally.
+      (void)producer_->Flush(std::chrono::seconds(10));
+      if (absl::Status st = producer_->AbortTransaction(); !st.ok()) {
+        Warn(absl::StrCat("aborting the last transaction: ", st.message(),
+                          " (the broker aborts it when it times out, or the next start does)"));
+      }
     }
   }
   in_transaction_ = false;
   ResetUncommitted();
+  if (state_ != nullptr) {
+    state_->DiscardPending();  // anything still pending did not commit
+    state_->CloseAll();
+  }
   if (consumer_ != nullptr) {
     if (absl::Status st = consumer_->Close(); !st.ok()) {
       Warn(absl::StrCat("leaving the group: ", st.message()));
@@ -539,7 +675,9 @@ absl::Status Pipeline::Shutdown(absl::Status status) {
                    " (in=", s.records_in, " out=", s.records_out, " dead_lettered=",
                    s.dead_lettered, " skipped=", s.skipped, " transactions=",
                    s.transactions_committed, " aborted=", s.transactions_aborted,
-                   " offset_commits=", s.offset_commits, " rewinds=", s.rewinds, ")"));
+                   " offset_commits=", s.offset_commits, " rewinds=", s.rewinds,
+                   dedupe_ != nullptr ? absl::StrCat(" deduplicated=", s.deduplicated) : "",
+                   ")"));
   return status;
 }
 
@@ -550,9 +688,17 @@ void Pipeline::OnAssigned(const std::vector<TopicPartition>& partitions) {
   assignment_ = partitions;
   at_end_.clear();
   Info(absl::StrCat("assigned ", partitions.size(), " partition(s): ", Describe(partitions)));
+  if (state_ != nullptr && deferred_error_.ok()) {
+    // Restore before any record of these partitions is processed (this blocks the poll).
+    if (absl::Status st = state_->Assign(partitions); !st.ok()) {
+      deferred_error_ = Prefix("restoring state: ", st);
+    }
+  }
+  ready_ = deferred_error_.ok() && !partitions.empty();
 }
 
 void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
+  ready_ = false;
   // The last moment to commit for these partitions: finish the open transaction (or commit the
   // acknowledged offsets) before they go to another member.
   if (producer_ != nullptr && deferred_error_.ok()) {
@@ -560,6 +706,10 @@ void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
     if (!st.ok()) deferred_error_ = st;
   }
   ResetUncommitted();
+  if (state_ != nullptr) {
+    state_->DiscardPending();  // committed above, or aborted
+    state_->CloseAll();
+  }
   assignment_.clear();
   at_end_.clear();
   if (!partitions.empty()) {
@@ -568,6 +718,7 @@ void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
 }
 
 void Pipeline::OnLost(const std::vector<TopicPartition>& partitions) {
+  ready_ = false;
   Warn(absl::StrCat("lost ", partitions.size(), " partition(s) without a clean revoke: ",
                     Describe(partitions)));
   if (eos() && in_transaction_ && producer_ != nullptr) {
@@ -580,6 +731,10 @@ void Pipeline::OnLost(const std::vector<TopicPartition>& partitions) {
     in_transaction_ = false;
   }
   ResetUncommitted();
+  if (state_ != nullptr) {
+    state_->DiscardPending();
+    state_->CloseAll();
+  }
   assignment_.clear();
   at_end_.clear();
 }
@@ -597,12 +752,13 @@ absl::Status Pipeline::Send(const std::string& topic, const OutputRecord& record
   for (const auto& [name, value] : record.headers()) {
     m.headers.emplace_back(name.view(), value.view());
   }
-  ONCEFLOW_RETURN_IF_ERROR(producer_->Produce(m));
-  ++counters_.records_out;
-  return absl::OkStatus();
+  return producer_->Produce(m);
 }
 
 void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
+  if (report.status.ok() && state_ != nullptr && state_->IsChangelogTopic(report.position.tp.topic)) {
+    state_->OnChangelogDelivered(report.position);
+  }
   if (!report.status.ok()) {
     delivery_failed_ = true;
     delivery_error_ = report.status;

@@ -18,10 +18,14 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
+#include "runtime/dedupe_transform.h"
+#include "runtime/histogram.h"
 #include "runtime/record_processor.h"
+#include "runtime/state_manager.h"
 
 namespace onceflow::runtime {
 
@@ -34,6 +38,7 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   absl::Status Run() override;
   void Stop() override { stop_.store(true, std::memory_order_relaxed); }
   ProcessorStats stats() const override;
+  ProcessorMetrics metrics() const override;
 
  private:
   using SteadyClock = std::chrono::steady_clock;
@@ -64,6 +69,12 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   // Positions of the partitions consumed since the last commit.
   absl::StatusOr<std::vector<TopicPartitionOffset>> PositionsToCommit();
   void ResetUncommitted();
+  // After a successful commit: latencies, lag, readiness.
+  void RecordCommit(SteadyClock::time_point started);
+  void UpdateLag();
+  // Removes expired dedupe entries when the expiry interval has passed (inside the open
+  // transaction under eos, so their tombstones commit with it).
+  absl::Status MaybeExpire();
   bool CaughtUp() const;
   absl::Status Shutdown(absl::Status status);
 
@@ -82,6 +93,8 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   std::unique_ptr<RecordProcessor> record_processor_;
   std::unique_ptr<kafka::Consumer> consumer_;
   std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<StateManager> state_;
+  DedupeTransform* dedupe_ = nullptr;  // owned by transform_ (a Chain) when dedupe is on
   std::atomic<bool> stop_{false};
 
   // Loop state (loop thread only).
@@ -91,10 +104,21 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   bool in_transaction_ = false;
   int64_t uncommitted_records_ = 0;
   SteadyClock::time_point last_commit_;
+  SteadyClock::time_point last_expiry_;
   absl::Status deferred_error_;  // a fatal error found inside a callback
   // alos: a delivery failed since the last commit: never commit past it.
   bool delivery_failed_ = false;
   absl::Status delivery_error_;
+
+  // Input timestamps of the records since the last commit (end-to-end latency).
+  std::vector<int64_t> uncommitted_timestamps_;
+  Histogram commit_latency_;
+  Histogram e2e_latency_;
+  mutable absl::Mutex lag_mu_;
+  std::vector<PartitionLag> lag_ ABSL_GUARDED_BY(lag_mu_);
+  std::atomic<bool> running_{false};
+  std::atomic<bool> ready_{false};
+  std::atomic<int64_t> last_loop_ms_{0};
 
   // Counters (read from any thread through stats()).
   struct Counters {

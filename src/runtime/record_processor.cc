@@ -49,6 +49,30 @@ uint64_t SplitMix64(uint64_t& state) {
 
 }  // namespace
 
+std::string DeadLetterHeaderName(DeadLetterHeaderStyle style, absl::string_view name) {
+  struct Mapping {
+    const char* onceflow;
+    const char* streams;  // KIP-1034
+    const char* connect;  // Kafka Connect's errors.deadletterqueue.context.headers.enable
+  };
+  static constexpr Mapping kMappings[] = {
+      {kHeaderOriginalTopic, "__streams.errors.topic", "__connect.errors.topic"},
+      {kHeaderOriginalPartition, "__streams.errors.partition", "__connect.errors.partition"},
+      {kHeaderOriginalOffset, "__streams.errors.offset", "__connect.errors.offset"},
+      {kHeaderErrorClass, "__streams.errors.exception", "__connect.errors.exception.class.name"},
+      {kHeaderErrorMessage, "__streams.errors.message", "__connect.errors.exception.message"},
+  };
+  if (style == DeadLetterHeaderStyle::kOnceflow) return std::string(name);
+  for (const Mapping& m : kMappings) {
+    if (name == m.onceflow) {
+      return style == DeadLetterHeaderStyle::kKafkaStreams ? m.streams : m.connect;
+    }
+  }
+  return absl::StrCat(style == DeadLetterHeaderStyle::kKafkaStreams ? "__streams.errors.onceflow."
+                                                                    : "__connect.errors.onceflow.",
+                      name);
+}
+
 Clock& SystemClock() {
   // Stateless, so destruction at exit cannot race with a late user.
   static SystemClockImpl clock;
@@ -142,15 +166,19 @@ absl::StatusOr<RecordOutcome> RecordProcessor::Process(const Record& in) {
   // Connect's dead letters, so the dead-letter topic's retention counts from the failure.
   OutputRecord dead = OutputRecord::Forward(in);
   dead.SetTimestampMs(0);
-  dead.AddHeader(kHeaderOriginalTopic, std::string(in.topic()));
-  dead.AddHeader(kHeaderOriginalPartition, absl::StrCat(in.partition().value()));
-  dead.AddHeader(kHeaderOriginalOffset, absl::StrCat(in.offset().value()));
-  dead.AddHeader(kHeaderOriginalTimestamp, absl::StrCat(in.timestamp_ms()));
-  dead.AddHeader(kHeaderErrorClass, ErrorClass(error));
-  dead.AddHeader(kHeaderErrorMessage, std::string(error.message()));
-  dead.AddHeader(kHeaderRetryCount, absl::StrCat(outcome.attempts - 1));
-  dead.AddHeader(kHeaderFailedAt, absl::StrCat(clock_.NowMs()));
-  dead.AddHeader(kHeaderInstanceId, config_.instance_id);
+  const DeadLetterHeaderStyle style = config_.errors.header_style;
+  auto add = [&](const char* name, std::string value) {
+    dead.AddHeader(DeadLetterHeaderName(style, name), std::move(value));
+  };
+  add(kHeaderOriginalTopic, std::string(in.topic()));
+  add(kHeaderOriginalPartition, absl::StrCat(in.partition().value()));
+  add(kHeaderOriginalOffset, absl::StrCat(in.offset().value()));
+  add(kHeaderOriginalTimestamp, absl::StrCat(in.timestamp_ms()));
+  add(kHeaderErrorClass, ErrorClass(error));
+  add(kHeaderErrorMessage, std::string(error.message()));
+  add(kHeaderRetryCount, absl::StrCat(outcome.attempts - 1));
+  add(kHeaderFailedAt, absl::StrCat(clock_.NowMs()));
+  add(kHeaderInstanceId, config_.instance_id);
   if (absl::Status st = sink_.Send(config_.errors.dead_letter_topic, dead); !st.ok()) return st;
   outcome.disposition = RecordOutcome::Disposition::kDeadLettered;
   outcome.outputs = 1;

@@ -54,6 +54,9 @@ inline constexpr char kHeaderRetryCount[] = "retry-count";
 inline constexpr char kHeaderFailedAt[] = "failed-at";
 inline constexpr char kHeaderInstanceId[] = "instance-id";
 
+// The dead-letter header name for `onceflow_name` (one of the constants above) in `style`.
+std::string DeadLetterHeaderName(DeadLetterHeaderStyle style, absl::string_view onceflow_name);
+
 struct RecordProcessorConfig {
   // Where records that name no topic go. May be empty only if every record names one.
   std::string default_topic;

@@ -26,6 +26,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/admin.h"
+#include "sidecar/commands.h"
+#include "sidecar/run_command.h"
 #include "kafka/consumer.h"
 #include "onceflow/kafka_types.h"
 #include "onceflow/status_macros.h"
@@ -50,6 +52,10 @@ constexpr std::chrono::seconds kRequestTimeout{30};
 constexpr char kUsage[] = R"(onceflow — exactly-once consume-transform-produce for Apache Kafka
 
 Usage:
+  onceflow run --config FILE
+      run the pipeline FILE describes (the sidecar); see `onceflow run --help`
+  onceflow validate --config FILE
+      check a pipeline config without connecting anywhere
   onceflow ping [--bootstrap HOST:PORT]
       check that a Kafka cluster answers
   onceflow topic create NAME [--partitions N] [--config KEY=VALUE]... [--if-not-exists]
@@ -514,6 +520,8 @@ int main(int argc, char** argv) {
     std::cout << "onceflow 0.1.0 (librdkafka " << rd_kafka_version_str() << ")\n";
     return kExitOk;
   }
+  if (command == "run") return onceflow::sidecar::RunRun(argc - 1, argv + 1);
+  if (command == "validate") return onceflow::sidecar::RunValidate(argc - 1, argv + 1);
   if (command == "ping") return Ping(args);
   if (command == "topic") return Topic(args);
   if (command == "offsets") return Offsets(args);

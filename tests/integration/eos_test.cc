@@ -22,6 +22,7 @@
 #include "runtime/fault_injection.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/kafka_test.h"
+#include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
 
 namespace onceflow {
@@ -89,7 +90,7 @@ std::string ToString(const Audit& a) {
                       " order_violations=", a.order_violations);
 }
 
-class EngineTest : public testing::KafkaTest {
+class EngineTest : public testing::PipelineTest {
  protected:
   // Writes "p<P>-<I>" with key "k<P>" to partition P, I < per_partition, without transactions.
   void ProduceInput(const std::string& topic, int partitions, int per_partition) {
@@ -107,52 +108,6 @@ class EngineTest : public testing::KafkaTest {
     ASSERT_EQ(producer->delivered(), int64_t{partitions} * per_partition);
   }
 
-  std::vector<std::string> ChildArgs(const std::string& app, const std::string& instance,
-                                     const std::string& in, const std::string& out,
-                                     const std::string& mode,
-                                     std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {ONCEFLOW_TEST_PIPELINE_BIN,
-                                     "--bootstrap", testing::Bootstrap(),
-                                     "--app", app,
-                                     "--instance", instance,
-                                     "--input", in,
-                                     "--output", out,
-                                     "--mode", mode,
-                                     "--session-timeout-ms", "6000"};
-    for (std::string& e : extra) args.push_back(std::move(e));
-    return args;
-  }
-
-  // A log file for a child, kept under the build tree for post-mortems.
-  std::string LogPath(absl::string_view name) {
-    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    return absl::StrCat("/tmp/onceflow-test-", info->name(), "-", name, "-", ::getpid(), ".log");
-  }
-
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-  // Waits until `group` has committed at least `min_total` input offsets in sum.
-  void WaitForCommittedAtLeast(const std::string& group, const std::string& topic,
-                               int64_t min_total, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int64_t total = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      absl::StatusOr<std::vector<TopicPartitionOffset>> committed = CommittedOffsets(group, topic);
-      total = 0;
-      if (committed.ok()) {
-        for (const auto& c : *committed) total += c.offset.is_logical() ? 0 : c.offset.value();
-      }
-      if (total >= min_total) return;
-      std::this_thread::sleep_for(100ms);  // polling the broker for a condition
-    }
-    FAIL() << "group " << group << " committed " << total << " < " << min_total << " within "
-           << timeout.count() << " s";
-  }
 };
 
 // 1. N records over several partitions -> N transformed records, in per-partition order; the

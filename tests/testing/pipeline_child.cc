@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/key_counter/key_counter.h"
 #include "onceflow/processor.h"
 #include "onceflow/transform.h"
 
@@ -31,7 +32,7 @@ int Usage(const std::string& why) {
                "[--mode eos|alos] [--commit-interval-ms N] [--alos-policy "
                "record|batch|every-n|interval] [--stop-when-caught-up] "
                "[--session-timeout-ms N] [--delay-us N] [--max-records-per-txn N] [--commit-every N] "
-               "[--dynamic-membership]\n";
+               "[--state-dir DIR] [--dedupe-header NAME] [--count] [--dynamic-membership]\n";
   return 2;
 }
 
@@ -39,7 +40,8 @@ int Usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   onceflow::ProcessorOptions options;
-  int delay_us = 0;  // per record: makes a stream last long enough to rebalance mid-way
+  int delay_us = 0;
+  bool count = false;  // per record: makes a stream last long enough to rebalance mid-way
   options.kafka_properties["topic.metadata.refresh.interval.ms"] = "1000";
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -94,6 +96,16 @@ int main(int argc, char** argv) {
       }
     } else if (flag == "--delay-us") {
       if (!absl::SimpleAtoi(next(), &delay_us)) return Usage("bad --delay-us");
+    } else if (flag == "--state-dir") {
+      options.state.dir = next();
+    } else if (flag == "--dedupe-header") {
+      onceflow::state::DedupeOptions dedupe;
+      dedupe.source = onceflow::state::DedupeKeySource::kHeader;
+      dedupe.header = next();
+      options.state.dedupe = dedupe;
+    } else if (flag == "--count") {
+      count = true;  // the key_counter example instead of "tag"
+      options.state.stores = {onceflow::examples::kCountsStore};
     } else if (flag == "--dynamic-membership") {
       options.static_membership = false;
     } else {
@@ -108,7 +120,9 @@ int main(int argc, char** argv) {
         .AddHeader("src", absl::StrCat(r.topic(), "/", r.partition().value(), "/",
                                        r.offset().value()));
   }, "tag");
-  auto processor = onceflow::Processor::Create(options, std::move(tag));
+  std::unique_ptr<onceflow::Transform> transform = std::move(tag);
+  if (count) transform = std::make_unique<onceflow::examples::KeyCounter>();
+  auto processor = onceflow::Processor::Create(options, std::move(transform));
   if (!processor.ok()) {
     std::cerr << "onceflow_test_pipeline: " << processor.status() << "\n";
     return onceflow::ProcessorExitCode(processor.status());

@@ -430,5 +430,31 @@ TEST(SystemClockTest, IsOneInstanceAndTicks) {
   EXPECT_GE(a.NowMs(), now);
 }
 
+TEST(DeadLetterHeaderNameTest, StylesMapKnownHeadersAndPrefixTheRest) {
+  struct Case {
+    DeadLetterHeaderStyle style;
+    const char* onceflow;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {DeadLetterHeaderStyle::kOnceflow, kHeaderOriginalTopic, "original-topic"},
+      {DeadLetterHeaderStyle::kKafkaStreams, kHeaderOriginalTopic, "__streams.errors.topic"},
+      {DeadLetterHeaderStyle::kKafkaStreams, kHeaderErrorMessage, "__streams.errors.message"},
+      {DeadLetterHeaderStyle::kKafkaStreams, kHeaderErrorClass, "__streams.errors.exception"},
+      {DeadLetterHeaderStyle::kKafkaStreams, kHeaderRetryCount,
+       "__streams.errors.onceflow.retry-count"},
+      {DeadLetterHeaderStyle::kKafkaConnect, kHeaderOriginalOffset, "__connect.errors.offset"},
+      {DeadLetterHeaderStyle::kKafkaConnect, kHeaderErrorClass,
+       "__connect.errors.exception.class.name"},
+      {DeadLetterHeaderStyle::kKafkaConnect, kHeaderErrorMessage,
+       "__connect.errors.exception.message"},
+      {DeadLetterHeaderStyle::kKafkaConnect, kHeaderInstanceId,
+       "__connect.errors.onceflow.instance-id"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DeadLetterHeaderName(c.style, c.onceflow), c.expected) << c.onceflow;
+  }
+}
+
 }  // namespace
 }  // namespace onceflow::runtime

@@ -1,0 +1,49 @@
+// DedupeTransform: drops records whose idempotency key was seen inside the window, using the
+// "dedupe" store of the record's partition; forwards the rest unchanged (zero copy).
+// Extraction errors (unparsable JSON or protobuf) are permanent errors, so the error policy
+// applies to those records.
+#ifndef ONCEFLOW_RUNTIME_DEDUPE_TRANSFORM_H_
+#define ONCEFLOW_RUNTIME_DEDUPE_TRANSFORM_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "onceflow/transform.h"
+#include "state/dedupe.h"
+
+namespace onceflow::runtime {
+
+inline constexpr char kDedupeStore[] = "dedupe";
+
+class DedupeTransform : public Transform {
+ public:
+  static absl::StatusOr<std::unique_ptr<DedupeTransform>> Create(state::DedupeOptions options,
+                                                                 state::DedupeClock& clock);
+
+  absl::Status Init(TransformContext& context) override;
+  absl::Status Process(const Record& in, Emitter& out) override;
+  std::string name() const override { return "dedupe"; }
+
+  // Removes expired entries from `store` (one partition's dedupe store).
+  absl::StatusOr<int64_t> Expire(state::KeyValueStore& store) { return deduper_->Expire(store); }
+  // Counters, safe to read from any thread.
+  struct Counters {
+    std::atomic<int64_t> seen{0}, passed{0}, duplicates{0}, keyless{0}, expired{0};
+  };
+  const Counters& counters() const { return counters_; }
+  // Copies the deduper's counters into counters() (processing thread).
+  void PublishCounters();
+
+  explicit DedupeTransform(std::unique_ptr<state::Deduper> deduper)
+      : deduper_(std::move(deduper)) {}
+
+ private:
+  std::unique_ptr<state::Deduper> deduper_;
+  state::KeyValueStore* store_ = nullptr;
+  Counters counters_;
+};
+
+}  // namespace onceflow::runtime
+
+#endif  // ONCEFLOW_RUNTIME_DEDUPE_TRANSFORM_H_

@@ -1,0 +1,307 @@
+#include "runtime/state_manager.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "kafka/admin.h"
+#include "kafka/consumer.h"
+#include "kafka/error.h"
+#include "onceflow/status_macros.h"
+#include "runtime/dedupe_transform.h"
+#include "runtime/log.h"
+
+namespace onceflow::runtime {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How long a restore may take before the processor gives up with an error. A changelog
+// partition held by an open transaction of another instance (LSO stuck) unblocks at the
+// latest when the broker aborts that transaction (transaction.timeout.ms).
+constexpr std::chrono::minutes kRestoreTimeout{15};
+
+}  // namespace
+
+// A KeyValueStore that forwards to the current partition's store.
+class StateManager::RoutingStore : public state::KeyValueStore {
+ public:
+  RoutingStore(StateManager& manager, std::string name)
+      : manager_(manager), name_(std::move(name)) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override {
+    ONCEFLOW_ASSIGN_OR_RETURN(state::PartitionStore * s, manager_.Current(name_));
+    return s->Get(key);
+  }
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    ONCEFLOW_ASSIGN_OR_RETURN(state::PartitionStore * s, manager_.Current(name_));
+    return s->Put(key, value);
+  }
+  absl::Status Delete(absl::string_view key) override {
+    ONCEFLOW_ASSIGN_OR_RETURN(state::PartitionStore * s, manager_.Current(name_));
+    return s->Delete(key);
+  }
+  absl::Status Scan(absl::string_view begin, absl::string_view end, const ScanFn& fn) override {
+    ONCEFLOW_ASSIGN_OR_RETURN(state::PartitionStore * s, manager_.Current(name_));
+    return s->Scan(begin, end, fn);
+  }
+
+ private:
+  StateManager& manager_;
+  std::string name_;
+};
+
+// The changelog sink of one (store, partition).
+class StateManager::Sink : public state::ChangelogSink {
+ public:
+  Sink(StateManager& manager, std::string topic, int32_t partition)
+      : manager_(manager), topic_(std::move(topic)), partition_(partition) {}
+  absl::Status Append(absl::string_view key, std::optional<absl::string_view> value) override {
+    return manager_.produce_(topic_, partition_, key, value);
+  }
+
+ private:
+  StateManager& manager_;
+  std::string topic_;
+  int32_t partition_;
+};
+
+StateManager::StateManager(const ProcessorOptions& options, ProduceFn produce)
+    : options_(options), produce_(std::move(produce)) {
+  store_names_ = options_.state.stores;
+  if (options_.state.dedupe.has_value()) store_names_.push_back(kDedupeStore);
+  for (const std::string& name : store_names_) {
+    Named& n = stores_[name];
+    n.changelog_topic = ChangelogTopic(options_.application_id, name);
+    n.routing = std::make_unique<RoutingStore>(*this, name);
+  }
+}
+
+StateManager::~StateManager() { CloseAll(); }
+
+std::string StateManager::ChangelogTopic(const std::string& application_id,
+                                         const std::string& store) {
+  return absl::StrCat(application_id, "-", store, "-changelog");
+}
+
+absl::Status StateManager::Start() {
+  if (!enabled()) return absl::OkStatus();
+  ONCEFLOW_ASSIGN_OR_RETURN(env_, state::StateEnv::Create(options_.state.memory));
+  kafka::Properties props =
+      kafka::Merge({{"bootstrap.servers", options_.bootstrap_servers}}, options_.kafka_properties);
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin, kafka::Admin::Create(props));
+  const auto timeout = std::chrono::seconds(30);
+  int partitions = -1;
+  for (const std::string& topic : options_.input_topics) {
+    ONCEFLOW_ASSIGN_OR_RETURN(const int n, admin->PartitionCount(topic, timeout));
+    if (partitions >= 0 && n != partitions) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "state is kept per partition number, so every input topic needs the same partition "
+          "count; '", topic, "' has ", n, ", '", options_.input_topics.front(), "' has ",
+          partitions));
+    }
+    partitions = n;
+  }
+  for (auto& [name, n] : stores_) {
+    absl::StatusOr<int> existing = admin->PartitionCount(n.changelog_topic, timeout);
+    if (existing.ok()) {
+      if (*existing != partitions) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "changelog topic '", n.changelog_topic, "' has ", *existing,
+            " partitions but the input has ", partitions,
+            "; it must match (delete it only if you mean to lose the store's state)"));
+      }
+      continue;
+    }
+    if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+    absl::Status st = admin->CreateTopic(
+        {n.changelog_topic, partitions, options_.state.changelog_replication_factor,
+         {{"cleanup.policy", "compact"}}},
+        timeout);
+    if (!st.ok() && st.code() != absl::StatusCode::kAlreadyExists) return st;
+    Log(LogLevel::kInfo, absl::StrCat("created changelog topic ", n.changelog_topic, " (",
+                                      partitions, " partitions, compacted)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StateManager::Assign(const std::vector<TopicPartition>& partitions) {
+  if (!enabled()) return absl::OkStatus();
+  std::set<int32_t> numbers;
+  for (const TopicPartition& tp : partitions) numbers.insert(tp.partition.value());
+  std::vector<std::pair<std::string, int32_t>> opened;
+  for (auto& [name, n] : stores_) {
+    for (int32_t p : numbers) {
+      if (n.partitions.count(p) > 0) continue;
+      state::PartitionStoreOptions o;
+      o.path = absl::StrCat(options_.state.dir, "/", options_.application_id, "/", name, "/", p);
+      o.env = env_.get();
+      auto sink = std::make_unique<Sink>(*this, n.changelog_topic, p);
+      ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<state::PartitionStore> store,
+                                state::PartitionStore::Open(o, sink.get()));
+      if (!store->rebuilt().empty()) {
+        // A new folder is routine; a wiped or corrupt one deserves a warning.
+        const bool routine = absl::StrContains(store->rebuilt(), "new or wiped");
+        Log(routine ? LogLevel::kInfo : LogLevel::kWarn, absl::StrCat("store ", name, " partition ", p, " at ", o.path,
+                                          ": ", store->rebuilt(),
+                                          "; rebuilding it from ", n.changelog_topic));
+      }
+      n.sinks[p] = std::move(sink);
+      n.partitions[p] = std::move(store);
+      opened.emplace_back(name, p);
+    }
+  }
+  return Restore(opened);
+}
+
+absl::Status StateManager::Restore(const std::vector<std::pair<std::string, int32_t>>& opened) {
+  if (opened.empty()) return absl::OkStatus();
+  const auto started = SteadyClock::now();
+  kafka::Properties props = kafka::Merge(
+      {{"bootstrap.servers", options_.bootstrap_servers},
+       {"auto.offset.reset", "earliest"},
+       {"socket.nagle.disable", "true"}},
+      options_.kafka_properties);
+  props = kafka::Merge(props, {{"group.id", absl::StrCat(options_.application_id, "-restore")},
+                               {"isolation.level", "read_committed"},
+                               {"enable.partition.eof", "true"},
+                               {"enable.auto.commit", "false"}});
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
+                            kafka::Consumer::Create(props));
+  std::vector<TopicPartitionOffset> assignment;
+  std::map<std::pair<std::string, int32_t>, state::PartitionStore*, std::less<>> by_tp;
+  for (const auto& [name, p] : opened) {
+    Named& n = stores_.find(name)->second;
+    state::PartitionStore* store = n.partitions[p].get();
+    const int64_t from = store->checkpoint_offset();
+    assignment.push_back({TopicPartition{n.changelog_topic, Partition(p)},
+                          from >= 0 ? Offset(from) : Offset::Beginning()});
+    by_tp[{n.changelog_topic, p}] = store;
+  }
+  ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
+  std::map<std::pair<std::string, int32_t>, int64_t> records;
+  std::set<std::pair<std::string, int32_t>> done;
+  const auto deadline = started + kRestoreTimeout;
+  while (done.size() < by_tp.size()) {
+    if (SteadyClock::now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "restoring state: only ", done.size(), " of ", by_tp.size(),
+          " changelog partitions reached their end within ",
+          std::chrono::duration_cast<std::chrono::seconds>(kRestoreTimeout).count(), " s"));
+    }
+    ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg,
+                              consumer->Poll(std::chrono::milliseconds(200)));
+    if (msg == nullptr) continue;
+    const std::pair<std::string, int32_t> key{rd_kafka_topic_name(msg->rkt), msg->partition};
+    auto it = by_tp.find(key);
+    if (it == by_tp.end() || done.count(key) > 0) continue;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // msg->offset is the end: the position to restore from next time.
+      ONCEFLOW_RETURN_IF_ERROR(it->second->FinishRestore(msg->offset));
+      done.insert(key);
+      continue;
+    }
+    const absl::string_view k(static_cast<const char*>(msg->key), msg->key_len);
+    std::optional<absl::string_view> v;
+    if (msg->payload != nullptr) v = absl::string_view(static_cast<const char*>(msg->payload), msg->len);
+    ONCEFLOW_RETURN_IF_ERROR(it->second->ApplyRestored(k, v));
+    ++records[key];
+  }
+  (void)consumer->Close();
+  const int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
+  int64_t total = 0;
+  for (const auto& [key, n] : records) total += n;
+  restored_records_ += total;
+  restore_ms_ += ms;
+  Log(LogLevel::kInfo, absl::StrCat("restored ", by_tp.size(), " store partition(s) from their "
+                                    "changelogs: ", total, " records in ", ms, " ms"));
+  return absl::OkStatus();
+}
+
+void StateManager::CloseAll() {
+  for (auto& [name, n] : stores_) {
+    for (auto& [p, store] : n.partitions) {
+      store->DiscardPending();
+      if (absl::Status st = store->Close(); !st.ok()) {
+        Log(LogLevel::kWarn, absl::StrCat("closing store ", name, " partition ", p, ": ",
+                                          st.message()));
+      }
+    }
+    n.partitions.clear();
+    n.sinks.clear();
+    n.last_delivered.clear();
+  }
+  current_.reset();
+}
+
+absl::Status StateManager::CommitPending() {
+  for (auto& [name, n] : stores_) {
+    for (auto& [p, store] : n.partitions) {
+      if (!store->has_pending()) continue;
+      auto it = n.last_delivered.find(p);
+      const int64_t next = it == n.last_delivered.end() ? -1 : it->second + 1;
+      ONCEFLOW_RETURN_IF_ERROR(store->CommitPending(next));
+    }
+    n.last_delivered.clear();
+  }
+  return absl::OkStatus();
+}
+
+void StateManager::DiscardPending() {
+  for (auto& [name, n] : stores_) {
+    for (auto& [p, store] : n.partitions) store->DiscardPending();
+    n.last_delivered.clear();
+  }
+}
+
+bool StateManager::IsChangelogTopic(absl::string_view topic) const {
+  for (const auto& [name, n] : stores_) {
+    if (n.changelog_topic == topic) return true;
+  }
+  return false;
+}
+
+void StateManager::OnChangelogDelivered(const TopicPartitionOffset& position) {
+  for (auto& [name, n] : stores_) {
+    if (n.changelog_topic != position.tp.topic) continue;
+    int64_t& last = n.last_delivered.try_emplace(position.tp.partition.value(), -1).first->second;
+    last = std::max(last, position.offset.value());
+  }
+}
+
+absl::Status StateManager::ForEachPartition(
+    const std::string& store, const std::function<absl::Status(state::KeyValueStore&)>& fn) {
+  auto it = stores_.find(store);
+  if (it == stores_.end()) return absl::OkStatus();
+  for (auto& [p, s] : it->second.partitions) ONCEFLOW_RETURN_IF_ERROR(fn(*s));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<state::KeyValueStore*> StateManager::Store(absl::string_view name) {
+  auto it = stores_.find(name);
+  if (it == stores_.end()) {
+    return absl::NotFoundError(absl::StrCat("store '", name,
+                                            "' is not declared in ProcessorOptions::state.stores"));
+  }
+  return it->second.routing.get();
+}
+
+absl::StatusOr<state::PartitionStore*> StateManager::Current(const std::string& name) {
+  if (!current_.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store '", name, "' used outside Process (no current partition)"));
+  }
+  Named& n = stores_.find(name)->second;
+  auto it = n.partitions.find(*current_);
+  if (it == n.partitions.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store '", name, "' has no open partition ", *current_));
+  }
+  return it->second.get();
+}
+
+}  // namespace onceflow::runtime

@@ -1,0 +1,108 @@
+// StateManager: the runtime side of local state. Owns the PartitionStores of the assigned
+// partitions, creates changelog topics, restores stores from their changelogs on assignment,
+// routes a transform's store calls to the current record's partition, and applies pending
+// writes after the Kafka transaction commits. See docs/state.md.
+//
+// Thread-safety: the processing thread only (rebalance callbacks run on it too).
+#ifndef ONCEFLOW_RUNTIME_STATE_MANAGER_H_
+#define ONCEFLOW_RUNTIME_STATE_MANAGER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "onceflow/kafka_types.h"
+#include "onceflow/processor_options.h"
+#include "onceflow/transform.h"
+#include "state/partition_store.h"
+
+namespace onceflow::runtime {
+
+class StateManager : public TransformContext {
+ public:
+  // Produces one changelog record (value nullopt = tombstone) with the pipeline's producer,
+  // inside the open transaction under eos.
+  using ProduceFn = std::function<absl::Status(const std::string& topic, int32_t partition,
+                                               absl::string_view key,
+                                               std::optional<absl::string_view> value)>;
+
+  StateManager(const ProcessorOptions& options, ProduceFn produce);
+  ~StateManager() override;
+  StateManager(const StateManager&) = delete;
+  StateManager& operator=(const StateManager&) = delete;
+
+  // Any store declared (explicitly or by dedupe)?
+  bool enabled() const { return !store_names_.empty(); }
+  static std::string ChangelogTopic(const std::string& application_id, const std::string& store);
+
+  // Creates the shared RocksDB resources; creates missing changelog topics (compacted, with
+  // the inputs' partition count) and checks existing ones; checks the inputs are
+  // co-partitioned (state is per partition number).
+  absl::Status Start();
+
+  // Opens the stores of `partitions` and restores each from its changelog (from its
+  // checkpoint, or from the beginning when the local files were missing or unusable).
+  // Blocking: the partitions are not processed meanwhile.
+  absl::Status Assign(const std::vector<TopicPartition>& partitions);
+  // Closes the stores of every partition (their pending writes must be committed or
+  // discarded before).
+  void CloseAll();
+
+  // The partition whose store the routing stores use (nullopt: none, outside Process).
+  void SetCurrentPartition(std::optional<int32_t> partition) { current_ = partition; }
+
+  // The Kafka transaction committed (eos), or the outputs were acknowledged (alos): apply the
+  // pending writes of every store to RocksDB and move their checkpoints.
+  absl::Status CommitPending();
+  // The transaction aborted: drop every pending write.
+  void DiscardPending();
+
+  bool IsChangelogTopic(absl::string_view topic) const;
+  // From a delivery report of a changelog record.
+  void OnChangelogDelivered(const TopicPartitionOffset& position);
+
+  // Calls `fn` with every open partition store of `store`.
+  absl::Status ForEachPartition(const std::string& store,
+                                const std::function<absl::Status(state::KeyValueStore&)>& fn);
+
+  // TransformContext.
+  absl::StatusOr<state::KeyValueStore*> Store(absl::string_view name) override;
+  const std::string& instance_id() const override { return options_.instance_id; }
+
+  int64_t restored_records() const { return restored_records_.load(); }
+  int64_t restore_ms() const { return restore_ms_.load(); }
+
+ private:
+  class RoutingStore;
+  class Sink;
+  struct Named {
+    std::string changelog_topic;
+    std::map<int32_t, std::unique_ptr<Sink>> sinks;
+    std::map<int32_t, std::unique_ptr<state::PartitionStore>> partitions;
+    std::map<int32_t, int64_t> last_delivered;  // highest changelog offset since the commit
+    std::unique_ptr<RoutingStore> routing;
+  };
+
+  absl::StatusOr<state::PartitionStore*> Current(const std::string& name);
+  absl::Status Restore(const std::vector<std::pair<std::string, int32_t>>& opened);
+
+  const ProcessorOptions& options_;
+  ProduceFn produce_;
+  std::vector<std::string> store_names_;
+  std::map<std::string, Named, std::less<>> stores_;
+  std::unique_ptr<state::StateEnv> env_;
+  std::optional<int32_t> current_;
+  std::atomic<int64_t> restored_records_{0};
+  std::atomic<int64_t> restore_ms_{0};
+};
+
+}  // namespace onceflow::runtime
+
+#endif  // ONCEFLOW_RUNTIME_STATE_MANAGER_H_

@@ -1,0 +1,1333 @@
+#include "sidecar/config_loader.h"
+
+#include <librdkafka/rdkafka.h>
+#include <yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
+#include "kafka/config.h"
+#include "kafka/handles.h"
+#include "onceflow/status_macros.h"
+
+namespace onceflow::sidecar {
+namespace {
+
+namespace pb = ::google::protobuf;
+
+// Bounds on what a YAML document may expand to: aliases share nodes, so a small file can
+// describe a huge (or, through a recursive alias, endless) tree.
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxNodes = 100000;
+
+// What error messages show instead of a value that came from a substitution.
+constexpr char kHiddenValue[] = "a substituted value (not shown)";
+
+// "<file>:<line>: <key path>: <why>", leaving out what is unknown.
+absl::Status ConfigError(const std::string& file, int line, const std::string& key_path,
+                         absl::string_view why) {
+  std::string message = file;
+  if (line > 0) absl::StrAppend(&message, ":", line);
+  absl::StrAppend(&message, ": ");
+  if (!key_path.empty()) absl::StrAppend(&message, key_path, ": ");
+  absl::StrAppend(&message, why);
+  return absl::InvalidArgumentError(message);
+}
+
+std::string JoinKey(const std::string& path, absl::string_view key) {
+  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
+}
+
+std::string JoinIndex(const std::string& path, int index) {
+  return absl::StrCat(path, "[", index, "]");
+}
+
+// Levenshtein distance, for "did you mean".
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " did you mean 'x'?" for the closest candidate within edit distance 2, or "".
+std::string DidYouMean(absl::string_view word, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_distance = 3;
+  for (const std::string& candidate : candidates) {
+    const size_t distance = EditDistance(word, candidate);
+    if (distance < best_distance && distance < std::max<size_t>(candidate.size(), 1)) {
+      best = &candidate;
+      best_distance = distance;
+    }
+  }
+  return best == nullptr ? "" : absl::StrCat("; did you mean '", *best, "'?");
+}
+
+std::vector<std::string> FieldNames(const pb::Descriptor& descriptor) {
+  std::vector<std::string> names;
+  for (int i = 0; i < descriptor.field_count(); ++i) names.push_back(descriptor.field(i)->name());
+  return names;
+}
+
+// Reads a whole file. kNotFound, kPermissionDenied or kFailedPrecondition (with strerror)
+// when it cannot.
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (file == nullptr) {
+    const int err = errno;
+    const std::string message = absl::StrCat("cannot read ", path, ": ", std::strerror(err));
+    if (err == ENOENT) return absl::NotFoundError(message);
+    if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
+    return absl::FailedPreconditionError(message);
+  }
+  std::string contents;
+  char buffer[65536];
+  while (true) {
+    const size_t n = std::fread(buffer, 1, sizeof(buffer), file.get());
+    contents.append(buffer, n);
+    if (n < sizeof(buffer)) break;
+  }
+  if (std::ferror(file.get()) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
+  return contents;
+}
+
+bool IsEnvName(absl::string_view name) {
+  if (name.empty() || absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+struct Substituted {
+  std::string value;
+  bool substituted = false;  // some ${...} was replaced
+};
+
+// Expands ${NAME}, ${file:PATH} and $${ in `text`. Errors name the variable or the path,
+// never a value.
+absl::StatusOr<Substituted> Substitute(absl::string_view text, const EnvLookup& env) {
+  Substituted out;
+  if (!absl::StrContains(text, "${")) {
+    out.value = std::string(text);
+    return out;
+  }
+  size_t i = 0;
+  while (i < text.size()) {
+    if (absl::StartsWith(text.substr(i), "$${")) {
+      out.value += "${";
+      i += 3;
+      continue;
+    }
+    if (!absl::StartsWith(text.substr(i), "${")) {
+      out.value += text[i++];
+      continue;
+    }
+    const size_t close = text.find('}', i + 2);
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError("unterminated '${' (write '$${' for a literal '${')");
+    }
+    const absl::string_view ref = text.substr(i + 2, close - i - 2);
+    if (absl::StartsWith(ref, "file:")) {
+      const std::string path(ref.substr(5));
+      if (path.empty()) return absl::InvalidArgumentError("'${file:}' names no file");
+      absl::StatusOr<std::string> contents = ReadFile(path);
+      if (!contents.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("${file:", path, "}: ", contents.status().message()));
+      }
+      if (absl::EndsWith(*contents, "\n")) contents->pop_back();
+      out.value += *contents;
+    } else {
+      if (!IsEnvName(ref)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'${", ref, "}' is neither ${NAME} (letters, digits, _) nor ${file:PATH}"));
+      }
+      const std::optional<std::string> value = env(std::string(ref));
+      if (!value.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("environment variable ", ref, " is not set"));
+      }
+      out.value += *value;
+    }
+    out.substituted = true;
+    i = close + 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- YAML and JSON
+
+// A YAML node with its position, detached from libyaml's document.
+struct Node {
+  enum class Kind { kScalar, kSequence, kMapping };
+  Kind kind = Kind::kScalar;
+  int line = 0;                                // 1-based
+  std::string text;                            // kScalar
+  bool plain = false;                          // kScalar: unquoted, so "null" and "~" mean nothing
+  std::vector<Node> items;                     // kSequence
+  std::vector<std::pair<Node, Node>> entries;  // kMapping
+
+  bool IsNull() const {
+    return kind == Kind::kScalar && plain &&
+           (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL");
+  }
+  absl::string_view KindName() const {
+    switch (kind) {
+      case Kind::kScalar:
+        return "a scalar";
+      case Kind::kSequence:
+        return "a sequence";
+      case Kind::kMapping:
+        return "a mapping";
+    }
+    return "?";
+  }
+};
+
+struct ParserDeleter {
+  void operator()(yaml_parser_t* parser) const {
+    yaml_parser_delete(parser);
+    delete parser;
+  }
+};
+struct DocumentDeleter {
+  void operator()(yaml_document_t* document) const {
+    yaml_document_delete(document);
+    delete document;
+  }
+};
+using DocumentPtr = std::unique_ptr<yaml_document_t, DocumentDeleter>;
+
+absl::Status SyntaxError(const std::string& name, absl::string_view format,
+                         const yaml_parser_t& parser, absl::string_view text) {
+  if (parser.error == YAML_MEMORY_ERROR) {
+    return absl::ResourceExhaustedError(absl::StrCat(name, ": out of memory parsing it"));
+  }
+  size_t line = parser.problem_mark.line;
+  size_t column = parser.problem_mark.column;
+  if (parser.error == YAML_READER_ERROR) {
+    // Reader errors (bad encoding) carry a byte offset, not a mark.
+    const absl::string_view before = text.substr(0, std::min(parser.problem_offset, text.size()));
+    line = static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+    const size_t newline = before.rfind('\n');
+    column = newline == absl::string_view::npos ? before.size() : before.size() - newline - 1;
+  }
+  std::string message = absl::StrCat(name, ":", line + 1, ":", column + 1, ": invalid ",
+                                     format == "json" ? "JSON" : "YAML", ": ",
+                                     parser.problem != nullptr ? parser.problem : "unknown error");
+  if (parser.context != nullptr) {
+    absl::StrAppend(&message, " (", parser.context, " at line ", parser.context_mark.line + 1,
+                    ", column ", parser.context_mark.column + 1, ")");
+  }
+  return absl::InvalidArgumentError(message);
+}
+
+class TreeBuilder {
+ public:
+  TreeBuilder(const std::string& name, yaml_document_t& document)
+      : name_(name), document_(document) {}
+
+  absl::StatusOr<Node> Build(yaml_node_t* node, int depth) {
+    const int line = static_cast<int>(node->start_mark.line) + 1;
+    if (depth > kMaxDepth || ++count_ > kMaxNodes) {
+      return ConfigError(name_, line, "",
+                         absl::StrCat("nested or aliased too deeply (more than ", kMaxDepth,
+                                      " levels or ", kMaxNodes, " nodes)"));
+    }
+    Node out;
+    out.line = line;
+    switch (node->type) {
+      case YAML_SCALAR_NODE:
+        out.kind = Node::Kind::kScalar;
+        out.text.assign(reinterpret_cast<const char*>(node->data.scalar.value),
+                        node->data.scalar.length);
+        out.plain = node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        return out;
+      case YAML_SEQUENCE_NODE:
+        out.kind = Node::Kind::kSequence;
+        for (yaml_node_item_t* item = node->data.sequence.items.start;
+             item < node->data.sequence.items.top; ++item) {
+          ONCEFLOW_ASSIGN_OR_RETURN(Node child, Child(*item, depth));
+          out.items.push_back(std::move(child));
+        }
+        return out;
+      case YAML_MAPPING_NODE:
+        out.kind = Node::Kind::kMapping;
+        for (yaml_node_pair_t* pair = node->data.mapping.pairs.start;
+             pair < node->data.mapping.pairs.top; ++pair) {
+          ONCEFLOW_ASSIGN_OR_RETURN(Node key, Child(pair->key, depth));
+          ONCEFLOW_ASSIGN_OR_RETURN(Node value, Child(pair->value, depth));
+          out.entries.emplace_back(std::move(key), std::move(value));
+        }
+        return out;
+      case YAML_NO_NODE:
+        break;
+    }
+    return ConfigError(name_, line, "", "empty node");
+  }
+
+ private:
+  absl::StatusOr<Node> Child(int index, int depth) {
+    yaml_node_t* child = yaml_document_get_node(&document_, index);
+    if (child == nullptr) return absl::InternalError("libyaml: dangling node index");
+    return Build(child, depth + 1);
+  }
+
+  const std::string& name_;
+  yaml_document_t& document_;
+  size_t count_ = 0;
+};
+
+// Parses exactly one YAML (or JSON) document into a Node tree.
+absl::StatusOr<Node> ParseYaml(absl::string_view text, const std::string& name,
+                               absl::string_view format) {
+  std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
+  if (yaml_parser_initialize(parser.get()) == 0) {
+    delete parser.release();
+    return absl::ResourceExhaustedError("libyaml: cannot initialize a parser");
+  }
+  yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  DocumentPtr document(new yaml_document_t);
+  if (yaml_parser_load(parser.get(), document.get()) == 0) {
+    delete document.release();
+    return SyntaxError(name, format, *parser, text);
+  }
+  yaml_node_t* root = yaml_document_get_root_node(document.get());
+  if (root == nullptr) return ConfigError(name, 0, "", "the file is empty");
+  TreeBuilder builder(name, *document);
+  ONCEFLOW_ASSIGN_OR_RETURN(Node tree, builder.Build(root, 0));
+
+  DocumentPtr next(new yaml_document_t);
+  if (yaml_parser_load(parser.get(), next.get()) == 0) {
+    delete next.release();
+    return SyntaxError(name, format, *parser, text);
+  }
+  if (yaml_document_get_root_node(next.get()) != nullptr) {
+    return ConfigError(name, static_cast<int>(next->start_mark.line) + 1, "",
+                       "a second document ('---'): a config is one document");
+  }
+  return tree;
+}
+
+// How a field's value is written, for "expected ..." messages.
+std::string Expected(const pb::FieldDescriptor& field, bool element = false) {
+  if (field.is_map()) return "a mapping of names to values";
+  if (field.is_repeated() && !element) return "a sequence (a list)";
+  switch (field.cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+      return absl::StrCat("a mapping (", field.message_type()->name(), " settings)");
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      return "a string";
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      return "a boolean (true or false)";
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      return "an enum value name";
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+    case pb::FieldDescriptor::CPPTYPE_FLOAT:
+      return "a number";
+    default:
+      return "a whole number (plain decimal)";
+  }
+}
+
+// Plain decimal: an optional '-' and digits, within int64.
+std::optional<int64_t> ParseDecimal(absl::string_view text) {
+  const size_t digits = absl::StartsWith(text, "-") ? 1 : 0;
+  if (text.size() == digits) return std::nullopt;
+  for (size_t i = digits; i < text.size(); ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
+  }
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value)) return std::nullopt;
+  return value;
+}
+
+// Maps a Node tree onto a message by reflection, recording lines and substituted paths.
+class Mapper {
+ public:
+  Mapper(LoadedConfig& out, const EnvLookup& env) : out_(out), env_(env) {}
+
+  absl::Status MapMessage(const Node& node, pb::Message& message, const std::string& path) {
+    if (node.IsNull()) return absl::OkStatus();
+    const pb::Descriptor& descriptor = *message.GetDescriptor();
+    if (node.kind != Node::Kind::kMapping) {
+      return Fail(node.line, path,
+                  absl::StrCat(path.empty() ? "the config must be " : "expected ", "a mapping (",
+                               descriptor.name(), " settings), got ", node.KindName()));
+    }
+    std::map<std::string, int> seen;  // key -> line
+    std::map<const pb::OneofDescriptor*, std::pair<std::string, int>> oneofs;
+    for (const auto& [key, value] : node.entries) {
+      if (key.kind != Node::Kind::kScalar) {
+        return Fail(key.line, path, absl::StrCat("a key must be a name, got ", key.KindName()));
+      }
+      const std::string child = JoinKey(path, key.text);
+      if (auto [it, inserted] = seen.emplace(key.text, key.line); !inserted) {
+        return Fail(key.line, child,
+                    absl::StrCat("duplicate key (first at line ", it->second, ")"));
+      }
+      out_.lines.emplace(child, key.line);
+      const pb::FieldDescriptor* field = descriptor.FindFieldByName(key.text);
+      if (field == nullptr) {
+        return Fail(
+            key.line, child,
+            absl::StrCat("unknown key '", key.text, "' in ", path.empty() ? "the config" : path,
+                         DidYouMean(key.text, FieldNames(descriptor))));
+      }
+      if (const pb::OneofDescriptor* oneof = field->real_containing_oneof(); oneof != nullptr) {
+        if (auto [it, inserted] = oneofs.emplace(oneof, std::make_pair(key.text, key.line));
+            !inserted) {
+          return Fail(
+              key.line, child,
+              absl::StrCat("sets a second ", oneof->name(), " besides '", it->second.first,
+                           "' (line ", it->second.second, "): each ", OneofOwner(descriptor),
+                           " sets exactly one of ", OneofNames(*oneof)));
+        }
+      }
+      ONCEFLOW_RETURN_IF_ERROR(MapField(value, message, *field, child));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static std::string OneofOwner(const pb::Descriptor& descriptor) {
+    // "TransformConfig" -> "transform".
+    std::string owner = descriptor.name();
+    if (absl::EndsWith(owner, "Config")) owner.resize(owner.size() - 6);
+    return absl::AsciiStrToLower(owner);
+  }
+  static std::string OneofNames(const pb::OneofDescriptor& oneof) {
+    std::vector<std::string> names;
+    for (int i = 0; i < oneof.field_count(); ++i) names.push_back(oneof.field(i)->name());
+    return absl::StrJoin(names, ", ");
+  }
+
+  absl::Status Fail(int line, const std::string& path, absl::string_view why) const {
+    return ConfigError(out_.path, line, path, why);
+  }
+
+  // A value as shown in messages: quoted, unless it came from a substitution.
+  std::string Shown(const std::string& path, absl::string_view value) const {
+    return out_.IsSecret(path) ? kHiddenValue : absl::StrCat("'", value, "'");
+  }
+
+  absl::Status MapField(const Node& value, pb::Message& message, const pb::FieldDescriptor& field,
+                        const std::string& path) {
+    const pb::Reflection& reflection = *message.GetReflection();
+    if (field.is_map()) return MapMap(value, message, field, path);
+    if (field.is_repeated()) {
+      if (value.IsNull()) return absl::OkStatus();
+      if (value.kind != Node::Kind::kSequence) {
+        return Fail(value.line, path,
+                    absl::StrCat("expected ", Expected(field), ", got ", value.KindName()));
+      }
+      for (size_t i = 0; i < value.items.size(); ++i) {
+        const Node& item = value.items[i];
+        const std::string item_path = JoinIndex(path, static_cast<int>(i));
+        out_.lines.emplace(item_path, item.line);
+        if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+          if (item.kind != Node::Kind::kMapping && !item.IsNull()) {
+            return Fail(
+                item.line, item_path,
+                absl::StrCat("expected ", Expected(field, true), ", got ", item.KindName()));
+          }
+          ONCEFLOW_RETURN_IF_ERROR(
+              MapMessage(item, *reflection.AddMessage(&message, &field), item_path));
+        } else {
+          ONCEFLOW_RETURN_IF_ERROR(SetScalar(item, message, field, item_path, /*add=*/true));
+        }
+      }
+      return absl::OkStatus();
+    }
+    if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+      // A message key with nothing after it ("passthrough:") is present with its defaults.
+      return MapMessage(value, *reflection.MutableMessage(&message, &field), path);
+    }
+    return SetScalar(value, message, field, path, /*add=*/false);
+  }
+
+  // map<K, V> fields: a mapping whose values are scalars, kept as their text.
+  absl::Status MapMap(const Node& value, pb::Message& message, const pb::FieldDescriptor& field,
+                      const std::string& path) {
+    if (value.IsNull()) return absl::OkStatus();
+    if (value.kind != Node::Kind::kMapping) {
+      return Fail(value.line, path,
+                  absl::StrCat("expected ", Expected(field), ", got ", value.KindName()));
+    }
+    const pb::FieldDescriptor& key_field = *field.message_type()->map_key();
+    const pb::FieldDescriptor& value_field = *field.message_type()->map_value();
+    std::map<std::string, int> seen;
+    for (const auto& [key, item] : value.entries) {
+      if (key.kind != Node::Kind::kScalar) {
+        return Fail(key.line, path, absl::StrCat("a key must be a name, got ", key.KindName()));
+      }
+      const std::string item_path = JoinKey(path, key.text);
+      if (auto [it, inserted] = seen.emplace(key.text, key.line); !inserted) {
+        return Fail(key.line, item_path,
+                    absl::StrCat("duplicate key (first at line ", it->second, ")"));
+      }
+      out_.lines.emplace(item_path, key.line);
+      if (item.kind != Node::Kind::kScalar) {
+        return Fail(item.line, item_path,
+                    absl::StrCat("expected a scalar value, got ", item.KindName()));
+      }
+      pb::Message& entry = *message.GetReflection()->AddMessage(&message, &field);
+      ONCEFLOW_RETURN_IF_ERROR(SetScalar(key, entry, key_field, item_path, false, false));
+      // Null values count as "": a map entry is always present.
+      Node text = item;
+      if (text.IsNull()) text.text.clear();
+      ONCEFLOW_RETURN_IF_ERROR(SetScalar(text, entry, value_field, item_path, false));
+    }
+    return absl::OkStatus();
+  }
+
+  // A scalar field (or, with `add`, one more element of a repeated one). `substitute` is false
+  // for map keys, which are names, not values.
+  absl::Status SetScalar(const Node& node, pb::Message& message, const pb::FieldDescriptor& field,
+                         const std::string& path, bool add, bool substitute = true) {
+    if (node.kind != Node::Kind::kScalar) {
+      return Fail(node.line, path,
+                  absl::StrCat("expected ", Expected(field, add), ", got ", node.KindName()));
+    }
+    // A plain null leaves a singular field at its default, as if it were not there (so
+    // ValidateConfig does not take it for an explicit 0).
+    if (!add && node.IsNull() && field.cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING) {
+      out_.lines.erase(path);
+      return absl::OkStatus();
+    }
+    std::string text = node.IsNull() ? "" : node.text;
+    if (substitute) {
+      absl::StatusOr<Substituted> expanded = Substitute(text, env_);
+      if (!expanded.ok()) return Fail(node.line, path, expanded.status().message());
+      if (expanded->substituted) out_.secret_paths.insert(path);
+      text = std::move(expanded->value);
+    }
+    const pb::Reflection& r = *message.GetReflection();
+    const auto wrong = [&] {
+      return Fail(node.line, path,
+                  absl::StrCat("expected ", Expected(field, add), ", got ", Shown(path, text)));
+    };
+    switch (field.cpp_type()) {
+      case pb::FieldDescriptor::CPPTYPE_STRING:
+        add ? r.AddString(&message, &field, text) : r.SetString(&message, &field, text);
+        return absl::OkStatus();
+      case pb::FieldDescriptor::CPPTYPE_BOOL: {
+        if (text != "true" && text != "false") return wrong();
+        add ? r.AddBool(&message, &field, text == "true")
+            : r.SetBool(&message, &field, text == "true");
+        return absl::OkStatus();
+      }
+      case pb::FieldDescriptor::CPPTYPE_INT64:
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+      case pb::FieldDescriptor::CPPTYPE_UINT64: {
+        const std::optional<int64_t> value = ParseDecimal(text);
+        if (!value.has_value()) return wrong();
+        const bool is_unsigned = field.cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32 ||
+                                 field.cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT64;
+        const bool is_32 = field.cpp_type() == pb::FieldDescriptor::CPPTYPE_INT32 ||
+                           field.cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32;
+        if ((is_unsigned && *value < 0) ||
+            (is_32 && (*value > (is_unsigned ? int64_t{UINT32_MAX} : int64_t{INT32_MAX}) ||
+                       *value < (is_unsigned ? 0 : int64_t{INT32_MIN})))) {
+          return wrong();
+        }
+        switch (field.cpp_type()) {
+          case pb::FieldDescriptor::CPPTYPE_INT64:
+            add ? r.AddInt64(&message, &field, *value) : r.SetInt64(&message, &field, *value);
+            break;
+          case pb::FieldDescriptor::CPPTYPE_INT32:
+            add ? r.AddInt32(&message, &field, static_cast<int32_t>(*value))
+                : r.SetInt32(&message, &field, static_cast<int32_t>(*value));
+            break;
+          case pb::FieldDescriptor::CPPTYPE_UINT32:
+            add ? r.AddUInt32(&message, &field, static_cast<uint32_t>(*value))
+                : r.SetUInt32(&message, &field, static_cast<uint32_t>(*value));
+            break;
+          default:
+            add ? r.AddUInt64(&message, &field, static_cast<uint64_t>(*value))
+                : r.SetUInt64(&message, &field, static_cast<uint64_t>(*value));
+            break;
+        }
+        return absl::OkStatus();
+      }
+      case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+      case pb::FieldDescriptor::CPPTYPE_FLOAT: {
+        double value = 0;
+        if (!absl::SimpleAtod(text, &value)) return wrong();
+        if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_DOUBLE) {
+          add ? r.AddDouble(&message, &field, value) : r.SetDouble(&message, &field, value);
+        } else {
+          add ? r.AddFloat(&message, &field, static_cast<float>(value))
+              : r.SetFloat(&message, &field, static_cast<float>(value));
+        }
+        return absl::OkStatus();
+      }
+      case pb::FieldDescriptor::CPPTYPE_ENUM: {
+        const pb::EnumValueDescriptor* value = field.enum_type()->FindValueByName(text);
+        if (value == nullptr) return wrong();
+        add ? r.AddEnum(&message, &field, value) : r.SetEnum(&message, &field, value);
+        return absl::OkStatus();
+      }
+      case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
+    }
+    return wrong();
+  }
+
+  LoadedConfig& out_;
+  const EnvLookup& env_;
+};
+
+// ---------------------------------------------------------------- textproto
+
+class FirstErrorCollector : public pb::io::ErrorCollector {
+ public:
+  void AddError(int line, pb::io::ColumnNumber column, const std::string& message) override {
+    if (has_error_) return;
+    has_error_ = true;
+    line_ = line;
+    column_ = column;
+    message_ = message;
+  }
+  void AddWarning(int, pb::io::ColumnNumber, const std::string&) override {}
+
+  // "<name>:<line>:<column>: <message>", 1-based, with a suggestion for an unknown field.
+  absl::Status ToStatus(const std::string& name) const {
+    std::string message = message_;
+    // 'Message type "onceflow.v1.FilterConfig" has no field named "jsn_field".'
+    const std::vector<std::string> quoted = absl::StrSplit(message_, '"');
+    if (absl::StrContains(message_, "has no field named") && quoted.size() >= 4) {
+      if (const pb::Descriptor* type =
+              pb::DescriptorPool::generated_pool()->FindMessageTypeByName(quoted[1]);
+          type != nullptr) {
+        if (absl::EndsWith(message, ".")) message.pop_back();
+        absl::StrAppend(&message, DidYouMean(quoted[3], FieldNames(*type)));
+      }
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ":", line_ + 1, ":", column_ + 1, ": ", message));
+  }
+  bool has_error() const { return has_error_; }
+
+ private:
+  bool has_error_ = false;
+  int line_ = 0;
+  int column_ = 0;
+  std::string message_;
+};
+
+// Records the lines of a parsed textproto and substitutes its string values.
+class TextWalker {
+ public:
+  TextWalker(LoadedConfig& out, const EnvLookup& env) : out_(out), env_(env) {}
+
+  absl::Status Walk(const pb::TextFormat::ParseInfoTree* tree, pb::Message& message,
+                    const std::string& path) {
+    const pb::Descriptor& descriptor = *message.GetDescriptor();
+    const pb::Reflection& r = *message.GetReflection();
+    for (int f = 0; f < descriptor.field_count(); ++f) {
+      const pb::FieldDescriptor& field = *descriptor.field(f);
+      const std::string field_path = JoinKey(path, field.name());
+      if (!field.is_repeated()) {
+        Record(tree, field, -1, field_path, field_path);
+        if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+          if (r.HasField(message, &field)) {
+            ONCEFLOW_RETURN_IF_ERROR(
+                Walk(tree == nullptr ? nullptr : tree->GetTreeForNested(&field, -1),
+                     *r.MutableMessage(&message, &field), field_path));
+          }
+        } else if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+          ONCEFLOW_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                                    Expand(r.GetString(message, &field), field_path));
+          if (value.has_value()) r.SetString(&message, &field, *std::move(value));
+        }
+        continue;
+      }
+      std::map<std::string, int> keys;  // map fields: key -> line
+      const int size = r.FieldSize(message, &field);
+      // List syntax ("inputs: [a, b]") records one location for all its elements; then only
+      // the field's own line is known, not each element's.
+      const bool per_element =
+          size > 0 && tree != nullptr && tree->GetLocation(&field, size - 1).line >= 0;
+      if (!per_element && size > 0) Record(tree, field, 0, field_path, field_path);
+      const pb::TextFormat::ParseInfoTree* element_tree = per_element ? tree : nullptr;
+      for (int i = 0; i < size; ++i) {
+        std::string item_path = JoinIndex(field_path, i);
+        if (field.is_map()) {
+          pb::Message& entry = *r.MutableRepeatedMessage(&message, &field, i);
+          const pb::FieldDescriptor& key_field = *field.message_type()->map_key();
+          const pb::FieldDescriptor& value_field = *field.message_type()->map_value();
+          const pb::Reflection& er = *entry.GetReflection();
+          const std::string key = key_field.cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING
+                                      ? er.GetString(entry, &key_field)
+                                      : absl::StrCat(i);
+          item_path = JoinKey(field_path, key);
+          const int line = Record(element_tree, field, i, item_path, field_path);
+          if (auto [it, inserted] = keys.emplace(key, line); !inserted) {
+            return ConfigError(out_.path, line, item_path,
+                               it->second > 0
+                                   ? absl::StrCat("duplicate key (first at line ", it->second, ")")
+                                   : "duplicate key");
+          }
+          if (value_field.cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+            ONCEFLOW_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                                      Expand(er.GetString(entry, &value_field), item_path));
+            if (value.has_value()) er.SetString(&entry, &value_field, *std::move(value));
+          }
+          continue;
+        }
+        Record(element_tree, field, i, item_path, field_path);
+        if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+          ONCEFLOW_RETURN_IF_ERROR(
+              Walk(tree == nullptr ? nullptr : tree->GetTreeForNested(&field, i),
+                   *r.MutableRepeatedMessage(&message, &field, i), item_path));
+        } else if (field.cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+          ONCEFLOW_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                                    Expand(r.GetRepeatedString(message, &field, i), item_path));
+          if (value.has_value()) r.SetRepeatedString(&message, &field, i, *std::move(value));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // Records where field[index] was (and, for the first element, the field itself); its line
+  // or 0.
+  int Record(const pb::TextFormat::ParseInfoTree* tree, const pb::FieldDescriptor& field, int index,
+             const std::string& path, const std::string& field_path) {
+    if (tree == nullptr) return 0;
+    const pb::TextFormat::ParseLocation location = tree->GetLocation(&field, index);
+    if (location.line < 0) return 0;
+    out_.lines.emplace(path, location.line + 1);
+    if (index == 0) out_.lines.emplace(field_path, location.line + 1);
+    return location.line + 1;
+  }
+
+  // The substituted value, or nullopt if `value` has nothing to substitute.
+  absl::StatusOr<std::optional<std::string>> Expand(const std::string& value,
+                                                    const std::string& path) {
+    if (!absl::StrContains(value, "${")) return std::optional<std::string>();
+    absl::StatusOr<Substituted> expanded = Substitute(value, env_);
+    if (!expanded.ok()) return out_.Error(path, expanded.status().message());
+    if (expanded->substituted) out_.secret_paths.insert(path);
+    return std::optional<std::string>(std::move(expanded->value));
+  }
+
+  LoadedConfig& out_;
+  const EnvLookup& env_;
+};
+
+absl::StatusOr<LoadedConfig> ParseTextproto(absl::string_view text, const std::string& name,
+                                            const EnvLookup& env) {
+  LoadedConfig loaded;
+  loaded.path = name;
+  FirstErrorCollector errors;
+  pb::TextFormat::ParseInfoTree tree;
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(&tree);
+  if (!parser.ParseFromString(std::string(text), &loaded.config)) {
+    if (errors.has_error()) return errors.ToStatus(name);
+    return ConfigError(name, 0, "", "not a valid textproto");
+  }
+  TextWalker walker(loaded, env);
+  ONCEFLOW_RETURN_IF_ERROR(walker.Walk(&tree, loaded.config, ""));
+  return loaded;
+}
+
+// ---------------------------------------------------------------- validation
+
+// librdkafka's property names, for "did you mean" on an unknown one.
+const std::vector<std::string>& LibrdkafkaPropertyNames() {
+  static const std::vector<std::string>* const names = [] {
+    auto* list = new std::vector<std::string>;
+    char* buffer = nullptr;
+    size_t size = 0;
+    FILE* stream = open_memstream(&buffer, &size);
+    if (stream == nullptr) return list;
+    rd_kafka_conf_properties_show(stream);
+    std::fclose(stream);
+    for (absl::string_view line : absl::StrSplit(absl::string_view(buffer, size), '\n')) {
+      const size_t bar = line.find('|');
+      if (bar == absl::string_view::npos) continue;
+      const absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, bar));
+      if (name.empty() || name == "Property" || absl::StartsWith(name, "-")) continue;
+      list->emplace_back(name);
+    }
+    std::free(buffer);
+    return list;
+  }();
+  return *names;
+}
+
+bool IsTopicChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+}
+
+bool IsIdentifier(absl::string_view s) {
+  return !s.empty() && !absl::ascii_isdigit(static_cast<unsigned char>(s[0])) &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+         });
+}
+
+struct Property {
+  std::string name;
+  std::string value;
+  std::string path;
+  int line;
+};
+
+class Validator {
+ public:
+  explicit Validator(const LoadedConfig& loaded) : l_(loaded), c_(loaded.config) {}
+
+  absl::Status Run() {
+    ONCEFLOW_RETURN_IF_ERROR(Identity());
+    ONCEFLOW_RETURN_IF_ERROR(Topics());
+    ONCEFLOW_RETURN_IF_ERROR(Commits());
+    ONCEFLOW_RETURN_IF_ERROR(State());
+    ONCEFLOW_RETURN_IF_ERROR(Dedupe());
+    for (int i = 0; i < c_.transforms_size(); ++i) {
+      ONCEFLOW_RETURN_IF_ERROR(Transform(c_.transforms(i), JoinIndex("transforms", i)));
+    }
+    ONCEFLOW_RETURN_IF_ERROR(Errors());
+    ONCEFLOW_RETURN_IF_ERROR(MetricsAndLog());
+    const std::string mode = c_.mode().empty() ? "eos" : c_.mode();
+    ONCEFLOW_RETURN_IF_ERROR(KafkaProperties("kafka", c_.kafka(), mode));
+    ONCEFLOW_RETURN_IF_ERROR(KafkaProperties("consumer", c_.consumer(), mode));
+    return KafkaProperties("producer", c_.producer(), mode);
+  }
+
+ private:
+  absl::Status Err(const std::string& path, absl::string_view why) const {
+    return l_.Error(path, why);
+  }
+  // Whether a number was written in the file (0 written explicitly counts).
+  bool Given(const std::string& path, int64_t value) const {
+    return value != 0 || l_.lines.count(path) > 0;
+  }
+  std::string Shown(const std::string& path, absl::string_view value) const {
+    return l_.IsSecret(path) ? kHiddenValue : absl::StrCat("'", value, "'");
+  }
+  // A number as shown in messages: unquoted, unless it came from a substitution.
+  std::string ShownNumber(const std::string& path, int64_t value) const {
+    return l_.IsSecret(path) ? kHiddenValue : absl::StrCat(value);
+  }
+
+  absl::Status Required(const std::string& path, absl::string_view value,
+                        absl::string_view what) const {
+    if (!value.empty()) return absl::OkStatus();
+    return Err(path, absl::StrCat("required (", what, ")"));
+  }
+
+  // "" (the default) or one of `allowed`.
+  absl::Status Enum(const std::string& path, const std::string& value,
+                    std::initializer_list<const char*> allowed) const {
+    if (value.empty()) return absl::OkStatus();
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    if (std::find(names.begin(), names.end(), value) != names.end()) return absl::OkStatus();
+    return Err(path,
+               absl::StrCat("must be one of ", absl::StrJoin(names, ", "), "; got ",
+                            Shown(path, value), l_.IsSecret(path) ? "" : DidYouMean(value, names)));
+  }
+
+  // Absent/0 = the default; else lo..hi.
+  absl::Status Range(const std::string& path, int64_t value, int64_t lo,
+                     std::optional<int64_t> hi = std::nullopt) const {
+    if (!Given(path, value)) return absl::OkStatus();
+    if (value >= lo && (!hi.has_value() || value <= *hi)) return absl::OkStatus();
+    const std::string shown = ShownNumber(path, value);
+    return Err(path, hi.has_value() ? absl::StrCat("must be ", lo, "..", *hi, ", got ", shown)
+                                    : absl::StrCat("must be >= ", lo, ", got ", shown));
+  }
+
+  absl::Status TopicName(const std::string& path, const std::string& topic) const {
+    if (topic.empty()) return Err(path, "empty topic name");
+    if (topic.size() > 249 || topic == "." || topic == ".." ||
+        !std::all_of(topic.begin(), topic.end(), IsTopicChar)) {
+      return Err(path, absl::StrCat(Shown(path, topic),
+                                    " is not a valid Kafka topic name (1 to 249 letters, digits, "
+                                    "'.', '_' or '-'; not '.' or '..')"));
+    }
+    return absl::OkStatus();
+  }
+
+  // `topic` must not be one of the inputs: that would feed the processor its own output.
+  absl::Status NotAnInput(const std::string& path, const std::string& topic) const {
+    for (int i = 0; i < c_.inputs_size(); ++i) {
+      if (c_.inputs(i) == topic) {
+        return Err(path, absl::StrCat(Shown(path, topic), " is also an input (inputs[", i,
+                                      "]): the processor would consume its own output"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Regex(const std::string& path, const std::string& pattern) const {
+    if (pattern.empty()) return absl::OkStatus();
+    try {
+      std::regex compiled(pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return Err(path, absl::StrCat(Shown(path, pattern),
+                                    " is not a valid regex (ECMAScript): ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  // "order_id", "order.id": non-empty names joined by dots.
+  absl::Status FieldPath(const std::string& path, const std::string& field, bool proto) const {
+    for (absl::string_view part : absl::StrSplit(field, '.')) {
+      if (part.empty() || (proto && !IsIdentifier(part))) {
+        return Err(path, absl::StrCat(Shown(path, field), " is not a ", proto ? "protobuf " : "",
+                                      "field path (names joined by "
+                                      "dots, e.g. order.id)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // "shop.v1.Order".
+  absl::Status MessageName(const std::string& path, const std::string& name) const {
+    ONCEFLOW_RETURN_IF_ERROR(Required(path, name, "the full message name, e.g. shop.v1.Order"));
+    for (absl::string_view part : absl::StrSplit(name, '.')) {
+      if (!IsIdentifier(part)) {
+        return Err(path, absl::StrCat(Shown(path, name),
+                                      " is not a full protobuf message name (e.g. shop.v1.Order)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Identity() const {
+    ONCEFLOW_RETURN_IF_ERROR(Required("application_id", c_.application_id(),
+                                      "the consumer group id and transactional.id prefix"));
+    if (!std::all_of(c_.application_id().begin(), c_.application_id().end(), IsTopicChar)) {
+      return Err("application_id",
+                 absl::StrCat(Shown("application_id", c_.application_id()),
+                              " may hold only letters, digits, '.', '_' and '-' (it names the "
+                              "state changelog topics)"));
+    }
+    return Required("bootstrap_servers", c_.bootstrap_servers(),
+                    "librdkafka bootstrap.servers, e.g. 127.0.0.1:9092");
+  }
+
+  bool HasRoute() const {
+    return std::any_of(c_.transforms().begin(), c_.transforms().end(),
+                       [](const v1::TransformConfig& t) { return t.has_route(); });
+  }
+
+  absl::Status Topics() const {
+    if (c_.inputs().empty()) return Err("inputs", "required (at least one topic to consume)");
+    for (int i = 0; i < c_.inputs_size(); ++i) {
+      const std::string path = JoinIndex("inputs", i);
+      ONCEFLOW_RETURN_IF_ERROR(TopicName(path, c_.inputs(i)));
+      for (int j = 0; j < i; ++j) {
+        if (c_.inputs(j) == c_.inputs(i)) {
+          return Err(path, absl::StrCat("listed twice (also inputs[", j, "])"));
+        }
+      }
+    }
+    if (c_.output().empty()) {
+      if (HasRoute()) return absl::OkStatus();
+      return Err("output",
+                 "required (the topic records go to) unless a route transform "
+                 "chooses each record's topic");
+    }
+    ONCEFLOW_RETURN_IF_ERROR(TopicName("output", c_.output()));
+    return NotAnInput("output", c_.output());
+  }
+
+  absl::Status Commits() const {
+    ONCEFLOW_RETURN_IF_ERROR(Enum("mode", c_.mode(), {"eos", "alos"}));
+    ONCEFLOW_RETURN_IF_ERROR(Range("commit_interval_ms", c_.commit_interval_ms(), 1, 600000));
+    ONCEFLOW_RETURN_IF_ERROR(
+        Range("max_records_per_transaction", c_.max_records_per_transaction(), 1));
+    ONCEFLOW_RETURN_IF_ERROR(
+        Enum("commit_policy", c_.commit_policy(), {"interval", "record", "batch", "every_n"}));
+    return Range("commit_every_records", c_.commit_every_records(), 1);
+  }
+
+  absl::Status State() const {
+    if (l_.lines.count("state.dir") > 0 && c_.state().dir().empty()) {
+      return Err("state.dir", "empty (leave it out for the default, onceflow-state)");
+    }
+    ONCEFLOW_RETURN_IF_ERROR(Range("state.block_cache_mb", c_.state().block_cache_mb(), 1));
+    return Range("state.write_buffer_mb", c_.state().write_buffer_mb(), 1);
+  }
+
+  absl::Status Dedupe() const {
+    if (!c_.has_dedupe()) return absl::OkStatus();
+    const v1::DedupeConfig& d = c_.dedupe();
+    ONCEFLOW_RETURN_IF_ERROR(
+        Enum("dedupe.key", d.key(),
+             {"key", "header", "hash", "json_hash", "json_field", "proto_field"}));
+    const std::string key = d.key().empty() ? "key" : d.key();
+    const auto only_with = [&](const std::string& path, const std::string& value, bool applies,
+                               absl::string_view kinds) -> absl::Status {
+      if (value.empty() || applies) return absl::OkStatus();
+      return Err(path, absl::StrCat("applies only to key: ", kinds, " (key is ",
+                                    Shown("dedupe.key", key), ")"));
+    };
+    const bool by_field = key == "json_field" || key == "proto_field";
+    ONCEFLOW_RETURN_IF_ERROR(only_with("dedupe.header", d.header(), key == "header", "header"));
+    ONCEFLOW_RETURN_IF_ERROR(
+        only_with("dedupe.field", d.field(), by_field, "json_field or proto_field"));
+    ONCEFLOW_RETURN_IF_ERROR(only_with("dedupe.descriptor_set", d.descriptor_set(),
+                                       key == "proto_field", "proto_field"));
+    ONCEFLOW_RETURN_IF_ERROR(
+        only_with("dedupe.message", d.message(), key == "proto_field", "proto_field"));
+    if (by_field) {
+      ONCEFLOW_RETURN_IF_ERROR(
+          Required("dedupe.field", d.field(),
+                   absl::StrCat("with key: ", key, ", the dotted field path, e.g. order_id")));
+      ONCEFLOW_RETURN_IF_ERROR(FieldPath("dedupe.field", d.field(), key == "proto_field"));
+    }
+    if (key == "proto_field") {
+      ONCEFLOW_RETURN_IF_ERROR(Required("dedupe.descriptor_set", d.descriptor_set(),
+                                        "with key: proto_field, a descriptor set file"));
+      ONCEFLOW_RETURN_IF_ERROR(MessageName("dedupe.message", d.message()));
+    }
+    if (l_.lines.count("dedupe.header") > 0 && key == "header" && d.header().empty()) {
+      return Err("dedupe.header", "empty (leave it out for the default, idempotency-key)");
+    }
+    return Window("dedupe.window", d.window());
+  }
+
+  // "<n>s|m|h|d" with n >= 1, or "forever".
+  absl::Status Window(const std::string& path, const std::string& window) const {
+    if (window.empty() || window == "forever") return absl::OkStatus();
+    const absl::string_view number = absl::string_view(window).substr(0, window.size() - 1);
+    const char unit = window.back();
+    int64_t n = 0;
+    if (window.size() < 2 || absl::string_view("smhd").find(unit) == absl::string_view::npos ||
+        !std::all_of(number.begin(), number.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) ||
+        !absl::SimpleAtoi(number, &n) || n < 1 || n > 1'000'000'000) {
+      return Err(path, absl::StrCat("must be <n>s, <n>m, <n>h or <n>d (n >= 1, e.g. 24h) or "
+                                    "forever; got ",
+                                    Shown(path, window)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Transform(const v1::TransformConfig& t, const std::string& path) const {
+    switch (t.kind_case()) {
+      case v1::TransformConfig::kPassthrough:
+        return absl::OkStatus();
+      case v1::TransformConfig::kFilter:
+        return Filter(t.filter(), JoinKey(path, "filter"));
+      case v1::TransformConfig::kHeaders:
+        return Headers(t.headers(), JoinKey(path, "headers"));
+      case v1::TransformConfig::kJsonToProto:
+        return Codec(t.json_to_proto(), JoinKey(path, "json_to_proto"));
+      case v1::TransformConfig::kProtoToJson:
+        return Codec(t.proto_to_json(), JoinKey(path, "proto_to_json"));
+      case v1::TransformConfig::kRoute:
+        return Route(t.route(), JoinKey(path, "route"));
+      case v1::TransformConfig::kPlugin:
+        return Required(JoinKey(path, "plugin.path"), t.plugin().path(),
+                        "the plugin's shared library, e.g. ./libmy_plugin.so");
+      case v1::TransformConfig::KIND_NOT_SET:
+        break;
+    }
+    return Err(path,
+               "sets no kind: each transform sets exactly one of passthrough, filter, "
+               "headers, json_to_proto, proto_to_json, route, plugin");
+  }
+
+  absl::Status Filter(const v1::FilterConfig& f, const std::string& path) const {
+    if (f.key_regex().empty() && f.header().empty() && f.json_field().empty()) {
+      return Err(path, "has no condition: give key_regex, header or json_field");
+    }
+    if (!f.header_regex().empty() && f.header().empty()) {
+      return Err(JoinKey(path, "header_regex"), "needs header (the header it matches)");
+    }
+    if (f.json_field().empty()) {
+      if (!f.equals().empty()) return Err(JoinKey(path, "equals"), "needs json_field");
+      if (!f.matches().empty()) return Err(JoinKey(path, "matches"), "needs json_field");
+    } else {
+      ONCEFLOW_RETURN_IF_ERROR(FieldPath(JoinKey(path, "json_field"), f.json_field(), false));
+    }
+    ONCEFLOW_RETURN_IF_ERROR(Regex(JoinKey(path, "key_regex"), f.key_regex()));
+    ONCEFLOW_RETURN_IF_ERROR(Regex(JoinKey(path, "header_regex"), f.header_regex()));
+    return Regex(JoinKey(path, "matches"), f.matches());
+  }
+
+  absl::Status Headers(const v1::HeadersConfig& h, const std::string& path) const {
+    if (h.set().empty() && h.remove().empty() && h.rename().empty()) {
+      return Err(path, "does nothing: give set, remove or rename");
+    }
+    for (const auto& [name, value] : h.set()) {
+      if (name.empty()) return Err(JoinKey(path, "set"), "empty header name");
+    }
+    for (int i = 0; i < h.remove_size(); ++i) {
+      if (h.remove(i).empty()) {
+        return Err(JoinIndex(JoinKey(path, "remove"), i), "empty header name");
+      }
+    }
+    for (const auto& [from, to] : h.rename()) {
+      if (from.empty()) return Err(JoinKey(path, "rename"), "empty header name");
+      if (to.empty()) {
+        return Err(JoinKey(JoinKey(path, "rename"), from), "empty new header name");
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Codec(const v1::ProtoCodecConfig& p, const std::string& path) const {
+    ONCEFLOW_RETURN_IF_ERROR(
+        Required(JoinKey(path, "descriptor_set"), p.descriptor_set(),
+                 "a file written by protoc --descriptor_set_out --include_imports"));
+    return MessageName(JoinKey(path, "message"), p.message());
+  }
+
+  absl::Status Route(const v1::RouteConfig& r, const std::string& path) const {
+    if (r.json_field().empty() == r.header().empty()) {
+      return Err(path, r.json_field().empty()
+                           ? "needs json_field or header (where each record's topic comes from)"
+                           : "sets both json_field and header: choose one");
+    }
+    if (!r.json_field().empty()) {
+      ONCEFLOW_RETURN_IF_ERROR(FieldPath(JoinKey(path, "json_field"), r.json_field(), false));
+    }
+    const std::string prefix_path = JoinKey(path, "topic_prefix");
+    if (!std::all_of(r.topic_prefix().begin(), r.topic_prefix().end(), IsTopicChar)) {
+      return Err(prefix_path, absl::StrCat(Shown(prefix_path, r.topic_prefix()),
+                                           " may hold only letters, digits, '.', '_' and '-'"));
+    }
+    if (r.default_topic().empty()) return absl::OkStatus();
+    const std::string default_path = JoinKey(path, "default_topic");
+    ONCEFLOW_RETURN_IF_ERROR(TopicName(default_path, r.default_topic()));
+    return NotAnInput(default_path, r.default_topic());
+  }
+
+  absl::Status Errors() const {
+    const v1::ErrorConfig& e = c_.errors();
+    ONCEFLOW_RETURN_IF_ERROR(Enum("errors.policy", e.policy(), {"fail", "skip", "dlq"}));
+    const std::string policy = e.policy().empty() ? "fail" : e.policy();
+    if (policy == "dlq") {
+      ONCEFLOW_RETURN_IF_ERROR(Required("errors.dead_letter_topic", e.dead_letter_topic(),
+                                        "with policy: dlq, the topic failed records go to"));
+    } else if (!e.dead_letter_topic().empty()) {
+      return Err("errors.dead_letter_topic", absl::StrCat("applies only to policy: dlq (policy is ",
+                                                          Shown("errors.policy", policy), ")"));
+    }
+    if (!e.dead_letter_topic().empty()) {
+      ONCEFLOW_RETURN_IF_ERROR(TopicName("errors.dead_letter_topic", e.dead_letter_topic()));
+      ONCEFLOW_RETURN_IF_ERROR(NotAnInput("errors.dead_letter_topic", e.dead_letter_topic()));
+    }
+    ONCEFLOW_RETURN_IF_ERROR(Enum("errors.header_style", e.header_style(),
+                                  {"onceflow", "kafka_streams", "kafka_connect"}));
+    ONCEFLOW_RETURN_IF_ERROR(Range("errors.max_attempts", e.max_attempts(), 1, 100));
+    ONCEFLOW_RETURN_IF_ERROR(Range("errors.base_backoff_ms", e.base_backoff_ms(), 1));
+    ONCEFLOW_RETURN_IF_ERROR(Range("errors.max_backoff_ms", e.max_backoff_ms(), 1));
+    const int64_t base = e.base_backoff_ms() != 0 ? e.base_backoff_ms() : 100;
+    const int64_t max = e.max_backoff_ms() != 0 ? e.max_backoff_ms() : 5000;
+    if (base > max) {
+      const bool max_given = e.max_backoff_ms() != 0;
+      return Err(
+          max_given ? "errors.max_backoff_ms" : "errors.base_backoff_ms",
+          absl::StrCat("base_backoff_ms (", ShownNumber("errors.base_backoff_ms", base),
+                       ") exceeds max_backoff_ms (", ShownNumber("errors.max_backoff_ms", max),
+                       max_given ? ")" : ", the default)"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status MetricsAndLog() const {
+    const std::string& address = c_.metrics().address();
+    if (!address.empty() && address != "off") {
+      const size_t colon = address.rfind(':');
+      int port = 0;
+      const bool ok = colon != std::string::npos && colon > 0 &&
+                      absl::SimpleAtoi(address.substr(colon + 1), &port) && port >= 1 &&
+                      port <= 65535 && address.find_first_of(" \t/") == std::string::npos &&
+                      (address[0] != '[' || address[colon - 1] == ']');
+      if (!ok) {
+        return Err("metrics.address",
+                   absl::StrCat("must be host:port (e.g. 127.0.0.1:9464), \"\" or \"off\"; got ",
+                                Shown("metrics.address", address)));
+      }
+    }
+    return Enum("log.level", c_.log().level(), {"debug", "info", "warn", "error"});
+  }
+
+  // The guarantee rules of Processor::Create (processor.cc CheckProperties), then librdkafka's
+  // own acceptance of each name and value. In file order, so the first error is the first line.
+  absl::Status KafkaProperties(const std::string& field,
+                               const pb::Map<std::string, std::string>& map,
+                               const std::string& mode) const {
+    std::vector<Property> props;
+    for (const auto& [name, value] : map) {
+      const std::string path = JoinKey(field, name);
+      auto line = l_.lines.find(path);
+      props.push_back({name, value, path, line == l_.lines.end() ? 0 : line->second});
+    }
+    std::sort(props.begin(), props.end(), [](const Property& a, const Property& b) {
+      return std::tie(a.line, a.name) < std::tie(b.line, b.name);
+    });
+    for (const Property& p : props) ONCEFLOW_RETURN_IF_ERROR(Guarantee(p, mode));
+    kafka::ConfPtr scratch(rd_kafka_conf_new());
+    for (const Property& p : props) {
+      absl::Status st = kafka::SetProperty(scratch.get(), p.name, p.value);
+      if (st.ok()) continue;
+      if (absl::StrContains(st.message(), "No such configuration property")) {
+        return Err(p.path, absl::StrCat("unknown librdkafka property '", p.name, "'",
+                                        DidYouMean(p.name, LibrdkafkaPropertyNames())));
+      }
+      if (l_.IsSecret(p.path) || kafka::IsSecretProperty(p.name)) {
+        // librdkafka's reason may quote or reformat the value ("value 1e+11 is outside ...").
+        return Err(p.path, absl::StrCat("librdkafka refuses the value of ", p.name,
+                                        l_.IsSecret(p.path)
+                                            ? " (it comes from a substitution, so it is not shown)"
+                                            : " (a secret, so it is not shown)"));
+      }
+      return Err(p.path, st.message());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Guarantee(const Property& p, const std::string& mode) const {
+    const std::string value = absl::AsciiStrToLower(p.value);
+    const auto refuse = [&](absl::string_view reason) {
+      return Err(p.path, absl::StrCat("refused: ", reason));
+    };
+    const std::string& name = p.name;
+    if (name == "enable.auto.commit" && value != "false") {
+      return refuse(
+          "auto commit would commit offsets of records whose outputs are not yet "
+          "written; onceflow commits offsets itself");
+    }
+    if (name == "enable.auto.offset.store" && value != "false") {
+      return refuse("onceflow stores offsets itself, after the outputs are safe");
+    }
+    if (name == "isolation.level" && value != "read_committed") {
+      return refuse(
+          "inputs are read with read_committed, or aborted upstream records would "
+          "be processed");
+    }
+    if (name == "group.id") return refuse("the group id is application_id");
+    if (name == "transactional.id") {
+      return refuse(mode == "eos" ? "the transactional.id is <application_id>-<instance_id>, "
+                                    "stable per instance so a restart fences its zombie"
+                                  : "at-least-once mode does not use transactions");
+    }
+    if (name == "enable.idempotence" && value != "true") {
+      return refuse("the producer must be idempotent (no duplicates from its retries)");
+    }
+    if ((name == "acks" || name == "request.required.acks") && value != "all" && value != "-1") {
+      return refuse(
+          "acks must be all: an output acknowledged by fewer replicas can be lost "
+          "after its input offset was committed");
+    }
+    if (name == "group.instance.id") {
+      return refuse("set from instance_id (see static_membership)");
+    }
+    if (name == "enable.partition.eof") return refuse("set by onceflow");
+    return absl::OkStatus();
+  }
+
+  const LoadedConfig& l_;
+  const v1::PipelineConfig& c_;
+};
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+std::string LoadedConfig::Where(const std::string& key_path) const {
+  std::string ancestor = key_path;
+  int line = 0;
+  while (!ancestor.empty()) {
+    if (auto it = lines.find(ancestor); it != lines.end()) {
+      line = it->second;
+      break;
+    }
+    const size_t cut = ancestor.back() == ']' ? ancestor.rfind('[') : ancestor.rfind('.');
+    ancestor.resize(cut == std::string::npos ? 0 : cut);
+  }
+  std::string where = path;
+  if (line > 0) absl::StrAppend(&where, ":", line);
+  if (!key_path.empty()) absl::StrAppend(&where, ": ", key_path);
+  return where;
+}
+
+absl::Status LoadedConfig::Error(const std::string& key_path, absl::string_view why) const {
+  return absl::InvalidArgumentError(absl::StrCat(Where(key_path), ": ", why));
+}
+
+absl::StatusOr<LoadedConfig> ParseConfig(absl::string_view text, const std::string& name,
+                                         absl::string_view format, const EnvLookup& env) {
+  if (format == "textproto") return ParseTextproto(text, name, env);
+  if (format != "yaml" && format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": unknown config format '", format, "' (yaml, json or textproto)"));
+  }
+  ONCEFLOW_ASSIGN_OR_RETURN(Node tree, ParseYaml(text, name, format));
+  LoadedConfig loaded;
+  loaded.path = name;
+  Mapper mapper(loaded, env);
+  ONCEFLOW_RETURN_IF_ERROR(mapper.MapMessage(tree, loaded.config, ""));
+  return loaded;
+}
+
+absl::StatusOr<LoadedConfig> LoadConfig(const std::string& path, const EnvLookup& env) {
+  ONCEFLOW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  const std::string extension =
+      absl::AsciiStrToLower(std::filesystem::path(path).extension().string());
+  absl::string_view format = "yaml";
+  if (extension == ".json") format = "json";
+  if (extension == ".textproto" || extension == ".txtpb" || extension == ".pbtxt") {
+    format = "textproto";
+  }
+  return ParseConfig(text, path, format, env);
+}
+
+absl::Status ValidateConfig(const LoadedConfig& loaded) { return Validator(loaded).Run(); }
+
+}  // namespace onceflow::sidecar

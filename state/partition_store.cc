@@ -1,0 +1,516 @@
+#include "state/partition_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
+#include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
+#include "state/checkpoint.h"
+
+// Folder layout of one partition store:
+//   <path>/LOCK        flock()ed while a PartitionStore has the folder open, so that a wipe
+//                      never pulls files from under another store (in this process or another)
+//   <path>/CHECKPOINT  state/checkpoint.h's file: the changelog offset <path>/db reflects
+//   <path>/db/         the RocksDB database
+// The database lives in its own sub-folder so that a wipe is one remove_all() that cannot touch
+// the checkpoint or the lock, and RocksDB never sees files it does not own.
+
+namespace onceflow::state {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kDbDir[] = "db";
+constexpr char kCheckpointFile[] = "CHECKPOINT";
+constexpr char kLockFile[] = "LOCK";
+constexpr char kNoCheckpoint[] = "no checkpoint (new or wiped state folder)";
+// Bounds the table readers (and their file descriptors) each database keeps open.
+constexpr int kMaxOpenFiles = 256;
+constexpr int kBloomBitsPerKey = 10;
+
+// rocksdb::Status -> absl::Status, naming what failed and where.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what, const std::string& path) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat("RocksDB ", what, " ", path, ": ", s.ToString());
+  switch (s.code()) {
+    case rocksdb::Status::kNotFound:
+      return absl::NotFoundError(std::move(message));
+    case rocksdb::Status::kCorruption:
+      return absl::DataLossError(std::move(message));
+    case rocksdb::Status::kNotSupported:
+      return absl::UnimplementedError(std::move(message));
+    case rocksdb::Status::kInvalidArgument:
+      return absl::InvalidArgumentError(std::move(message));
+    case rocksdb::Status::kBusy:
+    case rocksdb::Status::kTryAgain:
+      return absl::UnavailableError(std::move(message));
+    case rocksdb::Status::kTimedOut:
+      return absl::DeadlineExceededError(std::move(message));
+    case rocksdb::Status::kShutdownInProgress:
+    case rocksdb::Status::kColumnFamilyDropped:
+      return absl::FailedPreconditionError(std::move(message));
+    case rocksdb::Status::kIOError:
+      if (s.IsNoSpace()) return absl::ResourceExhaustedError(std::move(message));
+      return absl::InternalError(std::move(message));
+    default:
+      return absl::InternalError(std::move(message));
+  }
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// An exclusive flock() on <path>/LOCK, released when destroyed. flock locks belong to the open
+// file description, so a second store on the same folder is refused even in this process.
+class FolderLock {
+ public:
+  static absl::StatusOr<std::unique_ptr<FolderLock>> Acquire(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));
+    }
+    auto lock = std::make_unique<FolderLock>(fd);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("state folder lock ", path, " is held: another store has it open"));
+      }
+      return absl::InternalError(absl::StrCat("flock ", path, ": ", std::strerror(errno)));
+    }
+    return lock;
+  }
+  explicit FolderLock(int fd) : fd_(fd) {}
+  ~FolderLock() { ::close(fd_); }  // closing the descriptor releases the lock
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+rocksdb::Options MakeOptions(const StateEnv& env, bool create_if_missing) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = env.block_cache();
+  // Index and filter blocks live in the shared cache too (not in table-reader memory that
+  // grows with the data), so the cache bounds them; high priority and pinned L0 keep the hot
+  // ones from being evicted by data blocks.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Most dedupe lookups are for keys never seen: the bloom filter answers them without a read.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kBloomBitsPerKey));
+  table.optimize_filters_for_memory = true;
+  // Partitioned index and filters: a 64 MiB SST file's whole filter (~2.5 MB) and index are
+  // bigger than one shard of the LRU cache (64 MiB / 64 shards), so unpartitioned they were
+  // evicted as soon as they were read and every Get re-read and re-checksummed megabytes.
+  // Partitions are metadata_block_size each; only the small top level stays pinned.
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  table.pin_top_level_index_and_filter = true;
+
+  rocksdb::Options options;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.create_if_missing = create_if_missing;
+  options.write_buffer_size = env.options().memtable_bytes;
+  options.write_buffer_manager = env.write_buffer_manager();
+  options.max_open_files = kMaxOpenFiles;
+  options.level_compaction_dynamic_level_bytes = true;
+  // A whole-key bloom filter on memtables: most Gets (never-seen keys, keys already flushed)
+  // then skip the memtable skip-list searches. Costs 2% of the memtable size.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.02;
+  // Write flushed and compacted files back to disk as they grow (sync_file_range every MiB)
+  // rather than leaving hundreds of dirty MiB for the next fsync: keeps the per-commit WAL and
+  // checkpoint fsyncs short while compaction runs.
+  options.bytes_per_sync = uint64_t{1} << 20;
+  // RocksDB's own info LOG files, not data: keep a few.
+  options.keep_log_file_num = 4;
+  options.max_log_file_size = size_t{16} << 20;
+  return options;
+}
+
+// Opens the database at `path` into `db`. The rocksdb::Status is returned as is so the caller
+// can tell damaged files from a failing environment.
+rocksdb::Status OpenDb(const rocksdb::Options& options, const std::string& path,
+                       std::unique_ptr<rocksdb::DB>& db) {
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
+  db.reset(raw);
+  return s;
+}
+
+// Whether a failed open says the files themselves are bad (missing, corrupt, inconsistent):
+// then wiping and rebuilding from the changelog is the cure. Other failures (no space, too
+// many open files, permissions, I/O errors) say nothing about the files and are returned, so
+// a transient problem never costs a full restore.
+bool FilesAreBad(const rocksdb::Status& s) {
+  return s.IsCorruption() || s.IsInvalidArgument() || s.IsNotFound() || s.IsPathNotFound();
+}
+
+// Removes the checkpoint first, then the database: a crash in between leaves no checkpoint,
+// which is itself a reason to wipe again.
+absl::Status Wipe(const std::string& checkpoint_path, const std::string& db_path) {
+  std::error_code ec;
+  for (const std::string& file : {checkpoint_path, absl::StrCat(checkpoint_path, ".tmp")}) {
+    fs::remove(file, ec);
+    if (ec) return absl::InternalError(absl::StrCat("remove ", file, ": ", ec.message()));
+  }
+  fs::remove_all(db_path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("remove ", db_path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// StateEnv
+
+absl::StatusOr<std::unique_ptr<StateEnv>> StateEnv::Create(const StateMemoryOptions& options) {
+  if (options.block_cache_bytes == 0) {
+    return absl::InvalidArgumentError("StateMemoryOptions.block_cache_bytes must be > 0");
+  }
+  if (options.write_buffer_bytes == 0 || options.memtable_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "StateMemoryOptions.write_buffer_bytes and memtable_bytes must be > 0");
+  }
+  if (options.write_buffer_bytes > options.block_cache_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("StateMemoryOptions.write_buffer_bytes (", options.write_buffer_bytes,
+                     ") is charged to the block cache and must not exceed block_cache_bytes (",
+                     options.block_cache_bytes, ")"));
+  }
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  if (cache == nullptr) return absl::InternalError("RocksDB NewLRUCache failed");
+  // Memtables reserve their memory in the block cache, so block_cache_bytes bounds blocks and
+  // memtables together. No stall: the manager flushes the largest memtable when over budget.
+  auto wbm = std::make_shared<rocksdb::WriteBufferManager>(options.write_buffer_bytes, cache,
+                                                           /*allow_stall=*/false);
+  return std::make_unique<StateEnv>(PrivateTag{}, options, std::move(cache), std::move(wbm));
+}
+
+StateEnv::StateEnv(PrivateTag, StateMemoryOptions options, std::shared_ptr<rocksdb::Cache> cache,
+                   std::shared_ptr<rocksdb::WriteBufferManager> wbm)
+    : options_(options), cache_(std::move(cache)), wbm_(std::move(wbm)) {}
+
+StateEnv::~StateEnv() = default;
+
+size_t StateEnv::cache_usage() const { return cache_->GetUsage(); }
+
+// ---------------------------------------------------------------------------------------------
+// PartitionStore
+
+struct PartitionStore::Impl {
+  PartitionStoreOptions options;
+  ChangelogSink* changelog = nullptr;
+  std::string checkpoint_path;
+  std::string db_path;
+  // Declared before `db` so the folder stays locked until the database is closed.
+  std::unique_ptr<FolderLock> lock;
+  std::unique_ptr<rocksdb::DB> db;
+  // The open transaction's writes. overwrite_key=true: required by NewIteratorWithBase, and a
+  // key written twice in one transaction keeps only its last value.
+  rocksdb::WriteBatchWithIndex pending{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  rocksdb::WriteBatch restore_batch;
+  int64_t checkpoint_offset = -1;
+  std::string rebuilt;
+  // True while Scan runs a callback: WriteBatchWithIndex invalidates a live iterator's
+  // key()/value() on any update, so writes from inside a scan are refused, not corrupted.
+  bool scanning = false;
+
+  // Writes are not synced (sync=false): a process crash keeps the OS page cache, so the WAL
+  // survives it, and the changelog in Kafka, not these files, is the truth. The one thing that
+  // could make a machine crash (power loss, kernel panic) silently wrong is a checkpoint that
+  // is durable while the WAL records before it are not: restore would start after records the
+  // database lost. So MoveCheckpoint syncs the WAL (one fsync) before the checkpoint moves;
+  // what a machine crash loses after that is behind the checkpoint, and replayed.
+  rocksdb::WriteOptions write_options;
+
+  absl::Status CheckOpen() const {
+    if (db == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("partition store ", options.path, " is closed"));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status CheckWritable() const {
+    if (absl::Status st = CheckOpen(); !st.ok()) return st;
+    if (scanning) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("partition store ", options.path,
+                       ": writes from inside a Scan callback are not "
+                       "supported; collect the keys and write after the scan"));
+    }
+    return absl::OkStatus();
+  }
+  // Makes the database durable up to here, then records `offset` in the checkpoint file.
+  absl::Status MoveCheckpoint(int64_t offset, bool clean_shutdown) {
+    if (absl::Status st = FromRocks(db->SyncWAL(), "sync WAL of", db_path); !st.ok()) return st;
+    checkpoint_offset = offset;
+    return WriteCheckpointFile(clean_shutdown);
+  }
+  absl::Status WriteCheckpointFile(bool clean_shutdown) const {
+    v1::Checkpoint checkpoint;
+    checkpoint.set_next_offset(checkpoint_offset);
+    checkpoint.set_clean_shutdown(clean_shutdown);
+    checkpoint.set_written_at_ms(NowMs());
+    return WriteCheckpoint(checkpoint_path, checkpoint);
+  }
+  absl::Status FlushRestoreBatch() {
+    if (restore_batch.Count() == 0) return absl::OkStatus();
+    const rocksdb::Status s = db->Write(write_options, &restore_batch);
+    if (!s.ok()) return FromRocks(s, "restore write", db_path);
+    restore_batch.Clear();
+    return absl::OkStatus();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
+    const PartitionStoreOptions& options, ChangelogSink* changelog) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("PartitionStoreOptions.path is required");
+  }
+  if (options.env == nullptr) {
+    return absl::InvalidArgumentError("PartitionStoreOptions.env is required");
+  }
+  if (options.restore_batch_records <= 0) {
+    return absl::InvalidArgumentError("PartitionStoreOptions.restore_batch_records must be > 0");
+  }
+  std::error_code ec;
+  fs::create_directories(options.path, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("create state folder ", options.path, ": ", ec.message()));
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->changelog = changelog;
+  const fs::path folder(options.path);
+  impl->checkpoint_path = (folder / kCheckpointFile).string();
+  impl->db_path = (folder / kDbDir).string();
+  absl::StatusOr<std::unique_ptr<FolderLock>> lock =
+      FolderLock::Acquire((folder / kLockFile).string());
+  if (!lock.ok()) return lock.status();
+  impl->lock = *std::move(lock);
+
+  // Why the folder must be wiped; empty if the checkpoint and the database are usable.
+  std::string why;
+  absl::StatusOr<v1::Checkpoint> checkpoint = ReadCheckpoint(impl->checkpoint_path);
+  if (checkpoint.ok()) {
+    if (checkpoint->next_offset() < 0) {
+      why = absl::StrCat("checkpoint ", impl->checkpoint_path, " has a negative offset ",
+                         checkpoint->next_offset());
+    } else {
+      // create_if_missing=false: a checkpoint without its database (deleted by hand, a crash
+      // during a wipe) must not turn into an empty database that claims that offset.
+      const rocksdb::Status s =
+          OpenDb(MakeOptions(*options.env, /*create_if_missing=*/false), impl->db_path, impl->db);
+      if (s.ok()) {
+        impl->checkpoint_offset = checkpoint->next_offset();
+      } else if (FilesAreBad(s)) {
+        why = absl::StrCat("the database failed to open: ",
+                           FromRocks(s, "open", impl->db_path).message());
+      } else {
+        return FromRocks(s, "open", impl->db_path);
+      }
+    }
+  } else if (absl::IsNotFound(checkpoint.status())) {
+    why = kNoCheckpoint;
+  } else if (absl::IsDataLoss(checkpoint.status())) {
+    why = std::string(checkpoint.status().message());
+  } else {
+    return checkpoint.status();  // an I/O problem, not a verdict on the files: don't wipe
+  }
+
+  if (!why.empty()) {
+    if (absl::Status st = Wipe(impl->checkpoint_path, impl->db_path); !st.ok()) return st;
+    const rocksdb::Status s =
+        OpenDb(MakeOptions(*options.env, /*create_if_missing=*/true), impl->db_path, impl->db);
+    if (!s.ok()) return FromRocks(s, "create", impl->db_path);
+    impl->checkpoint_offset = -1;
+    impl->rebuilt = std::move(why);
+  }
+  return std::make_unique<PartitionStore>(PrivateTag{}, std::move(impl));
+}
+
+PartitionStore::PartitionStore(PrivateTag, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PartitionStore::~PartitionStore() {
+  if (impl_->db == nullptr) return;
+  // Not closed explicitly: the last checkpoint written by CommitPending/FinishRestore still
+  // holds (it is never ahead of the database), so nothing more is written here. The close
+  // status is dropped on purpose: a destructor cannot report it, and the WAL plus the
+  // changelog cover whatever the close could not finish.
+  impl_->pending.Clear();
+  impl_->db->Close().PermitUncheckedError();
+  impl_->db.reset();
+}
+
+absl::StatusOr<std::optional<std::string>> PartitionStore::Get(absl::string_view key) {
+  if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  std::string value;
+  const rocksdb::Status s = impl_->pending.GetFromBatchAndDB(
+      impl_->db.get(), rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "get from", impl_->db_path);
+  return value;
+}
+
+absl::Status PartitionStore::Put(absl::string_view key, absl::string_view value) {
+  if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
+  // Changelog first: if it refuses the record, the pending batch is left unchanged.
+  if (impl_->changelog != nullptr) {
+    if (absl::Status st = impl_->changelog->Append(key, value); !st.ok()) return st;
+  }
+  return FromRocks(impl_->pending.Put(ToSlice(key), ToSlice(value)), "put into pending batch of",
+                   impl_->db_path);
+}
+
+absl::Status PartitionStore::Delete(absl::string_view key) {
+  if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
+  if (impl_->changelog != nullptr) {
+    if (absl::Status st = impl_->changelog->Append(key, std::nullopt); !st.ok()) return st;
+  }
+  return FromRocks(impl_->pending.Delete(ToSlice(key)), "delete into pending batch of",
+                   impl_->db_path);
+}
+
+absl::Status PartitionStore::Scan(absl::string_view begin, absl::string_view end,
+                                  const ScanFn& fn) {
+  if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  if (impl_->scanning) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("partition store ", impl_->options.path, ": nested Scan is not supported"));
+  }
+  if (!end.empty() && end <= begin) return absl::OkStatus();
+
+  rocksdb::ReadOptions read_options;
+  const rocksdb::Slice upper = ToSlice(end);  // must outlive the iterators
+  if (!end.empty()) read_options.iterate_upper_bound = &upper;
+  // The merged iterator owns the base iterator; the pending batch's entries shadow the
+  // database's (a pending delete hides the key).
+  std::unique_ptr<rocksdb::Iterator> it(impl_->pending.NewIteratorWithBase(
+      impl_->db->DefaultColumnFamily(), impl_->db->NewIterator(read_options), &read_options));
+
+  impl_->scanning = true;
+  struct ResetScanning {
+    bool& flag;
+    ~ResetScanning() { flag = false; }
+  } reset{impl_->scanning};
+  for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
+    const absl::string_view key = ToView(it->key());
+    // The delta (pending) side is not bounded by iterate_upper_bound: check here.
+    if (!end.empty() && key >= end) break;
+    if (!fn(key, ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), "scan of", impl_->db_path);
+}
+
+bool PartitionStore::has_pending() const { return impl_->pending.GetWriteBatch()->Count() > 0; }
+
+absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
+  if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
+  if (has_pending()) {
+    const rocksdb::Status s =
+        impl_->db->Write(impl_->write_options, impl_->pending.GetWriteBatch());
+    // On failure the batch is kept (a retry may succeed) and the checkpoint stays where it
+    // was, so a restore from the checkpoint repairs whatever the database is missing.
+    if (!s.ok()) return FromRocks(s, "write of committed batch to", impl_->db_path);
+    impl_->pending.Clear();
+  }
+  if (changelog_next_offset < 0) return absl::OkStatus();
+  return impl_->MoveCheckpoint(changelog_next_offset, /*clean_shutdown=*/false);
+}
+
+void PartitionStore::DiscardPending() { impl_->pending.Clear(); }
+
+absl::Status PartitionStore::ApplyRestored(absl::string_view key,
+                                           std::optional<absl::string_view> value) {
+  if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
+  if (has_pending()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "partition store ", impl_->options.path, ": restore with an open transaction's writes"));
+  }
+  const rocksdb::Status s = value.has_value()
+                                ? impl_->restore_batch.Put(ToSlice(key), ToSlice(*value))
+                                : impl_->restore_batch.Delete(ToSlice(key));
+  if (!s.ok()) return FromRocks(s, "restore batch of", impl_->db_path);
+  // Partial restore batches may reach the database before FinishRestore moves the checkpoint:
+  // the database is then ahead of its checkpoint, which is safe (replaying puts and deletes
+  // in order is idempotent); it is never behind it.
+  if (static_cast<int64_t>(impl_->restore_batch.Count()) >= impl_->options.restore_batch_records) {
+    return impl_->FlushRestoreBatch();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PartitionStore::FinishRestore(int64_t next_offset) {
+  if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
+  if (next_offset < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("FinishRestore: next_offset must be >= 0, got ", next_offset));
+  }
+  if (absl::Status st = impl_->FlushRestoreBatch(); !st.ok()) return st;
+  return impl_->MoveCheckpoint(next_offset, /*clean_shutdown=*/false);
+}
+
+int64_t PartitionStore::checkpoint_offset() const { return impl_->checkpoint_offset; }
+
+const std::string& PartitionStore::rebuilt() const { return impl_->rebuilt; }
+
+absl::Status PartitionStore::Close() {
+  if (impl_->db == nullptr) return absl::OkStatus();
+  if (has_pending()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("partition store ", impl_->options.path,
+                     ": Close with pending writes; CommitPending or DiscardPending first"));
+  }
+  // An unfinished restore is dropped: its checkpoint never moved, so it restarts from there.
+  impl_->restore_batch.Clear();
+  if (impl_->checkpoint_offset >= 0) {
+    if (absl::Status st = impl_->MoveCheckpoint(impl_->checkpoint_offset,
+                                                /*clean_shutdown=*/true);
+        !st.ok()) {
+      return st;
+    }
+  }
+  const rocksdb::Status s = impl_->db->Close();
+  impl_->db.reset();
+  impl_->lock.reset();
+  return FromRocks(s, "close", impl_->db_path);
+}
+
+uint64_t PartitionStore::ApproximateKeys() const {
+  uint64_t keys = 0;
+  if (impl_->db == nullptr ||
+      !impl_->db->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys, &keys)) {
+    return 0;
+  }
+  return keys;
+}
+
+}  // namespace onceflow::state

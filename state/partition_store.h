@@ -1,0 +1,147 @@
+// PartitionStore: the RocksDB-backed KeyValueStore of one input partition, with a pending
+// write batch per transaction, a changelog and a checkpoint.
+//
+//   ONCEFLOW_ASSIGN_OR_RETURN(auto env, state::StateEnv::Create({}));
+//   ONCEFLOW_ASSIGN_OR_RETURN(auto store, state::PartitionStore::Open(
+//       {.path = "/var/lib/onceflow/app/dedupe/3", .env = env.get()}, &changelog));
+//   store->Put("k", "v");            // pending + a changelog record through `changelog`
+//   ... Kafka transaction commits ...
+//   store->CommitPending(next_changelog_offset);  // RocksDB write, then checkpoint
+//
+// Layout: one RocksDB database per (store, partition) under `path`, and `path`/CHECKPOINT.
+// Why one DB per partition (not a column family per partition): a partition's files can be
+// wiped and rebuilt, or dropped when the partition moves away, without touching the others,
+// and its checkpoint is its own. Memory stays bounded because every DB of a process shares
+// StateEnv's block cache and write-buffer manager.
+//
+// Crash semantics: the pending batch reaches RocksDB only in CommitPending, which the runtime
+// calls after the Kafka transaction committed; then the checkpoint moves. A crash between the
+// two leaves RocksDB behind the changelog, never ahead, and the restore replays from the
+// checkpoint (puts and deletes are idempotent), so local state is never ahead of what Kafka
+// committed and never silently behind.
+//
+// Thread-safety: one thread at a time.
+#ifndef ONCEFLOW_STATE_PARTITION_STORE_H_
+#define ONCEFLOW_STATE_PARTITION_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "state/kv_store.h"
+
+namespace rocksdb {
+class Cache;
+class WriteBufferManager;
+}  // namespace rocksdb
+
+namespace onceflow::state {
+
+struct StateMemoryOptions {
+  // LRU block cache shared by every store of the process. Default: 64 MiB.
+  size_t block_cache_bytes = size_t{64} << 20;
+  // Memtable budget shared by every store (charged to the block cache). Default: 32 MiB.
+  size_t write_buffer_bytes = size_t{32} << 20;
+  // One memtable's size before it is flushed. Default: 8 MiB.
+  size_t memtable_bytes = size_t{8} << 20;
+};
+
+// Process-wide RocksDB resources shared by the stores (block cache, write-buffer manager).
+class StateEnv {
+ public:
+  static absl::StatusOr<std::unique_ptr<StateEnv>> Create(const StateMemoryOptions& options);
+  ~StateEnv();
+  StateEnv(const StateEnv&) = delete;
+  StateEnv& operator=(const StateEnv&) = delete;
+
+  const StateMemoryOptions& options() const { return options_; }
+  const std::shared_ptr<rocksdb::Cache>& block_cache() const { return cache_; }
+  const std::shared_ptr<rocksdb::WriteBufferManager>& write_buffer_manager() const {
+    return wbm_;
+  }
+  // Bytes currently held by the block cache (incl. memtables charged to it).
+  size_t cache_usage() const;
+
+  struct PrivateTag {};
+  StateEnv(PrivateTag, StateMemoryOptions options, std::shared_ptr<rocksdb::Cache> cache,
+           std::shared_ptr<rocksdb::WriteBufferManager> wbm);
+
+ private:
+  StateMemoryOptions options_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::shared_ptr<rocksdb::WriteBufferManager> wbm_;
+};
+
+// Receives the changelog record of every write (value nullopt = tombstone). The runtime
+// produces them to the store's changelog topic, partition = the store's partition, inside the
+// open transaction.
+class ChangelogSink {
+ public:
+  virtual ~ChangelogSink() = default;
+  virtual absl::Status Append(absl::string_view key, std::optional<absl::string_view> value) = 0;
+};
+
+struct PartitionStoreOptions {
+  // Folder of this partition's database and checkpoint. REQUIRED.
+  std::string path;
+  // Shared resources. REQUIRED; must outlive the store.
+  StateEnv* env = nullptr;
+  // Restore writes are applied to RocksDB in batches of this many records. Default: 10000.
+  int restore_batch_records = 10000;
+};
+
+class PartitionStore : public KeyValueStore {
+ public:
+  // Opens (creating) the database at options.path. If the database cannot be opened (missing,
+  // corrupt) or its checkpoint is missing or unreadable, the folder is wiped and opened empty
+  // with checkpoint_offset() == -1, so the caller restores the whole changelog; `rebuilt()`
+  // then says why. `changelog` may be null (no changelog: tests, benchmarks); it must outlive
+  // the store.
+  static absl::StatusOr<std::unique_ptr<PartitionStore>> Open(const PartitionStoreOptions& options,
+                                                              ChangelogSink* changelog);
+  ~PartitionStore() override;
+
+  // KeyValueStore. Writes go to the pending batch and to the changelog sink.
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override;
+  absl::Status Put(absl::string_view key, absl::string_view value) override;
+  absl::Status Delete(absl::string_view key) override;
+  absl::Status Scan(absl::string_view begin, absl::string_view end, const ScanFn& fn) override;
+
+  bool has_pending() const;
+  // The Kafka transaction committed: writes the pending batch to RocksDB, then the checkpoint
+  // with `changelog_next_offset` (the changelog position after this transaction's records;
+  // -1 = unchanged).
+  absl::Status CommitPending(int64_t changelog_next_offset);
+  // The Kafka transaction aborted: drops the pending batch.
+  void DiscardPending();
+
+  // Restore: applies one changelog record straight to RocksDB (batched; no changelog).
+  absl::Status ApplyRestored(absl::string_view key, std::optional<absl::string_view> value);
+  // Flushes the restore batch and writes the checkpoint at `next_offset`.
+  absl::Status FinishRestore(int64_t next_offset);
+
+  // The changelog position the local files reflect; -1 = none (restore from the beginning).
+  int64_t checkpoint_offset() const;
+  // Why the folder was wiped at Open ("" if it was not).
+  const std::string& rebuilt() const;
+  // Writes the checkpoint one last time and closes the database. Pending writes must have
+  // been committed or discarded.
+  absl::Status Close();
+  // RocksDB's estimate of the number of keys.
+  uint64_t ApproximateKeys() const;
+
+  struct Impl;
+  struct PrivateTag {};
+  PartitionStore(PrivateTag, std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace onceflow::state
+
+#endif  // ONCEFLOW_STATE_PARTITION_STORE_H_

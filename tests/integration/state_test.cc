@@ -1,0 +1,397 @@
+// State and dedupe against a real broker: upstream duplicates dropped exactly, window expiry
+// with tombstones in the changelog, SIGKILL at every fault point (including between the Kafka
+// commit and the RocksDB write), a partition moving to an instance with an empty state
+// folder, and wiped or corrupted local state rebuilt from the changelog.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kafka/producer.h"
+#include "onceflow/processor.h"
+#include "runtime/state_manager.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/pipeline_test.h"
+#include "tests/testing/status_matchers.h"
+
+namespace onceflow {
+namespace {
+
+using ::onceflow::testing::ChildProcess;
+using ::onceflow::testing::Isolation;
+using ::onceflow::testing::IsOk;
+using ::onceflow::testing::ReadRecord;
+using ::onceflow::testing::UniqueName;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+using namespace std::chrono_literals;
+
+constexpr char kIdHeader[] = "idempotency-key";
+
+// One input record: partition, id (the idempotency key), and a value unique per record.
+struct InputRecord {
+  int partition;
+  std::string id;
+  std::string value;
+};
+
+// For each partition: ids 0..n-1 in order, and after every 4th id k >= 8 a repeat of id k-7
+// (an upstream duplicate at a later offset). Ids are shared between partitions, which proves
+// dedupe is per partition. `phase` makes values unique across batches.
+std::vector<InputRecord> MakeInput(int partitions, int n, absl::string_view phase,
+                                   int first_id = 0) {
+  std::vector<InputRecord> out;
+  for (int p = 0; p < partitions; ++p) {
+    int seq = 0;
+    for (int k = first_id; k < first_id + n; ++k) {
+      out.push_back({p, absl::StrCat("id-", k), absl::StrCat(phase, "-p", p, "-s", seq++)});
+      if (k - first_id >= 8 && k % 4 == 0) {
+        out.push_back({p, absl::StrCat("id-", k - 7), absl::StrCat(phase, "-p", p, "-s", seq++)});
+      }
+    }
+  }
+  return out;
+}
+
+class StateTest : public testing::PipelineTest {
+ protected:
+  void Produce(const std::string& topic, const std::vector<InputRecord>& records) {
+    ASSERT_OK_AND_ASSIGN(auto producer,
+                         kafka::Producer::Create(ClientProps({{"enable.idempotence", "true"}})));
+    for (const InputRecord& r : records) {
+      const std::string key = absl::StrCat("k", r.partition);
+      kafka::OutMessage m{topic, Partition(r.partition), key, r.value};
+      m.headers = {{kIdHeader, r.id}};
+      ASSERT_THAT(producer->Produce(m), IsOk());
+    }
+    ASSERT_THAT(producer->Flush(60s), IsOk());
+    ASSERT_EQ(producer->delivered(), static_cast<int64_t>(records.size()));
+  }
+
+  // Per partition, in order: the values of the records whose id was not seen before in that
+  // partition, given the ids in `seen` (updated).
+  static std::map<int, std::vector<std::string>> FirstOccurrences(
+      const std::vector<InputRecord>& records, std::map<int, std::set<std::string>>& seen,
+      absl::string_view suffix = "") {
+    std::map<int, std::vector<std::string>> out;
+    for (const InputRecord& r : records) {
+      if (seen[r.partition].insert(r.id).second) {
+        out[r.partition].push_back(absl::StrCat(r.value, suffix));
+      }
+    }
+    return out;
+  }
+
+  // Outputs grouped by input partition (their key is "k<partition>"; the output partition is
+  // the key's hash), in the order read: per key, that is the order they were written.
+  static std::map<int, std::vector<std::string>> ByPartition(const std::vector<ReadRecord>& rs) {
+    std::map<int, std::vector<std::string>> out;
+    for (const ReadRecord& r : rs) out[std::stoi(r.key.substr(1))].push_back(r.value);
+    return out;
+  }
+
+  ProcessorOptions DedupeOptions(const std::string& app, const std::string& in,
+                                 const std::string& out, const std::string& dir) {
+    ProcessorOptions o;
+    o.bootstrap_servers = testing::Bootstrap();
+    o.application_id = app;
+    o.instance_id = "i1";
+    o.input_topics = {in};
+    o.output_topic = out;
+    o.stop_when_caught_up = true;
+    o.commit_interval = 50ms;
+    o.state.dir = dir;
+    state::DedupeOptions d;
+    d.source = state::DedupeKeySource::kHeader;
+    d.header = kIdHeader;
+    o.state.dedupe = d;
+    return o;
+  }
+
+  void TearDown() override {
+    // Changelog topics are created by the processor, not by CreateTopic: delete them too.
+    for (const std::string& app : apps_) {
+      (void)admin().DeleteTopics({runtime::StateManager::ChangelogTopic(app, "dedupe"),
+                                  runtime::StateManager::ChangelogTopic(app, "counts")},
+                                 30s);
+    }
+    PipelineTest::TearDown();
+  }
+  std::string App(absl::string_view stem) {
+    apps_.push_back(UniqueName(stem));
+    return apps_.back();
+  }
+
+ private:
+  std::vector<std::string> apps_;
+};
+
+class FakeClock : public state::DedupeClock {
+ public:
+  int64_t NowMs() override { return now_ms; }
+  int64_t now_ms = 1'700'000'000'000;
+};
+
+// 1. Upstream duplicates (same idempotency key at later offsets, partitions interleaved) are
+// dropped exactly; the rest pass once, in order.
+TEST_F(StateTest, UpstreamDuplicatesAreDroppedExactly) {
+  const std::string in = CreateTopic("dedupe-in", 3);
+  const std::string out = CreateTopic("dedupe-out", 3);
+  const std::vector<InputRecord> input = MakeInput(3, 200, "a");
+  Produce(in, input);
+  ProcessorOptions o = DedupeOptions(App("dedupe"), in, out, TempDir("state"));
+  ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(o, Passthrough()));
+  ASSERT_THAT(processor->Run(), IsOk());
+
+  std::map<int, std::set<std::string>> seen;
+  const auto expected = FirstOccurrences(input, seen);
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  const auto got = ByPartition(output);
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_THAT(got.at(p), ElementsAreArray(expected.at(p))) << "partition " << p;
+  }
+  int64_t expected_total = 0;
+  for (const auto& [p, v] : expected) expected_total += static_cast<int64_t>(v.size());
+  const ProcessorStats s = processor->stats();
+  EXPECT_EQ(s.records_in, static_cast<int64_t>(input.size()));
+  EXPECT_EQ(s.deduplicated, static_cast<int64_t>(input.size()) - expected_total);
+  EXPECT_GT(s.deduplicated, 0);
+  EXPECT_EQ(s.dedupe_keyless, 0);
+}
+
+// 2. Window expiry: inside the window a repeated key is dropped; after it, it passes again,
+// and the expired entry is tombstoned in the changelog.
+TEST_F(StateTest, WindowExpiryPassesTheKeyAgainAndTombstonesTheChangelog) {
+  const std::string in = CreateTopic("window-in", 1);
+  const std::string out = CreateTopic("window-out", 1);
+  const std::string app = App("window");
+  const std::string dir = TempDir("state");
+  FakeClock clock;
+  ProcessorOptions o = DedupeOptions(app, in, out, dir);
+  o.state.dedupe->window = std::chrono::hours(1);
+  o.state.expiry_interval = 0ms;  // expire at every commit
+  o.state.clock = &clock;
+  auto run = [&]() {
+    ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(o, Passthrough()));
+    ASSERT_THAT(processor->Run(), IsOk());
+  };
+
+  Produce(in, {{0, "A", "a1"}, {0, "B", "b1"}});
+  run();  // t = 0: both pass
+  clock.now_ms += 30 * 60 * 1000;
+  Produce(in, {{0, "A", "a2"}});
+  run();  // t = 30 min: inside the window, dropped
+  clock.now_ms += 2 * 60 * 60 * 1000;
+  Produce(in, {{0, "A", "a3"}});
+  run();  // t = 2 h 30: A's entry expired, passes again; B's entry is removed
+
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  std::vector<std::string> values;
+  for (const ReadRecord& r : output) values.push_back(r.value);
+  EXPECT_THAT(values, ElementsAreArray({"a1", "b1", "a3"}));
+
+  // The changelog holds B's entry and then its tombstone (value null -> read as empty).
+  ASSERT_OK_AND_ASSIGN(auto changelog, ReadAll(runtime::StateManager::ChangelogTopic(app, "dedupe"),
+                                               Isolation::kReadCommitted));
+  int b_entries = 0;
+  int b_tombstones = 0;
+  for (const ReadRecord& r : changelog) {
+    if (r.key == "kB") (r.value.empty() ? b_tombstones : b_entries)++;
+  }
+  EXPECT_EQ(b_entries, 1);
+  EXPECT_EQ(b_tombstones, 1);
+}
+
+// 3. SIGKILL at every fault point, including between the Kafka commit and the RocksDB write,
+// under eos with dedupe: nothing lost, no duplicate passed.
+TEST_F(StateTest, KillsAtEveryFaultPointLoseNothingAndPassNoDuplicate) {
+  const std::string in = CreateTopic("dedupe-kill-in", 3);
+  const std::string out = CreateTopic("dedupe-kill-out", 3);
+  const std::vector<InputRecord> input = MakeInput(3, 600, "k");
+  Produce(in, input);
+  const std::string app = App("dedupe-kill");
+  const std::string dir = TempDir("state");
+  const std::vector<std::string> flags = {"--state-dir", dir, "--dedupe-header", kIdHeader,
+                                          "--max-records-per-txn", "40"};
+  for (const std::string fault : {"after_produce:2", "after_send_offsets:2", "after_commit:2",
+                                  "after_commit:3", "after_produce:3"}) {
+    ASSERT_OK_AND_ASSIGN(ChildProcess child,
+                         ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", flags),
+                                             {{"ONCEFLOW_FAULT", fault}}, LogPath("child")));
+    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
+    ASSERT_TRUE(exit.signaled && exit.signal == SIGKILL)
+        << fault << ": exit " << exit.code << "; log " << LogPath("child");
+  }
+  std::vector<std::string> last_flags = flags;
+  last_flags.push_back("--stop-when-caught-up");
+  ASSERT_OK_AND_ASSIGN(ChildProcess last,
+                       ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {},
+                                           LogPath("child")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
+  ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
+
+  std::map<int, std::set<std::string>> seen;
+  const auto expected = FirstOccurrences(input, seen, "|t");
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  const auto got = ByPartition(output);
+  for (int p = 0; p < 3; ++p) {
+    EXPECT_THAT(got.at(p), ElementsAreArray(expected.at(p))) << "partition " << p;
+  }
+}
+
+// 4. A partition moves to an instance with an empty state folder: its dedupe state is restored
+// from the changelog and still drops the duplicates that arrive after the move.
+TEST_F(StateTest, PartitionMovedToEmptyStateFolderStillDropsDuplicates) {
+  const std::string in = CreateTopic("move-in", 2);
+  const std::string out = CreateTopic("move-out", 2);
+  const std::string app = App("move");
+  const std::vector<InputRecord> first = MakeInput(2, 100, "one");
+  Produce(in, first);
+  const std::vector<std::string> common = {"--dedupe-header", kIdHeader, "--dynamic-membership",
+                                           "--stop-when-caught-up"};
+  std::vector<std::string> a_flags = common;
+  a_flags.insert(a_flags.end(), {"--state-dir", TempDir("a")});
+  ASSERT_OK_AND_ASSIGN(ChildProcess a, ChildProcess::Start(ChildArgs(app, "a", in, out, "eos",
+                                                                     a_flags),
+                                                           {}, LogPath("a")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit a_exit, a.Wait(120s));
+  ASSERT_EQ(a_exit.code, 0) << "log " << LogPath("a");
+
+  // The same ids again (all duplicates), plus 20 new ones per partition.
+  const std::vector<InputRecord> second = MakeInput(2, 120, "two");
+  Produce(in, second);
+  std::vector<std::string> b_flags = common;
+  b_flags.insert(b_flags.end(), {"--state-dir", TempDir("b")});  // empty
+  ASSERT_OK_AND_ASSIGN(ChildProcess b, ChildProcess::Start(ChildArgs(app, "b", in, out, "eos",
+                                                                     b_flags),
+                                                           {}, LogPath("b")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit b_exit, b.Wait(120s));
+  ASSERT_EQ(b_exit.code, 0) << "log " << LogPath("b");
+  EXPECT_THAT(ReadFile(LogPath("b")), HasSubstr("restored 2 store partition(s)"));
+
+  std::map<int, std::set<std::string>> seen;
+  auto expected = FirstOccurrences(first, seen, "|t");
+  for (auto& [p, v] : FirstOccurrences(second, seen, "|t")) {
+    EXPECT_EQ(v.size(), 20u) << "only the 20 new ids of partition " << p << " may pass";
+    expected[p].insert(expected[p].end(), v.begin(), v.end());
+  }
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  const auto got = ByPartition(output);
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_THAT(got.at(p), ElementsAreArray(expected.at(p))) << "partition " << p;
+  }
+}
+
+// 5. A deleted state folder, and then a corrupted checkpoint, are rebuilt from the changelog:
+// the duplicates that arrive afterwards are still dropped.
+TEST_F(StateTest, WipedOrCorruptedStateIsRebuiltFromTheChangelog) {
+  const std::string in = CreateTopic("rebuild-in", 2);
+  const std::string out = CreateTopic("rebuild-out", 2);
+  const std::string app = App("rebuild");
+  const std::string dir = TempDir("state");
+  ProcessorOptions o = DedupeOptions(app, in, out, dir);
+  std::map<int, std::set<std::string>> seen;
+  std::map<int, std::vector<std::string>> expected;
+  auto run_phase = [&](absl::string_view phase, int n) -> ProcessorStats {
+    const std::vector<InputRecord> input = MakeInput(2, n, phase);
+    Produce(in, input);
+    for (auto& [p, v] : FirstOccurrences(input, seen)) {
+      expected[p].insert(expected[p].end(), v.begin(), v.end());
+    }
+    auto processor = Processor::Create(o, Passthrough());
+    EXPECT_THAT(processor, IsOk());
+    EXPECT_THAT((*processor)->Run(), IsOk());
+    return (*processor)->stats();
+  };
+
+  const ProcessorStats first = run_phase("one", 100);
+  EXPECT_EQ(first.restored_records, 0);
+  const ProcessorStats normal = run_phase("two", 100);  // clean restart: nothing to replay
+  EXPECT_EQ(normal.restored_records, 0);
+  EXPECT_GT(normal.deduplicated, 0);
+
+  std::filesystem::remove_all(dir);  // the whole state folder is gone
+  const ProcessorStats wiped = run_phase("three", 110);
+  EXPECT_GT(wiped.restored_records, 0) << "the store should be rebuilt from the changelog";
+
+  // Garbage in every checkpoint file.
+  int corrupted = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.path().filename() == "CHECKPOINT") {
+      std::ofstream(entry.path(), std::ios::trunc) << "not a checkpoint";
+      ++corrupted;
+    }
+  }
+  EXPECT_EQ(corrupted, 2);
+  const ProcessorStats corrupt = run_phase("four", 120);
+  EXPECT_GT(corrupt.restored_records, 0);
+
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  const auto got = ByPartition(output);
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_THAT(got.at(p), ElementsAreArray(expected.at(p))) << "partition " << p;
+  }
+}
+
+// A stateful transform (the key_counter example) across SIGKILLs at every fault point: for each
+// key the read_committed output is exactly "<key>=1", "<key>=2", ... "<key>=n" — a count lost
+// (state behind the output) would repeat a number, a count applied twice (state ahead) would
+// skip one.
+TEST_F(StateTest, RunningCountsSurviveKillsExactly) {
+  constexpr int kPartitions = 2;
+  constexpr int kKeys = 6;
+  constexpr int kPerKey = 150;
+  const std::string in = CreateTopic("count-in", kPartitions);
+  const std::string out = CreateTopic("count-out", kPartitions);
+  const std::string app = App("count");
+  {
+    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
+    for (int i = 0; i < kPerKey; ++i) {
+      for (int k = 0; k < kKeys; ++k) {
+        const std::string key = absl::StrCat("key", k);
+        ASSERT_THAT(producer->Produce({in, Partition(k % kPartitions), key, "x"}), IsOk());
+      }
+    }
+    ASSERT_THAT(producer->Flush(60s), IsOk());
+  }
+  const std::string dir = TempDir("state");
+  const std::vector<std::string> flags = {"--state-dir", dir, "--count",
+                                          "--max-records-per-txn", "25"};
+  for (const std::string fault :
+       {"after_commit:2", "after_produce:2", "after_send_offsets:3", "after_commit:4"}) {
+    ASSERT_OK_AND_ASSIGN(ChildProcess child,
+                         ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", flags),
+                                             {{"ONCEFLOW_FAULT", fault}}, LogPath("child")));
+    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
+    ASSERT_TRUE(exit.signaled && exit.signal == SIGKILL) << fault << " exit " << exit.code;
+  }
+  std::vector<std::string> last_flags = flags;
+  last_flags.push_back("--stop-when-caught-up");
+  ASSERT_OK_AND_ASSIGN(ChildProcess last,
+                       ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {},
+                                           LogPath("child")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
+  ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
+
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  std::map<std::string, std::vector<std::string>> by_key;
+  for (const ReadRecord& r : output) by_key[r.key].push_back(r.value);
+  ASSERT_EQ(by_key.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, values] : by_key) {
+    std::vector<std::string> expected;
+    for (int i = 1; i <= kPerKey; ++i) expected.push_back(absl::StrCat(key, "=", i));
+    EXPECT_THAT(values, ElementsAreArray(expected)) << key;
+  }
+}
+
+}  // namespace
+}  // namespace onceflow

@@ -1,0 +1,69 @@
+#include "tests/testing/pipeline_test.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace onceflow::testing {
+
+std::vector<std::string> PipelineTest::ChildArgs(const std::string& app,
+                                                 const std::string& instance,
+                                                 const std::string& in, const std::string& out,
+                                                 const std::string& mode,
+                                                 std::vector<std::string> extra) {
+  std::vector<std::string> args = {ONCEFLOW_TEST_PIPELINE_BIN,
+                                   "--bootstrap", Bootstrap(),
+                                   "--app", app,
+                                   "--instance", instance,
+                                   "--input", in,
+                                   "--output", out,
+                                   "--mode", mode,
+                                   "--session-timeout-ms", "6000"};
+  for (std::string& e : extra) args.push_back(std::move(e));
+  return args;
+}
+
+std::string PipelineTest::LogPath(absl::string_view name) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return absl::StrCat("/tmp/onceflow-test-", info->name(), "-", name, "-", ::getpid(), ".log");
+}
+
+std::string PipelineTest::ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string PipelineTest::TempDir(absl::string_view name) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string dir =
+      absl::StrCat("/tmp/onceflow-test-", info->name(), "-", name, "-", ::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void PipelineTest::WaitForCommittedAtLeast(const std::string& group, const std::string& topic,
+                                           int64_t min_total, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int64_t total = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<std::vector<TopicPartitionOffset>> committed = CommittedOffsets(group, topic);
+    total = 0;
+    if (committed.ok()) {
+      for (const auto& c : *committed) total += c.offset.is_logical() ? 0 : c.offset.value();
+    }
+    if (total >= min_total) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling a condition
+  }
+  FAIL() << "group " << group << " committed " << total << " < " << min_total << " within "
+         << timeout.count() << " s";
+}
+
+}  // namespace onceflow::testing

@@ -1,0 +1,32 @@
+// A fixture for tests that run onceflow_test_pipeline child processes against the broker.
+#ifndef ONCEFLOW_TESTS_TESTING_PIPELINE_TEST_H_
+#define ONCEFLOW_TESTS_TESTING_PIPELINE_TEST_H_
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "tests/testing/kafka_test.h"
+
+namespace onceflow::testing {
+
+class PipelineTest : public KafkaTest {
+ protected:
+  // Arguments for onceflow_test_pipeline (transform "tag": value + "|t", header "src").
+  static std::vector<std::string> ChildArgs(const std::string& app, const std::string& instance,
+                                            const std::string& in, const std::string& out,
+                                            const std::string& mode,
+                                            std::vector<std::string> extra = {});
+  // A log file for a child of the current test, kept for post-mortems.
+  static std::string LogPath(absl::string_view name);
+  static std::string ReadFile(const std::string& path);
+  // A fresh, empty folder for this test (under /tmp).
+  static std::string TempDir(absl::string_view name);
+  // Waits until `group` has committed at least `min_total` input offsets in sum.
+  void WaitForCommittedAtLeast(const std::string& group, const std::string& topic,
+                               int64_t min_total, std::chrono::seconds timeout);
+};
+
+}  // namespace onceflow::testing
+
+#endif  // ONCEFLOW_TESTS_TESTING_PIPELINE_TEST_H_

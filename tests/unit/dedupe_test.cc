@@ -1,0 +1,683 @@
+#include "state/dedupe.h"
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/dynamic_message.h"
+#include "gtest/gtest.h"
+#include "onceflow/v1/state.pb.h"
+#include "state/partition_store.h"
+#include "state/sha256.h"
+#include "tests/testing/status_matchers.h"
+
+namespace onceflow::state {
+namespace {
+
+namespace pb = ::google::protobuf;
+using ::onceflow::testing::IsOk;
+using ::onceflow::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+using HeaderViews = std::vector<std::pair<absl::string_view, absl::string_view>>;
+using ChangelogRecord = std::pair<std::string, std::optional<std::string>>;
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+// OK with a value that matches `matcher` (status_matchers.h has no IsOkAndHolds yet).
+MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(matcher, arg.value(), result_listener);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SHA-256
+
+TEST(Sha256Test, StandardVectors) {
+  struct Case {
+    std::string input;
+    const char* hex;
+  };
+  const Case cases[] = {
+      // FIPS 180-4 / NIST CSRC examples (SHA256.pdf, SHA2_Additional.pdf).
+      {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+      {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrl"
+       "mnopqrsmnopqrstnopqrstu",
+       "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+      {std::string(1000000, 'a'),
+       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+      {"The quick brown fox jumps over the lazy dog",
+       "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592"},
+      // Lengths around the padding boundaries (55/56 bytes fit or spill one block).
+      {std::string(55, 'a'), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"},
+      {std::string(56, 'a'), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"},
+      {std::string(63, 'a'), "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"},
+      {std::string(64, 'a'), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"},
+      {std::string(65, 'a'), "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"},
+      {std::string(119, 'a'), "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"},
+      {std::string(120, 'a'), "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.input.substr(0, 20));
+    const std::string digest = Sha256(c.input);
+    EXPECT_EQ(digest.size(), 32u);
+    EXPECT_EQ(ToHex(digest), c.hex);
+    // Fed in uneven pieces, the digest is the same.
+    for (const size_t piece : {size_t{1}, size_t{7}, size_t{63}, size_t{64}, size_t{65}}) {
+      Sha256Hasher hasher;
+      for (size_t i = 0; i < c.input.size(); i += piece) {
+        hasher.Update(absl::string_view(c.input).substr(i, piece));
+      }
+      const Sha256Hasher::Digest d = hasher.Finish();
+      EXPECT_EQ(ToHex(absl::string_view(reinterpret_cast<const char*>(d.data()), d.size())), c.hex)
+          << "piece " << piece;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical JSON
+
+TEST(CanonicalJsonTest, Canonicalizes) {
+  struct Case {
+    std::string input;
+    std::string canonical;
+  };
+  const Case cases[] = {
+      {R"({"b":1,"a":2})", R"({"a":2,"b":1})"},
+      {" { \"b\" : [1, 2],\n\t\"a\" : 1 }\r\n", R"({"a":1,"b":[1,2]})"},
+      {R"({"z":{"y":1,"x":2},"a":[{"c":1,"b":2}]})", R"({"a":[{"b":2,"c":1}],"z":{"x":2,"y":1}})"},
+      {"[3,1,2]", "[3,1,2]"},
+      {" [ ] ", "[]"},
+      {"{ }", "{}"},
+      {"[true,false,null]", "[true,false,null]"},
+      {" 42 ", "42"},
+      // Numbers are copied as written: 1.0 and 1 stay different.
+      {"[-0.5e+10,1.0,1,0,-0,1E3,2e-7]", "[-0.5e+10,1.0,1,0,-0,1E3,2e-7]"},
+      // Keys sort by their decoded bytes.
+      {R"({"\u00e9":1,"aa":2,"a":3,"B":4})", "{\"B\":4,\"a\":3,\"aa\":2,\"\xc3\xa9\":1}"},
+      // Strings: decoded, then re-escaped minimally.
+      {R"("a\/b")", R"("a/b")"},
+      {R"("\u0041\u00e9")", "\"A\xc3\xa9\""},
+      {"\"\xc3\xa9\"", "\"\xc3\xa9\""},
+      {R"("\ud83d\ude00")", "\"\xf0\x9f\x98\x80\""},
+      {R"("\u000A\u0009\u001f\u0000")", R"("\n\t\u001f\u0000")"},
+      {R"("\"\\")", R"("\"\\")"},
+      {R"("\b\f\n\r\t")", R"("\b\f\n\r\t")"},
+      {"\"\x7f\"", "\"\x7f\""},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(CanonicalJson(c.input), IsOkAndHolds(c.canonical)) << c.input;
+  }
+}
+
+TEST(CanonicalJsonTest, MalformedNamesTheByteOffset) {
+  struct Case {
+    std::string input;
+    const char* message;  // a substring of the error
+  };
+  const Case cases[] = {
+      {"", "offset 0: unexpected end of input"},
+      {"   ", "offset 3: unexpected end of input"},
+      {R"({"a":1,})", "offset 7: unexpected '}', expected a string key"},
+      {R"({"a" 1})", "offset 5: unexpected '1', expected ':'"},
+      {R"({a:1})", "offset 1"},
+      {"[1,2", "offset 4: unexpected end of input, expected ',' or ']'"},
+      {"[1,]", "offset 3"},
+      {"[01]", "offset 2"},
+      {"1.", "offset 2: unexpected end of input, expected a digit"},
+      {"1.e5", "offset 2"},
+      {"1e", "offset 2"},
+      {"-", "offset 1"},
+      {"+1", "offset 0"},
+      {"tru", "offset 0: invalid literal, expected true"},
+      {"NaN", "offset 0"},
+      {"'a'", "offset 0"},
+      {R"({"a":1}x)", "offset 7: unexpected 'x' after the value"},
+      {"1 2", "offset 2"},
+      {R"("abc)", "offset 0: unterminated string"},
+      {"\"a\x01\"", "offset 2: unescaped control character byte 0x01"},
+      {R"("\q")", "offset 2: invalid escape"},
+      {R"("\u12G4")", "offset 5: unexpected 'G', expected a hex digit"},
+      {R"("\ud800")", "offset 1: high surrogate"},
+      {R"("\ud800\u0041")", "offset 1: high surrogate"},
+      {R"("\udc00")", "offset 1: unpaired low surrogate"},
+      {"\"\xff\"", "offset 1: invalid UTF-8"},
+      {"\"\xc3\"", "offset 1: invalid UTF-8"},
+      {"\"\xc0\xaf\"", "offset 1: invalid UTF-8"},          // overlong '/'
+      {"\"\xed\xa0\x80\"", "offset 1: invalid UTF-8"},      // an encoded surrogate
+      {"\"\xf4\x90\x80\x80\"", "offset 1: invalid UTF-8"},  // above U+10FFFF
+      {R"({"a":1,"a":2})", "offset 7: duplicate object key \"a\""},
+      {R"({"a":1,"\u0061":2})", "offset 7: duplicate object key \"a\""},
+      {std::string(600, '['), "nesting deeper than 512"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(CanonicalJson(c.input),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.input;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key extraction
+
+// A record and the storage its views point into.
+struct TestRecord {
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  Headers headers;
+  int64_t offset = 17;
+
+  RecordView View(HeaderViews& storage) const {
+    storage.assign(headers.begin(), headers.end());
+    RecordView view;
+    if (key.has_value()) view.key = *key;
+    if (value.has_value()) view.value = *value;
+    view.headers = storage;
+    view.offset = offset;
+    return view;
+  }
+};
+
+absl::StatusOr<std::optional<std::string>> ExtractKey(const DedupeOptions& options,
+                                                      const TestRecord& record) {
+  absl::StatusOr<std::unique_ptr<KeyExtractor>> extractor = KeyExtractor::Create(options);
+  if (!extractor.ok()) return extractor.status();
+  HeaderViews storage;
+  return (*extractor)->Extract(record.View(storage));
+}
+
+DedupeOptions Source(DedupeKeySource source) {
+  DedupeOptions options;
+  options.source = source;
+  return options;
+}
+
+TEST(KeyExtractorTest, ExtractsPerSource) {
+  DedupeOptions function = Source(DedupeKeySource::kFunction);
+  function.key_fn = [](const RecordView& r) -> std::optional<std::string> {
+    if (!r.value.has_value()) return std::nullopt;
+    return absl::StrCat("fn:", *r.value, ":", r.offset);
+  };
+  DedupeOptions custom_header = Source(DedupeKeySource::kHeader);
+  custom_header.header = "x-id";
+  const std::string json_hash = Sha256(R"({"a":1,"b":[1,2]})");
+
+  struct Case {
+    const char* name;
+    DedupeOptions options;
+    TestRecord record;
+    std::optional<std::string> expected;
+  };
+  const Case cases[] = {
+      {"record key", Source(DedupeKeySource::kRecordKey), {.key = "order-1"}, "order-1"},
+      {"null record key", Source(DedupeKeySource::kRecordKey), {.value = "v"}, std::nullopt},
+      {"empty record key", Source(DedupeKeySource::kRecordKey), {.key = ""}, std::nullopt},
+      {"header",
+       Source(DedupeKeySource::kHeader),
+       {.headers = {{"trace", "t"}, {"idempotency-key", "id-9"}}},
+       "id-9"},
+      {"repeated header: last wins",
+       Source(DedupeKeySource::kHeader),
+       {.headers = {{"idempotency-key", "first"}, {"other", "x"}, {"idempotency-key", "last"}}},
+       "last"},
+      {"missing header",
+       Source(DedupeKeySource::kHeader),
+       {.key = "k", .headers = {{"a", "b"}}},
+       std::nullopt},
+      {"header names are case-sensitive",
+       Source(DedupeKeySource::kHeader),
+       {.headers = {{"Idempotency-Key", "id"}}},
+       std::nullopt},
+      {"empty header",
+       Source(DedupeKeySource::kHeader),
+       {.headers = {{"idempotency-key", ""}}},
+       std::nullopt},
+      {"custom header", custom_header, {.headers = {{"x-id", "42"}}}, "42"},
+      {"content hash", Source(DedupeKeySource::kContentHash), {.value = "abc"}, Sha256("abc")},
+      {"content hash of empty value",
+       Source(DedupeKeySource::kContentHash),
+       {.value = ""},
+       Sha256("")},
+      {"content hash of null value",
+       Source(DedupeKeySource::kContentHash),
+       {.key = "k"},
+       std::nullopt},
+      {"json hash",
+       Source(DedupeKeySource::kJsonHash),
+       {.value = R"({"a":1,"b":[1,2]})"},
+       json_hash},
+      {"json hash ignores layout and key order",
+       Source(DedupeKeySource::kJsonHash),
+       {.value = R"( { "b" : [1,2], "a" : 1 } )"},
+       json_hash},
+      {"json hash of null value", Source(DedupeKeySource::kJsonHash), {}, std::nullopt},
+      {"function", function, {.value = "v"}, "fn:v:17"},
+      {"function without key", function, {}, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(ExtractKey(c.options, c.record), IsOkAndHolds(c.expected)) << c.name;
+  }
+}
+
+TEST(KeyExtractorTest, HashesDifferForDifferentContent) {
+  const DedupeOptions json = Source(DedupeKeySource::kJsonHash);
+  const DedupeOptions content = Source(DedupeKeySource::kContentHash);
+  ASSERT_OK_AND_ASSIGN(auto a, ExtractKey(json, {.value = R"({"a":1,"b":[1,2]})"}));
+  ASSERT_OK_AND_ASSIGN(auto b, ExtractKey(json, {.value = R"({"a":1,"b":[2,1]})"}));
+  ASSERT_OK_AND_ASSIGN(auto c, ExtractKey(json, {.value = R"({"a":"1","b":[1,2]})"}));
+  ASSERT_OK_AND_ASSIGN(auto d, ExtractKey(json, {.value = R"({"a":1.0,"b":[1,2]})"}));
+  EXPECT_NE(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_NE(a, d);
+  // Content hashes are of the raw bytes: layout matters.
+  ASSERT_OK_AND_ASSIGN(auto e, ExtractKey(content, {.value = R"({"a":1})"}));
+  ASSERT_OK_AND_ASSIGN(auto f, ExtractKey(content, {.value = R"({ "a":1})"}));
+  EXPECT_NE(e, f);
+}
+
+TEST(KeyExtractorTest, MalformedJsonIsInvalidArgumentNamingTheOffset) {
+  EXPECT_THAT(ExtractKey(Source(DedupeKeySource::kJsonHash), {.value = R"({"a":1,,})"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("byte offset 7")));
+  EXPECT_THAT(ExtractKey(Source(DedupeKeySource::kJsonHash), {.value = "not json"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("record value at offset 17")));
+}
+
+DedupeOptions ProtoField(const pb::Descriptor* descriptor, std::string path) {
+  DedupeOptions options = Source(DedupeKeySource::kProtoField);
+  options.descriptor = descriptor;
+  options.field_path = std::move(path);
+  return options;
+}
+
+// A compiled-in message: google/protobuf/descriptor.proto's own FileDescriptorProto.
+TEST(KeyExtractorTest, ProtoFieldOfACompiledMessage) {
+  const pb::Descriptor* file_proto = pb::FileDescriptorProto::descriptor();
+  pb::FileDescriptorProto message;
+  message.set_name("orders.proto");
+  message.mutable_options()->set_java_package("com.example.orders");
+  message.mutable_options()->set_optimize_for(pb::FileOptions::CODE_SIZE);
+  message.mutable_options()->set_java_multiple_files(false);  // proto2: set, so present
+  message.mutable_source_code_info();
+  const TestRecord record{.value = message.SerializeAsString()};
+
+  struct Case {
+    const char* path;
+    std::optional<std::string> expected;
+  };
+  const Case cases[] = {
+      {"name", "orders.proto"},
+      {"package", std::nullopt},  // unset
+      {"options.java_package", "com.example.orders"},
+      {"options.optimize_for", "2"},  // enums by number
+      {"options.java_multiple_files", "false"},
+      {"options.cc_enable_arenas", std::nullopt},  // unset, even with a default
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(ExtractKey(ProtoField(file_proto, c.path), record), IsOkAndHolds(c.expected))
+        << c.path;
+  }
+  // An unset message on the path means no key.
+  EXPECT_THAT(ExtractKey(ProtoField(file_proto, "options.java_package"), {.value = ""}),
+              IsOkAndHolds(std::nullopt));
+  EXPECT_THAT(ExtractKey(ProtoField(file_proto, "name"), {}), IsOkAndHolds(std::nullopt));
+  // A value that is not the message type is an error.
+  EXPECT_THAT(ExtractKey(ProtoField(file_proto, "name"), {.value = "\xff\xff\xff"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not a valid google.protobuf.FileDescriptorProto")));
+}
+
+TEST(KeyExtractorTest, ProtoFieldPathIsValidatedAtCreate) {
+  const pb::Descriptor* file_proto = pb::FileDescriptorProto::descriptor();
+  struct Case {
+    const pb::Descriptor* descriptor;
+    const char* path;
+    const char* message;
+  };
+  const Case cases[] = {
+      {nullptr, "name", "descriptor is required"},
+      {file_proto, "", "field_path is required"},
+      {file_proto, "nope", "has no field \"nope\""},
+      {file_proto, "options.nope", "google.protobuf.FileOptions has no field \"nope\""},
+      {file_proto, "options..java_package", "has no field \"\""},
+      {file_proto, "dependency", "\"dependency\" is repeated"},
+      {file_proto, "message_type.name", "\"message_type\" is repeated"},
+      {file_proto, "name.length", "\"name\" is not a message"},
+      {file_proto, "options", "ends in a field of type message"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(KeyExtractor::Create(ProtoField(c.descriptor, c.path)),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.message)))
+        << c.path;
+  }
+}
+
+// A message type known only at run time (a DescriptorPool built from a FileDescriptorProto),
+// as the sidecar loads them from a descriptor set.
+TEST(KeyExtractorTest, ProtoFieldOfADynamicMessage) {
+  pb::FileDescriptorProto file;
+  file.set_name("dedupe_test/order.proto");
+  file.set_package("dedupetest");
+  file.set_syntax("proto3");
+  pb::DescriptorProto* customer = file.add_message_type();
+  customer->set_name("Customer");
+  auto add_field =
+      [](pb::DescriptorProto* m, const char* name, int number, pb::FieldDescriptorProto::Type type,
+         pb::FieldDescriptorProto::Label label = pb::FieldDescriptorProto::LABEL_OPTIONAL) {
+        pb::FieldDescriptorProto* f = m->add_field();
+        f->set_name(name);
+        f->set_number(number);
+        f->set_type(type);
+        f->set_label(label);
+        return f;
+      };
+  add_field(customer, "id", 1, pb::FieldDescriptorProto::TYPE_STRING);
+  add_field(customer, "account", 2, pb::FieldDescriptorProto::TYPE_UINT64);
+  pb::DescriptorProto* order = file.add_message_type();
+  order->set_name("Order");
+  add_field(order, "customer", 1, pb::FieldDescriptorProto::TYPE_MESSAGE)
+      ->set_type_name(".dedupetest.Customer");
+  add_field(order, "id", 2, pb::FieldDescriptorProto::TYPE_BYTES);
+  add_field(order, "seq", 3, pb::FieldDescriptorProto::TYPE_SINT64);
+  add_field(order, "amount", 4, pb::FieldDescriptorProto::TYPE_DOUBLE);
+  add_field(order, "tags", 5, pb::FieldDescriptorProto::TYPE_STRING,
+            pb::FieldDescriptorProto::LABEL_REPEATED);
+
+  pb::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  const pb::Descriptor* order_type = pool.FindMessageTypeByName("dedupetest.Order");
+  ASSERT_NE(order_type, nullptr);
+
+  pb::DynamicMessageFactory factory(&pool);
+  std::unique_ptr<pb::Message> message(factory.GetPrototype(order_type)->New());
+  const pb::Reflection* reflection = message->GetReflection();
+  reflection->SetString(message.get(), order_type->FindFieldByName("id"), "o-77");
+  reflection->SetInt64(message.get(), order_type->FindFieldByName("seq"), -5);
+  pb::Message* customer_message =
+      reflection->MutableMessage(message.get(), order_type->FindFieldByName("customer"));
+  customer_message->GetReflection()->SetString(
+      customer_message, customer_message->GetDescriptor()->FindFieldByName("id"), "c-1");
+  const TestRecord record{.value = message->SerializeAsString()};
+
+  EXPECT_THAT(ExtractKey(ProtoField(order_type, "customer.id"), record),
+              IsOkAndHolds(Optional(std::string("c-1"))));
+  EXPECT_THAT(ExtractKey(ProtoField(order_type, "id"), record),
+              IsOkAndHolds(Optional(std::string("o-77"))));
+  EXPECT_THAT(ExtractKey(ProtoField(order_type, "seq"), record),
+              IsOkAndHolds(Optional(std::string("-5"))));
+  // proto3 scalar at its default (0) reads as unset.
+  EXPECT_THAT(ExtractKey(ProtoField(order_type, "customer.account"), record),
+              IsOkAndHolds(std::nullopt));
+  EXPECT_THAT(KeyExtractor::Create(ProtoField(order_type, "amount")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("type double")));
+  EXPECT_THAT(KeyExtractor::Create(ProtoField(order_type, "tags")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("repeated")));
+}
+
+TEST(KeyExtractorTest, RequiredOptions) {
+  DedupeOptions header = Source(DedupeKeySource::kHeader);
+  header.header = "";
+  EXPECT_THAT(KeyExtractor::Create(header),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("header")));
+  EXPECT_THAT(KeyExtractor::Create(Source(DedupeKeySource::kFunction)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key_fn")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deduper
+
+class FakeClock : public DedupeClock {
+ public:
+  int64_t NowMs() override { return now_ms; }
+  int64_t now_ms = 1'700'000'000'000;
+};
+
+// An in-memory KeyValueStore that keeps a changelog of every write.
+class MapStore : public KeyValueStore {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override {
+    const auto it = data.find(std::string(key));
+    if (it == data.end()) return std::nullopt;
+    return it->second;
+  }
+  absl::Status Put(absl::string_view key, absl::string_view value) override {
+    data[std::string(key)] = std::string(value);
+    changelog.emplace_back(std::string(key), std::string(value));
+    return absl::OkStatus();
+  }
+  absl::Status Delete(absl::string_view key) override {
+    data.erase(std::string(key));
+    changelog.emplace_back(std::string(key), std::nullopt);
+    return absl::OkStatus();
+  }
+  absl::Status Scan(absl::string_view begin, absl::string_view end, const ScanFn& fn) override {
+    for (auto it = data.lower_bound(std::string(begin));
+         it != data.end() && (end.empty() || it->first < end); ++it) {
+      if (!fn(it->first, it->second)) break;
+    }
+    return absl::OkStatus();
+  }
+
+  int CountWithPrefix(char prefix) const {
+    int n = 0;
+    for (const auto& [k, v] : data) n += !k.empty() && k[0] == prefix;
+    return n;
+  }
+
+  std::map<std::string, std::string> data;
+  std::vector<ChangelogRecord> changelog;
+};
+
+// `key` must outlive the view (literals, or temporaries of the same full expression).
+RecordView Keyed(absl::string_view key, int64_t offset = 0) {
+  RecordView view;
+  view.key = key;
+  view.offset = offset;
+  return view;
+}
+
+std::string BigEndian(int64_t ms) {
+  std::string out;
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>(static_cast<uint64_t>(ms) >> shift));
+  }
+  return out;
+}
+
+using Verdict = Deduper::Verdict;
+
+// A duration in milliseconds, as the clock counts.
+template <typename Duration>
+int64_t Ms(Duration d) {
+  return std::chrono::duration_cast<milliseconds>(d).count();
+}
+
+TEST(DeduperTest, DropsDuplicatesPassesDistinctCountsKeyless) {
+  FakeClock clock;
+  DedupeOptions options;
+  options.window = milliseconds(0);  // forever
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  MapStore store;
+
+  EXPECT_THAT(dedupe->Check(Keyed("a", 10), store), IsOkAndHolds(Verdict::kPass));
+  EXPECT_THAT(dedupe->Check(Keyed("b", 11), store), IsOkAndHolds(Verdict::kPass));
+  EXPECT_THAT(dedupe->Check(Keyed("a", 12), store), IsOkAndHolds(Verdict::kDuplicate));
+  clock.now_ms += Ms(hours(24 * 365));
+  EXPECT_THAT(dedupe->Check(Keyed("a", 13), store), IsOkAndHolds(Verdict::kDuplicate));
+  EXPECT_THAT(dedupe->Check(RecordView{}, store), IsOkAndHolds(Verdict::kKeyless));
+  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(0));
+
+  const DedupeCounters& counters = dedupe->counters();
+  EXPECT_EQ(counters.seen, 5);
+  EXPECT_EQ(counters.passed, 2);
+  EXPECT_EQ(counters.duplicates, 2);
+  EXPECT_EQ(counters.keyless, 1);
+  EXPECT_EQ(counters.expired, 0);
+
+  // A forever window writes no time index: just "k" + key -> DedupeEntry.
+  EXPECT_EQ(store.CountWithPrefix('t'), 0);
+  ASSERT_EQ(store.data.size(), 2u);
+  v1::DedupeEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(store.data.at("ka")));
+  EXPECT_EQ(entry.first_seen_ms(), 1'700'000'000'000);
+  EXPECT_EQ(entry.input_offset(), 10);
+}
+
+TEST(DeduperTest, WindowExpiryWithAFakeClock) {
+  FakeClock clock;
+  const int64_t t0 = clock.now_ms;
+  DedupeOptions options;
+  options.window = hours(1);
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  MapStore store;
+
+  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
+  EXPECT_EQ(store.data.count("t" + BigEndian(t0) + "a"), 1u);
+  clock.now_ms = t0 + Ms(minutes(30));
+  EXPECT_THAT(dedupe->Check(Keyed("b"), store), IsOkAndHolds(Verdict::kPass));
+
+  // Inside the window: a duplicate, and nothing to expire.
+  clock.now_ms = t0 + Ms(hours(1)) - 1;
+  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kDuplicate));
+  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(0));
+
+  // The window has passed for "a" (not "b"): Expire removes both of its entries with
+  // tombstones in the changelog.
+  clock.now_ms = t0 + Ms(hours(1));
+  store.changelog.clear();
+  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(1));
+  EXPECT_THAT(store.changelog, ::testing::UnorderedElementsAre(
+                                   ChangelogRecord("ka", std::nullopt),
+                                   ChangelogRecord("t" + BigEndian(t0) + "a", std::nullopt)));
+  EXPECT_EQ(store.data.count("ka"), 0u);
+  EXPECT_EQ(store.data.count("kb"), 1u);
+  EXPECT_EQ(dedupe->counters().expired, 1);
+
+  // After expiry "a" passes again; "b" is still a duplicate.
+  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
+  EXPECT_THAT(dedupe->Check(Keyed("b"), store), IsOkAndHolds(Verdict::kDuplicate));
+
+  clock.now_ms = t0 + Ms(hours(3));
+  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(2));
+  EXPECT_TRUE(store.data.empty());
+  EXPECT_EQ(dedupe->counters().expired, 3);
+}
+
+TEST(DeduperTest, KeySeenAgainAfterTheWindowBeforeExpirePasses) {
+  FakeClock clock;
+  const int64_t t0 = clock.now_ms;
+  DedupeOptions options;
+  options.window = hours(1);
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  MapStore store;
+
+  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
+  clock.now_ms = t0 + Ms(hours(2));
+  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
+  // The old time index entry went with the old sighting; the new one remains.
+  EXPECT_EQ(store.data.count("t" + BigEndian(t0) + "a"), 0u);
+  EXPECT_EQ(store.data.count("t" + BigEndian(clock.now_ms) + "a"), 1u);
+  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(0));
+  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kDuplicate));
+}
+
+TEST(DeduperTest, ExpireWalksManyEntries) {
+  FakeClock clock;
+  DedupeOptions options;
+  options.window = minutes(5);
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  MapStore store;
+  for (int i = 0; i < 3000; ++i) {
+    clock.now_ms += 1;
+    ASSERT_THAT(dedupe->Check(Keyed(absl::StrCat("key-", i)), store), IsOkAndHolds(Verdict::kPass));
+  }
+  clock.now_ms += Ms(minutes(5)) - 1000;  // the first 2000 are older than the window
+  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(2000));
+  EXPECT_EQ(store.CountWithPrefix('k'), 1000);
+  EXPECT_EQ(store.CountWithPrefix('t'), 1000);
+  clock.now_ms += Ms(minutes(5));
+  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(1000));
+  EXPECT_TRUE(store.data.empty());
+}
+
+TEST(DeduperTest, ExtractionErrorsPropagateAndAreNotCounted) {
+  FakeClock clock;
+  DedupeOptions options;
+  options.source = DedupeKeySource::kJsonHash;
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  MapStore store;
+  RecordView bad;
+  bad.value = "{oops";
+  EXPECT_THAT(dedupe->Check(bad, store),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("byte offset 1")));
+  EXPECT_EQ(dedupe->counters().seen, 0);
+  EXPECT_TRUE(store.data.empty());
+}
+
+TEST(DeduperTest, RejectsANegativeWindow) {
+  FakeClock clock;
+  DedupeOptions options;
+  options.window = milliseconds(-1);
+  EXPECT_THAT(Deduper::Create(options, clock),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("window")));
+  EXPECT_GT(SystemDedupeClock().NowMs(), 1'600'000'000'000);
+}
+
+// The deduper over the real store: a passed key survives commit and reopen; an aborted
+// transaction forgets it.
+TEST(DeduperTest, OverAPartitionStore) {
+  char tmpl[] = "/tmp/onceflow-dedupe-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    ASSERT_OK_AND_ASSIGN(auto env, StateEnv::Create({}));
+    FakeClock clock;
+    DedupeOptions options;
+    options.window = hours(24);
+    ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+    {
+      ASSERT_OK_AND_ASSIGN(auto store,
+                           PartitionStore::Open({.path = dir, .env = env.get()}, nullptr));
+      EXPECT_THAT(dedupe->Check(Keyed("a"), *store), IsOkAndHolds(Verdict::kPass));
+      EXPECT_THAT(dedupe->Check(Keyed("a"), *store), IsOkAndHolds(Verdict::kDuplicate));  // pending
+      ASSERT_THAT(store->CommitPending(1), IsOk());
+      EXPECT_THAT(dedupe->Check(Keyed("b"), *store), IsOkAndHolds(Verdict::kPass));
+      store->DiscardPending();  // the transaction aborted: "b" was never seen
+      EXPECT_THAT(dedupe->Check(Keyed("b"), *store), IsOkAndHolds(Verdict::kPass));
+      ASSERT_THAT(store->CommitPending(2), IsOk());
+      ASSERT_THAT(store->Close(), IsOk());
+    }
+    ASSERT_OK_AND_ASSIGN(auto store,
+                         PartitionStore::Open({.path = dir, .env = env.get()}, nullptr));
+    EXPECT_THAT(dedupe->Check(Keyed("a"), *store), IsOkAndHolds(Verdict::kDuplicate));
+    EXPECT_THAT(dedupe->Check(Keyed("b"), *store), IsOkAndHolds(Verdict::kDuplicate));
+    clock.now_ms += Ms(hours(24));
+    EXPECT_THAT(dedupe->Expire(*store), IsOkAndHolds(2));
+    EXPECT_THAT(dedupe->Check(Keyed("a"), *store), IsOkAndHolds(Verdict::kPass));
+    ASSERT_THAT(store->CommitPending(3), IsOk());
+    ASSERT_THAT(store->Close(), IsOk());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace onceflow::state
