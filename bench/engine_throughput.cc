@@ -85,7 +85,8 @@ int Fail(const absl::Status& st) {
 int Main(const Flags& f) {
   auto admin = kafka::Admin::Create({{"bootstrap.servers", f.bootstrap}});
   if (!admin.ok()) return Fail(admin.status());
-  const std::string run_id = absl::StrCat(std::chrono::system_clock::now().time_since_epoch().count() % 1000000007);
+  const std::string run_id =
+      absl::StrCat(std::chrono::system_clock::now().time_since_epoch().count() % 1000000007);
   const std::string input = absl::StrCat("bench-in-", run_id);
   if (auto st = (*admin)->CreateTopic({input, f.partitions}, std::chrono::seconds(30)); !st.ok()) {
     return Fail(st);
@@ -106,8 +107,8 @@ int Main(const Flags& f) {
       if (!st.ok()) return Fail(st);
     }
     if (auto st = (*producer)->Flush(std::chrono::minutes(5)); !st.ok()) return Fail(st);
-    std::cerr << "preloaded " << f.records << " records of " << f.size << " B over "
-              << f.partitions << " partitions into " << input << "\n";
+    std::cerr << "preloaded " << f.records << " records of " << f.size << " B over " << f.partitions
+              << " partitions into " << input << "\n";
   }
 
   std::vector<Result> results;
@@ -177,7 +178,8 @@ int Main(const Flags& f) {
 
 int main(int argc, char** argv) {
   onceflow::Flags f;
-  if (const char* env = std::getenv("ONCEFLOW_BOOTSTRAP"); env != nullptr && *env) f.bootstrap = env;
+  if (const char* env = std::getenv("ONCEFLOW_BOOTSTRAP"); env != nullptr && *env)
+    f.bootstrap = env;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     const std::string value = i + 1 < argc ? argv[i + 1] : "";

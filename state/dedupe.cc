@@ -712,6 +712,13 @@ absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyVal
   if (existing->has_value()) {
     absl::StatusOr<v1::DedupeEntry> entry = ParseEntry(entry_key, **existing);
     if (!entry.ok()) return entry.status();
+    if (record.offset >= 0 && entry->input_offset() == record.offset &&
+        entry->input_topic() == record.topic) {
+      // The entry is this very record's: its transform is being retried, or an at-least-once
+      // replay brings it again. It is not a duplicate of itself; nothing to write.
+      ++counters_.rechecked;
+      return Verdict::kPass;
+    }
     if (window_ms == 0 || now - entry->first_seen_ms() < window_ms) {
       ++counters_.duplicates;
       return Verdict::kDuplicate;
@@ -723,6 +730,7 @@ absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyVal
   v1::DedupeEntry entry;
   entry.set_first_seen_ms(now);
   entry.set_input_offset(record.offset);
+  entry.set_input_topic(std::string(record.topic));
   if (absl::Status st = store.Put(entry_key, entry.SerializeAsString()); !st.ok()) return st;
   if (window_ms > 0) {
     if (absl::Status st = store.Put(TimeKey(now, id), ""); !st.ok()) return st;

@@ -40,6 +40,9 @@ namespace onceflow::state {
 struct RecordView {
   std::optional<absl::string_view> key;  // nullopt = null key
   std::optional<absl::string_view> value;
+  // The input record's topic and offset: an entry written by the same record (same topic and
+  // offset) does not make it a duplicate of itself (transform retries, at-least-once replays).
+  absl::string_view topic;
   absl::Span<const std::pair<absl::string_view, absl::string_view>> headers;
   int64_t offset = -1;
 };
@@ -100,6 +103,7 @@ struct DedupeCounters {
   int64_t duplicates = 0;  // dropped
   int64_t keyless = 0;     // no key: passed on, counted
   int64_t expired = 0;     // entries removed by expiry
+  int64_t rechecked = 0;   // the same input record checked again (retry, replay): passed
 };
 
 class Deduper {
@@ -107,8 +111,7 @@ class Deduper {
   enum class Verdict { kPass, kDuplicate, kKeyless };
 
   // `clock` must outlive the Deduper.
-  static absl::StatusOr<std::unique_ptr<Deduper>> Create(DedupeOptions options,
-                                                         DedupeClock& clock);
+  static absl::StatusOr<std::unique_ptr<Deduper>> Create(DedupeOptions options, DedupeClock& clock);
 
   // Checks `record` against `store`; on kPass remembers its key (writes to `store`).
   absl::StatusOr<Verdict> Check(const RecordView& record, KeyValueStore& store);

@@ -60,9 +60,7 @@ class StateEnv {
 
   const StateMemoryOptions& options() const { return options_; }
   const std::shared_ptr<rocksdb::Cache>& block_cache() const { return cache_; }
-  const std::shared_ptr<rocksdb::WriteBufferManager>& write_buffer_manager() const {
-    return wbm_;
-  }
+  const std::shared_ptr<rocksdb::WriteBufferManager>& write_buffer_manager() const { return wbm_; }
   // Bytes currently held by the block cache (incl. memtables charged to it).
   size_t cache_usage() const;
 

@@ -33,8 +33,8 @@ class KeyCounter : public Transform {
     if (!current.ok()) return current.status();
     int64_t count = 0;
     if (current->has_value() && !absl::SimpleAtoi(**current, &count)) {
-      return PermanentError(absl::StrCat("key_counter: stored count '", **current,
-                                         "' is not a number"));
+      return PermanentError(
+          absl::StrCat("key_counter: stored count '", **current, "' is not a number"));
     }
     ++count;
     if (absl::Status st = counts_->Put(in.key(), absl::StrCat(count)); !st.ok()) return st;

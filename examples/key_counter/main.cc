@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto processor = onceflow::Processor::Create(options,
-                                               std::make_unique<onceflow::examples::KeyCounter>());
+  auto processor =
+      onceflow::Processor::Create(options, std::make_unique<onceflow::examples::KeyCounter>());
   if (!processor.ok()) {
     std::cerr << "onceflow_key_counter: " << processor.status() << "\n";
     return onceflow::ProcessorExitCode(processor.status());

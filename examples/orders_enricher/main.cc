@@ -80,13 +80,13 @@ absl::StatusOr<EnrichedOrder> Enrich(const Order& order) {
         absl::StrCat("order ", order.order_id(), ": quantity ", order.quantity(), " < 1"));
   }
   if (order.unit_price_cents() < 0) {
-    return onceflow::PermanentError(absl::StrCat("order ", order.order_id(),
-                                                 ": negative unit_price_cents"));
+    return onceflow::PermanentError(
+        absl::StrCat("order ", order.order_id(), ": negative unit_price_cents"));
   }
   int64_t total = 0;
   if (__builtin_mul_overflow(int64_t{order.quantity()}, order.unit_price_cents(), &total)) {
-    return onceflow::PermanentError(absl::StrCat("order ", order.order_id(),
-                                                 ": total overflows 64 bits"));
+    return onceflow::PermanentError(
+        absl::StrCat("order ", order.order_id(), ": total overflows 64 bits"));
   }
   EnrichedOrder out;
   out.set_order_id(order.order_id());
@@ -124,9 +124,12 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
   flags.bootstrap = DefaultBootstrap();
   const std::map<std::string, std::string Flags::*> valued = {
-      {"--bootstrap", &Flags::bootstrap}, {"--app", &Flags::app},
-      {"--instance", &Flags::instance},   {"--input", &Flags::input},
-      {"--output", &Flags::output},       {"--mode", &Flags::mode},
+      {"--bootstrap", &Flags::bootstrap},
+      {"--app", &Flags::app},
+      {"--instance", &Flags::instance},
+      {"--input", &Flags::input},
+      {"--output", &Flags::output},
+      {"--mode", &Flags::mode},
       {"--dead-letter-topic", &Flags::dead_letter_topic}};
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -170,8 +173,7 @@ onceflow::ProcessorOptions ToOptions(const Flags& flags) {
   options.instance_id = flags.instance;
   options.input_topics = {flags.input};
   options.output_topic = flags.output;
-  options.mode =
-      flags.mode == "eos" ? onceflow::Mode::kExactlyOnce : onceflow::Mode::kAtLeastOnce;
+  options.mode = flags.mode == "eos" ? onceflow::Mode::kExactlyOnce : onceflow::Mode::kAtLeastOnce;
   if (!flags.dead_letter_topic.empty()) {
     options.errors.policy = onceflow::ErrorPolicy::kDeadLetter;
     options.errors.dead_letter_topic = flags.dead_letter_topic;

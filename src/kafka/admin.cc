@@ -16,15 +16,14 @@ int ToMs(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
 
 // Waits for the result event of one admin request on `queue`.
 absl::StatusOr<EventPtr> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_type_t type,
-                                     std::chrono::milliseconds timeout,
-                                     absl::string_view context) {
+                                     std::chrono::milliseconds timeout, absl::string_view context) {
   const Clock::time_point deadline = Clock::now() + timeout;
   while (true) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
-      return absl::DeadlineExceededError(absl::StrCat(context, ": no answer within ",
-                                                      timeout.count(), " ms"));
+      return absl::DeadlineExceededError(
+          absl::StrCat(context, ": no answer within ", timeout.count(), " ms"));
     }
     EventPtr event(rd_kafka_queue_poll(queue, ToMs(left)));
     if (event == nullptr) continue;
@@ -47,8 +46,7 @@ absl::StatusOr<AdminOptionsPtr> MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op_t 
   }
   if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS) {
     if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), ToMs(timeout), errstr,
-                                                    sizeof(errstr)) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
+                                                    sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::InvalidArgumentError(absl::StrCat("admin operation timeout: ", errstr));
     }
   }
@@ -80,9 +78,9 @@ absl::Status Admin::CreateTopic(const TopicSpec& spec, std::chrono::milliseconds
     return absl::InvalidArgumentError(absl::StrCat("topic ", spec.name, ": ", errstr));
   }
   for (const auto& [name, value] : spec.configs) {
-    ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(
-        rd_kafka_NewTopic_set_config(topic.get(), name.c_str(), value.c_str()),
-        absl::StrCat("topic ", spec.name, " config ", name)));
+    ONCEFLOW_RETURN_IF_ERROR(
+        CodeToStatus(rd_kafka_NewTopic_set_config(topic.get(), name.c_str(), value.c_str()),
+                     absl::StrCat("topic ", spec.name, " config ", name)));
   }
   ONCEFLOW_ASSIGN_OR_RETURN(AdminOptionsPtr options,
                             MakeOptions(rk_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout));
@@ -93,8 +91,8 @@ absl::Status Admin::CreateTopic(const TopicSpec& spec, std::chrono::milliseconds
       EventPtr event,
       AwaitResult(queue_.get(), RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout, context));
   size_t count = 0;
-  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
-      rd_kafka_event_CreateTopics_result(event.get()), &count);
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -123,9 +121,8 @@ absl::Status Admin::CreateTopic(const TopicSpec& spec, std::chrono::milliseconds
       if (all_led) return absl::OkStatus();
     }
     if (Clock::now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(context, ": created, but its partitions have no leader after ",
-                       timeout.count(), " ms"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          context, ": created, but its partitions have no leader after ", timeout.count(), " ms"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -143,12 +140,12 @@ absl::Status Admin::DeleteTopics(const std::vector<std::string>& names,
   ONCEFLOW_ASSIGN_OR_RETURN(AdminOptionsPtr options,
                             MakeOptions(rk_.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout));
   rd_kafka_DeleteTopics(rk_.get(), raw.data(), raw.size(), options.get(), queue_.get());
-  ONCEFLOW_ASSIGN_OR_RETURN(EventPtr event, AwaitResult(queue_.get(),
-                                                        RD_KAFKA_EVENT_DELETETOPICS_RESULT,
-                                                        timeout, "delete topics"));
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      EventPtr event,
+      AwaitResult(queue_.get(), RD_KAFKA_EVENT_DELETETOPICS_RESULT, timeout, "delete topics"));
   size_t count = 0;
-  const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
-      rd_kafka_event_DeleteTopics_result(event.get()), &count);
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &count);
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
@@ -165,8 +162,7 @@ absl::StatusOr<int> Admin::PartitionCount(const std::string& topic,
                                           std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
   TopicPtr rkt(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
-  const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(rk_.get(), 0, rkt.get(), &raw, ToMs(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &raw, ToMs(timeout));
   MetadataPtr md(raw);
   ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(err, absl::StrCat("metadata of topic ", topic)));
   if (md->topic_cnt != 1) {

@@ -97,7 +97,8 @@ absl::StatusOr<MessagePtr> Consumer::Poll(std::chrono::milliseconds timeout) {
     if (msg->rkt != nullptr) {
       where = absl::StrCat(" on ", rd_kafka_topic_name(msg->rkt), "[", msg->partition, "]");
     }
-    return CodeToStatus(msg->err, absl::StrCat("consume", where), rd_kafka_message_errstr(msg.get()));
+    return CodeToStatus(msg->err, absl::StrCat("consume", where),
+                        rd_kafka_message_errstr(msg.get()));
   }
   return msg;
 }
@@ -149,8 +150,7 @@ absl::Status Consumer::Seek(const TopicPartitionOffset& position,
 
 absl::Status Consumer::Pause(const std::vector<TopicPartition>& partitions) {
   TopicPartitionListPtr list = ToList(partitions);
-  ONCEFLOW_RETURN_IF_ERROR(
-      CodeToStatus(rd_kafka_pause_partitions(rk_.get(), list.get()), "pause"));
+  ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(rd_kafka_pause_partitions(rk_.get(), list.get()), "pause"));
   return FirstPartitionError(list.get(), "pause of");
 }
 

@@ -32,12 +32,10 @@ using MessagePtr = std::unique_ptr<rd_kafka_message_t, CDeleter<rd_kafka_message
 using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, CDeleter<rd_kafka_headers_destroy>>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, CDeleter<rd_kafka_queue_destroy>>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, CDeleter<rd_kafka_event_destroy>>;
-using TopicPartitionListPtr =
-    std::unique_ptr<rd_kafka_topic_partition_list_t,
-                    CDeleter<rd_kafka_topic_partition_list_destroy>>;
-using GroupMetadataPtr =
-    std::unique_ptr<rd_kafka_consumer_group_metadata_t,
-                    CDeleter<rd_kafka_consumer_group_metadata_destroy>>;
+using TopicPartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t,
+                                              CDeleter<rd_kafka_topic_partition_list_destroy>>;
+using GroupMetadataPtr = std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                                         CDeleter<rd_kafka_consumer_group_metadata_destroy>>;
 using AdminOptionsPtr =
     std::unique_ptr<rd_kafka_AdminOptions_t, CDeleter<rd_kafka_AdminOptions_destroy>>;
 using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, CDeleter<rd_kafka_NewTopic_destroy>>;

@@ -112,7 +112,9 @@ absl::Status Producer::Produce(const OutMessage& m, std::chrono::milliseconds qu
   }
 }
 
-int Producer::Poll(std::chrono::milliseconds timeout) { return rd_kafka_poll(rk_.get(), ToMs(timeout)); }
+int Producer::Poll(std::chrono::milliseconds timeout) {
+  return rd_kafka_poll(rk_.get(), ToMs(timeout));
+}
 
 absl::Status Producer::Flush(std::chrono::milliseconds timeout) {
   return CodeToStatus(rd_kafka_flush(rk_.get(), ToMs(timeout)), "flush");
@@ -132,8 +134,7 @@ absl::Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartition
                                                 const rd_kafka_consumer_group_metadata_t* group,
                                                 std::chrono::milliseconds timeout) {
   TopicPartitionListPtr list = ToList(offsets);
-  ErrorPtr error(
-      rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), group, ToMs(timeout)));
+  ErrorPtr error(rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), group, ToMs(timeout)));
   return ErrorToStatus(error.get(), "send_offsets_to_transaction");
 }
 

@@ -44,9 +44,9 @@ class Partition {
 class Offset {
  public:
   constexpr explicit Offset(int64_t value) : value_(value) {}
-  static constexpr Offset Beginning() { return Offset(-2); }  // RD_KAFKA_OFFSET_BEGINNING
-  static constexpr Offset End() { return Offset(-1); }        // RD_KAFKA_OFFSET_END
-  static constexpr Offset Invalid() { return Offset(-1001); } // RD_KAFKA_OFFSET_INVALID
+  static constexpr Offset Beginning() { return Offset(-2); }   // RD_KAFKA_OFFSET_BEGINNING
+  static constexpr Offset End() { return Offset(-1); }         // RD_KAFKA_OFFSET_END
+  static constexpr Offset Invalid() { return Offset(-1001); }  // RD_KAFKA_OFFSET_INVALID
 
   constexpr int64_t value() const { return value_; }
   constexpr bool is_logical() const { return value_ < 0; }

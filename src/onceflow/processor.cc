@@ -31,15 +31,17 @@ absl::Status CheckProperties(absl::string_view field,
     const std::string value = absl::AsciiStrToLower(raw);
     const std::string where = absl::StrCat(field, "[\"", name, "\"]");
     if (name == "enable.auto.commit" && value != "false") {
-      return Invalid(where, "auto commit would commit offsets of records whose outputs are not "
-                            "yet written; onceflow commits offsets itself");
+      return Invalid(where,
+                     "auto commit would commit offsets of records whose outputs are not "
+                     "yet written; onceflow commits offsets itself");
     }
     if (name == "enable.auto.offset.store" && value != "false") {
       return Invalid(where, "onceflow stores offsets itself, after the outputs are safe");
     }
     if (name == "isolation.level" && value != "read_committed") {
-      return Invalid(where, "inputs are read with read_committed, or aborted upstream records "
-                            "would be processed");
+      return Invalid(where,
+                     "inputs are read with read_committed, or aborted upstream records "
+                     "would be processed");
     }
     if (name == "group.id") {
       return Invalid(where, "the group id is application_id");
@@ -54,8 +56,9 @@ absl::Status CheckProperties(absl::string_view field,
       return Invalid(where, "the producer must be idempotent (no duplicates from its retries)");
     }
     if ((name == "acks" || name == "request.required.acks") && value != "all" && value != "-1") {
-      return Invalid(where, "acks must be all: an output acknowledged by fewer replicas can be "
-                            "lost after its input offset was committed");
+      return Invalid(where,
+                     "acks must be all: an output acknowledged by fewer replicas can be "
+                     "lost after its input offset was committed");
     }
     if (name == "group.instance.id") {
       return Invalid(where, "set from instance_id (see static_membership)");

@@ -35,8 +35,8 @@ struct ProcessorStats {
   int64_t retries = 0;
   int64_t transactions_committed = 0;
   int64_t transactions_aborted = 0;
-  int64_t offset_commits = 0;     // alos
-  int64_t rewinds = 0;            // seeks back to committed offsets after an abort/failure
+  int64_t offset_commits = 0;  // alos
+  int64_t rewinds = 0;         // seeks back to committed offsets after an abort/failure
   int64_t producers_recreated = 0;
   int64_t rebalances = 0;
   // Dedupe (when on): records dropped as duplicates, passed without a key, entries expired.
@@ -71,9 +71,9 @@ struct ProcessorMetrics {
   // (read_committed) or acknowledged (alos).
   LatencyHistogram end_to_end_latency;
   std::vector<PartitionLag> lag;  // as of the last commit
-  bool running = false;   // Run() is in its loop
-  bool ready = false;     // partitions assigned and their state restored
-  int64_t last_loop_ms = 0;  // wall clock of the loop's last iteration (liveness)
+  bool running = false;           // Run() is in its loop
+  bool ready = false;             // partitions assigned and their state restored
+  int64_t last_loop_ms = 0;       // wall clock of the loop's last iteration (liveness)
 };
 
 class Processor {

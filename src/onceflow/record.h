@@ -51,14 +51,42 @@ class Record {
   std::optional<absl::string_view> header(absl::string_view name) const;
 
   // Builders, for the runtime and for tests; views must outlive the Record.
-  Record& set_topic(absl::string_view t) { topic_ = t; return *this; }
-  Record& set_partition(Partition p) { partition_ = p; return *this; }
-  Record& set_offset(Offset o) { offset_ = o; return *this; }
-  Record& set_timestamp_ms(int64_t t) { timestamp_ms_ = t; return *this; }
-  Record& set_key(absl::string_view k) { key_ = k; has_key_ = true; return *this; }
-  Record& clear_key() { key_ = {}; has_key_ = false; return *this; }
-  Record& set_value(absl::string_view v) { value_ = v; has_value_ = true; return *this; }
-  Record& clear_value() { value_ = {}; has_value_ = false; return *this; }
+  Record& set_topic(absl::string_view t) {
+    topic_ = t;
+    return *this;
+  }
+  Record& set_partition(Partition p) {
+    partition_ = p;
+    return *this;
+  }
+  Record& set_offset(Offset o) {
+    offset_ = o;
+    return *this;
+  }
+  Record& set_timestamp_ms(int64_t t) {
+    timestamp_ms_ = t;
+    return *this;
+  }
+  Record& set_key(absl::string_view k) {
+    key_ = k;
+    has_key_ = true;
+    return *this;
+  }
+  Record& clear_key() {
+    key_ = {};
+    has_key_ = false;
+    return *this;
+  }
+  Record& set_value(absl::string_view v) {
+    value_ = v;
+    has_value_ = true;
+    return *this;
+  }
+  Record& clear_value() {
+    value_ = {};
+    has_value_ = false;
+    return *this;
+  }
   Record& add_header(absl::string_view name, absl::string_view value) {
     headers_.emplace_back(name, value);
     return *this;
@@ -86,7 +114,9 @@ class Bytes {
 
   bool is_null() const { return kind_ == Kind::kNull; }
   bool is_owned() const { return kind_ == Kind::kOwned; }
-  absl::string_view view() const { return kind_ == Kind::kOwned ? absl::string_view(owned_) : view_; }
+  absl::string_view view() const {
+    return kind_ == Kind::kOwned ? absl::string_view(owned_) : view_;
+  }
   // Copies a view into owned storage (no-op for null and owned bytes).
   void Own() {
     if (kind_ == Kind::kView) *this = Owned(std::string(view_));
@@ -118,15 +148,30 @@ class OutputRecord {
   //
   // Where to: empty topic = the processor's default output topic; Partition::Any() = the
   // producer's partitioner (by key). Default: both.
-  OutputRecord& SetTopic(std::string topic) & { topic_ = std::move(topic); return *this; }
+  OutputRecord& SetTopic(std::string topic) & {
+    topic_ = std::move(topic);
+    return *this;
+  }
   OutputRecord&& SetTopic(std::string topic) && { return std::move(SetTopic(std::move(topic))); }
-  OutputRecord& SetPartition(Partition p) & { partition_ = p; return *this; }
+  OutputRecord& SetPartition(Partition p) & {
+    partition_ = p;
+    return *this;
+  }
   OutputRecord&& SetPartition(Partition p) && { return std::move(SetPartition(p)); }
-  OutputRecord& SetKey(std::string key) & { key_ = Bytes::Owned(std::move(key)); return *this; }
+  OutputRecord& SetKey(std::string key) & {
+    key_ = Bytes::Owned(std::move(key));
+    return *this;
+  }
   OutputRecord&& SetKey(std::string key) && { return std::move(SetKey(std::move(key))); }
-  OutputRecord& SetKeyView(absl::string_view key) & { key_ = Bytes::View(key); return *this; }
+  OutputRecord& SetKeyView(absl::string_view key) & {
+    key_ = Bytes::View(key);
+    return *this;
+  }
   OutputRecord&& SetKeyView(absl::string_view key) && { return std::move(SetKeyView(key)); }
-  OutputRecord& ClearKey() & { key_ = Bytes(); return *this; }
+  OutputRecord& ClearKey() & {
+    key_ = Bytes();
+    return *this;
+  }
   OutputRecord&& ClearKey() && { return std::move(ClearKey()); }
   OutputRecord& SetValue(std::string value) & {
     value_ = Bytes::Owned(std::move(value));
@@ -137,10 +182,11 @@ class OutputRecord {
     value_ = Bytes::View(value);
     return *this;
   }
-  OutputRecord&& SetValueView(absl::string_view value) && {
-    return std::move(SetValueView(value));
+  OutputRecord&& SetValueView(absl::string_view value) && { return std::move(SetValueView(value)); }
+  OutputRecord& ClearValue() & {
+    value_ = Bytes();
+    return *this;
   }
-  OutputRecord& ClearValue() & { value_ = Bytes(); return *this; }
   OutputRecord&& ClearValue() && { return std::move(ClearValue()); }
   OutputRecord& AddHeader(std::string name, std::string value) &;
   OutputRecord&& AddHeader(std::string name, std::string value) && {
@@ -149,7 +195,10 @@ class OutputRecord {
   // Removes every header called `name`.
   OutputRecord& RemoveHeader(absl::string_view name) &;
   OutputRecord&& RemoveHeader(absl::string_view name) && { return std::move(RemoveHeader(name)); }
-  OutputRecord& SetTimestampMs(int64_t ts) & { timestamp_ms_ = ts; return *this; }
+  OutputRecord& SetTimestampMs(int64_t ts) & {
+    timestamp_ms_ = ts;
+    return *this;
+  }
   OutputRecord&& SetTimestampMs(int64_t ts) && { return std::move(SetTimestampMs(ts)); }
 
   // Makes every view owned, so the record may outlive the input it was built from.

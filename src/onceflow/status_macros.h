@@ -20,9 +20,9 @@
 #include "absl/status/statusor.h"
 
 // Returns from the enclosing function with the status of `expr` if it is not OK.
-#define ONCEFLOW_RETURN_IF_ERROR(expr)                  \
-  do {                                                  \
-    ::absl::Status onceflow_status_ = (expr);           \
+#define ONCEFLOW_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::absl::Status onceflow_status_ = (expr);            \
     if (!onceflow_status_.ok()) return onceflow_status_; \
   } while (false)
 

@@ -1,8 +1,5 @@
 #include "onceflow/test_driver.h"
 
-#include "onceflow/status_macros.h"
-#include "state/kv_store.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -18,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "onceflow/kafka_types.h"
 #include "onceflow/record.h"
+#include "onceflow/status_macros.h"
 #include "runtime/record_processor.h"
+#include "state/kv_store.h"
 
 namespace onceflow {
 namespace {
@@ -297,8 +296,8 @@ TestDriver::~TestDriver() = default;
 absl::Status TestDriver::Pipe(TestRecord input) { return impl_->Pipe(std::move(input)); }
 
 absl::StatusOr<std::optional<std::string>> TestDriver::StoreGet(absl::string_view store,
-                                                               int32_t partition,
-                                                               absl::string_view key) {
+                                                                int32_t partition,
+                                                                absl::string_view key) {
   return impl_->StoreGet(store, partition, key);
 }
 

@@ -27,6 +27,7 @@ absl::Status DedupeTransform::Process(const Record& in, Emitter& out) {
   if (in.has_value()) view.value = in.value();
   view.headers = in.headers();
   view.offset = in.offset().value();
+  view.topic = in.topic();
   absl::StatusOr<state::Deduper::Verdict> verdict = deduper_->Check(view, *store_);
   if (!verdict.ok()) {
     // A value the key extractor cannot read never will be: permanent, for the error policy.

@@ -17,8 +17,8 @@ namespace onceflow::runtime {
 namespace {
 
 constexpr int kPoints = 4;
-constexpr std::array<absl::string_view, kPoints> kNames = {
-    "after_produce", "after_send_offsets", "after_commit", "abort_before_commit"};
+constexpr std::array<absl::string_view, kPoints> kNames = {"after_produce", "after_send_offsets",
+                                                           "after_commit", "abort_before_commit"};
 
 struct Faults {
   std::array<std::atomic<int64_t>, kPoints> due_at{};  // 0 = off
@@ -70,7 +70,8 @@ bool ReachedFaultPoint(FaultPoint point) {
   const int64_t visit = ++f.visits[i];
   if (visit != due) return false;
   if (point == FaultPoint::kAbortBeforeCommit) {
-    Log(LogLevel::kWarn, absl::StrCat("fault injection: abortable error at ", kNames[i], " #", visit));
+    Log(LogLevel::kWarn,
+        absl::StrCat("fault injection: abortable error at ", kNames[i], " #", visit));
     return true;
   }
   Log(LogLevel::kWarn, absl::StrCat("fault injection: SIGKILL at ", kNames[i], " #", visit));

@@ -10,8 +10,8 @@ Histogram::Histogram()
 
 void Histogram::Observe(double ms) {
   if (ms < 0) ms = 0;
-  const size_t i = static_cast<size_t>(
-      std::lower_bound(bounds_.begin(), bounds_.end(), ms) - bounds_.begin());
+  const size_t i =
+      static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), ms) - bounds_.begin());
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   sum_us_.fetch_add(static_cast<int64_t>(ms * 1000), std::memory_order_relaxed);

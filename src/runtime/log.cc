@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <string>
@@ -50,9 +51,14 @@ bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= Level().load
 
 void Log(LogLevel level, absl::string_view message) {
   if (!LogEnabled(level)) return;
+  // One event, one line: messages that embed newlines (e.g. protobuf's JSON parse errors)
+  // are folded.
+  std::string text(message);
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  std::replace(text.begin(), text.end(), '\r', ' ');
   const std::string line =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-                   " ", Name(level), " onceflow: ", message, "\n");
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                   Name(level), " onceflow: ", text, "\n");
   // One write per line keeps lines whole when threads log at once.
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }

@@ -112,16 +112,17 @@ ProcessorStats Pipeline::stats() const {
 absl::Status Pipeline::Start() {
   ONCEFLOW_RETURN_IF_ERROR(ConfigureFaultsFromEnv());
   if (options_.state.dedupe.has_value()) {
-    state::DedupeClock& clock = options_.state.clock != nullptr ? *options_.state.clock
-                                                               : state::SystemDedupeClock();
+    state::DedupeClock& clock =
+        options_.state.clock != nullptr ? *options_.state.clock : state::SystemDedupeClock();
     ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<DedupeTransform> dedupe,
                               DedupeTransform::Create(*options_.state.dedupe, clock));
     dedupe_ = dedupe.get();
     transform_ = Chain(std::move(dedupe), std::move(transform_));
   }
   state_ = std::make_unique<StateManager>(
-      options_, [this](const std::string& topic, int32_t partition, absl::string_view key,
-                       std::optional<absl::string_view> value) -> absl::Status {
+      options_,
+      [this](const std::string& topic, int32_t partition, absl::string_view key,
+             std::optional<absl::string_view> value) -> absl::Status {
         kafka::OutMessage m;
         m.topic = topic;
         m.partition = Partition(partition);
@@ -135,8 +136,8 @@ absl::Status Pipeline::Start() {
   rp_config.default_topic = options_.output_topic;
   rp_config.errors = options_.errors;
   rp_config.instance_id = options_.instance_id;
-  record_processor_ =
-      std::make_unique<RecordProcessor>(*transform_, rp_config, static_cast<Sink&>(*this), SystemClock());
+  record_processor_ = std::make_unique<RecordProcessor>(*transform_, rp_config,
+                                                        static_cast<Sink&>(*this), SystemClock());
 
   kafka::Properties props = kafka::Merge(
       {
@@ -148,14 +149,14 @@ absl::Status Pipeline::Start() {
       options_.kafka_properties);
   props = kafka::Merge(props, options_.consumer_properties);
   // What the guarantee rests on, whatever was passed through (Create refused conflicts).
-  props = kafka::Merge(props, {
-                                  {"group.id", options_.application_id},
-                                  {"isolation.level", "read_committed"},
-                                  {"enable.auto.commit", "false"},
-                                  {"enable.auto.offset.store", "false"},
-                                  {"enable.partition.eof",
-                                   options_.stop_when_caught_up ? "true" : "false"},
-                              });
+  props = kafka::Merge(
+      props, {
+                 {"group.id", options_.application_id},
+                 {"isolation.level", "read_committed"},
+                 {"enable.auto.commit", "false"},
+                 {"enable.auto.offset.store", "false"},
+                 {"enable.partition.eof", options_.stop_when_caught_up ? "true" : "false"},
+             });
   if (options_.static_membership) props["group.instance.id"] = options_.instance_id;
   ONCEFLOW_ASSIGN_OR_RETURN(consumer_, kafka::Consumer::Create(props, this));
   ONCEFLOW_RETURN_IF_ERROR(WaitForCluster());
@@ -199,10 +200,11 @@ absl::Status Pipeline::WaitForCluster() {
       return absl::OkStatus();
     }
     const absl::Status st = kafka::CodeToStatus(err, "metadata request");
+    if (stop_.load()) return absl::CancelledError("stopped while waiting for the cluster");
     if (SteadyClock::now() + Backoff(attempt) >= deadline) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot reach Kafka at ", options_.bootstrap_servers, " within ",
-          options_.startup_timeout.count() / 1000, " s: ", st.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot reach Kafka at ", options_.bootstrap_servers, " within ",
+                       options_.startup_timeout.count() / 1000, " s: ", st.message()));
     }
     Warn(absl::StrCat("Kafka at ", options_.bootstrap_servers, " not reachable (", st.message(),
                       "); retrying in ", Backoff(attempt).count(), " ms"));
@@ -222,15 +224,15 @@ absl::Status Pipeline::CreateProducer() {
   props = kafka::Merge(props, options_.producer_properties);
   props = kafka::Merge(props, {{"acks", "all"}, {"enable.idempotence", "true"}});
   if (eos()) props["transactional.id"] = transactional_id();
-  ONCEFLOW_ASSIGN_OR_RETURN(producer_,
-                            kafka::Producer::Create(props, [this](const kafka::DeliveryReport& r) {
-                              OnDelivery(r);
-                            }));
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      producer_,
+      kafka::Producer::Create(props, [this](const kafka::DeliveryReport& r) { OnDelivery(r); }));
   if (!eos()) return absl::OkStatus();
   const auto deadline = SteadyClock::now() + options_.startup_timeout;
   for (int attempt = 0;; ++attempt) {
     absl::Status st = producer_->InitTransactions(options_.transaction_call_timeout);
     if (st.ok()) return absl::OkStatus();
+    if (stop_.load()) return absl::CancelledError("stopped while initializing transactions");
     if (!IsRetriable(st) || SteadyClock::now() + Backoff(attempt) >= deadline) {
       return Prefix(absl::StrCat("initializing transactions for ", transactional_id(), ": "), st);
     }
@@ -242,7 +244,12 @@ absl::Status Pipeline::CreateProducer() {
 // ------------------------------------------------------------------------------------ loop
 
 absl::Status Pipeline::Run() {
-  if (absl::Status st = Start(); !st.ok()) return Shutdown(st);
+  if (absl::Status st = Start(); !st.ok()) {
+    // Stop() during start-up is a clean stop: nothing was consumed.
+    if (stop_.load() && st.code() == absl::StatusCode::kCancelled)
+      return Shutdown(absl::OkStatus());
+    return Shutdown(st);
+  }
   last_commit_ = SteadyClock::now();
   last_expiry_ = last_commit_;
   running_ = true;
@@ -267,10 +274,10 @@ absl::Status Pipeline::Run() {
       if (!msg.ok()) {
         const absl::Status& st = msg.status();
         if (kafka::IsFenced(st)) {
-          return Shutdown(Prefix(absl::StrCat("fenced: another instance with instance id '",
-                                              options_.instance_id,
-                                              "' joined the group; stopping: "),
-                                 st));
+          return Shutdown(
+              Prefix(absl::StrCat("fenced: another instance with instance id '",
+                                  options_.instance_id, "' joined the group; stopping: "),
+                     st));
         }
         if (st.code() == absl::StatusCode::kFailedPrecondition ||
             st.code() == absl::StatusCode::kNotFound) {
@@ -336,9 +343,9 @@ absl::Status Pipeline::ProcessMessage(const rd_kafka_message_t& m) {
     for (size_t i = 0;
          rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
-      record.add_header(name, value == nullptr ? absl::string_view()
-                                               : absl::string_view(
-                                                     static_cast<const char*>(value), size));
+      record.add_header(name, value == nullptr
+                                  ? absl::string_view()
+                                  : absl::string_view(static_cast<const char*>(value), size));
     }
   }
 
@@ -356,8 +363,8 @@ absl::Status Pipeline::ProcessMessage(const rd_kafka_message_t& m) {
       break;
     case RecordOutcome::Disposition::kDeadLettered:
       ++counters_.dead_lettered;
-      Warn(absl::StrCat("dead-lettered ", tp.topic, "[", tp.partition.value(), "]@", m.offset,
-                        ": ", outcome.error.message()));
+      Warn(absl::StrCat("dead-lettered ", tp.topic, "[", tp.partition.value(), "]@", m.offset, ": ",
+                        outcome.error.message()));
       break;
     case RecordOutcome::Disposition::kSkipped:
       ++counters_.skipped;
@@ -383,8 +390,7 @@ absl::Status Pipeline::MaybeCommit(bool force, bool end_of_batch) {
   if (uncommitted_records_ == 0 && !in_transaction_) return absl::OkStatus();
   const bool interval_due = SteadyClock::now() - last_commit_ >= options_.commit_interval;
   if (eos()) {
-    if (force || interval_due ||
-        uncommitted_records_ >= options_.max_records_per_transaction) {
+    if (force || interval_due || uncommitted_records_ >= options_.max_records_per_transaction) {
       return CommitTransaction();
     }
     return absl::OkStatus();
@@ -410,8 +416,7 @@ absl::Status Pipeline::MaybeCommit(bool force, bool end_of_batch) {
 absl::StatusOr<std::vector<TopicPartitionOffset>> Pipeline::PositionsToCommit() {
   std::vector<TopicPartition> tps;
   for (const auto& [tp, unused] : rewind_points_) tps.push_back(tp);
-  ONCEFLOW_ASSIGN_OR_RETURN(std::vector<TopicPartitionOffset> positions,
-                            consumer_->Positions(tps));
+  ONCEFLOW_ASSIGN_OR_RETURN(std::vector<TopicPartitionOffset> positions, consumer_->Positions(tps));
   std::vector<TopicPartitionOffset> out;
   for (const TopicPartitionOffset& p : positions) {
     if (!p.offset.is_logical()) out.push_back(p);  // positions, as librdkafka tracks them
@@ -465,17 +470,17 @@ absl::Status Pipeline::CommitTransaction() {
   // the changelog, and the restore replays from the checkpoint.
   ReachedFaultPoint(FaultPoint::kAfterCommit);
   if (absl::Status state_st = state_->CommitPending(); !state_st.ok()) {
-    return Prefix("applying committed state to RocksDB (restart to restore it from the "
-                  "changelog): ",
-                  state_st);
+    return Prefix(
+        "applying committed state to RocksDB (restart to restore it from the "
+        "changelog): ",
+        state_st);
   }
   if (dedupe_ != nullptr) dedupe_->PublishCounters();
   return absl::OkStatus();
 }
 
 absl::Status Pipeline::MaybeExpire() {
-  if (dedupe_ == nullptr ||
-      SteadyClock::now() - last_expiry_ < options_.state.expiry_interval) {
+  if (dedupe_ == nullptr || SteadyClock::now() - last_expiry_ < options_.state.expiry_interval) {
     return absl::OkStatus();
   }
   last_expiry_ = SteadyClock::now();
@@ -503,8 +508,7 @@ absl::Status Pipeline::CommitOffsets() {
   ONCEFLOW_RETURN_IF_ERROR(state_->CommitPending());
   if (dedupe_ != nullptr) dedupe_->PublishCounters();
   ONCEFLOW_ASSIGN_OR_RETURN(std::vector<TopicPartitionOffset> positions, PositionsToCommit());
-  st = options_.async_commit ? consumer_->CommitAsync(positions)
-                             : consumer_->CommitSync(positions);
+  st = options_.async_commit ? consumer_->CommitAsync(positions) : consumer_->CommitSync(positions);
   if (!st.ok()) {
     // The outputs are delivered; without the commit they are replayed later (duplicates,
     // never loss). Keep the uncommitted range and try again at the next commit point.
@@ -592,9 +596,9 @@ absl::Status Pipeline::Rewind() {
 void Pipeline::RecordCommit(SteadyClock::time_point started) {
   commit_latency_.Observe(
       std::chrono::duration<double, std::milli>(SteadyClock::now() - started).count());
-  const int64_t now_ms = std::chrono::duration_cast<milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   for (int64_t ts : uncommitted_timestamps_) {
     if (ts > 0) e2e_latency_.Observe(static_cast<double>(now_ms - ts));
   }
@@ -610,8 +614,8 @@ void Pipeline::UpdateLag() {
       int64_t high = 0;
       // Cached from fetch responses: no broker round trip.
       if (rd_kafka_get_watermark_offsets(consumer_->handle(), p.tp.topic.c_str(),
-                                         p.tp.partition.value(), &low, &high) !=
-              RD_KAFKA_RESP_ERR_NO_ERROR ||
+                                         p.tp.partition.value(), &low,
+                                         &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
           high < 0) {
         continue;
       }
@@ -672,18 +676,18 @@ absl::Status Pipeline::Shutdown(absl::Status status) {
   const ProcessorStats s = stats();
   Log(status.ok() ? LogLevel::kInfo : LogLevel::kError,
       absl::StrCat("stopped", status.ok() ? "" : absl::StrCat(" with error: ", status.message()),
-                   " (in=", s.records_in, " out=", s.records_out, " dead_lettered=",
-                   s.dead_lettered, " skipped=", s.skipped, " transactions=",
-                   s.transactions_committed, " aborted=", s.transactions_aborted,
+                   " (in=", s.records_in, " out=", s.records_out,
+                   " dead_lettered=", s.dead_lettered, " skipped=", s.skipped,
+                   " transactions=", s.transactions_committed, " aborted=", s.transactions_aborted,
                    " offset_commits=", s.offset_commits, " rewinds=", s.rewinds,
-                   dedupe_ != nullptr ? absl::StrCat(" deduplicated=", s.deduplicated) : "",
-                   ")"));
+                   dedupe_ != nullptr ? absl::StrCat(" deduplicated=", s.deduplicated) : "", ")"));
   return status;
 }
 
 // ------------------------------------------------------------------------------- callbacks
 
 void Pipeline::OnAssigned(const std::vector<TopicPartition>& partitions) {
+  ready_ = false;  // until restored
   ++counters_.rebalances;
   assignment_ = partitions;
   at_end_.clear();
@@ -694,7 +698,9 @@ void Pipeline::OnAssigned(const std::vector<TopicPartition>& partitions) {
       deferred_error_ = Prefix("restoring state: ", st);
     }
   }
-  ready_ = deferred_error_.ok() && !partitions.empty();
+  // Ready once the assignment's state is restored, also with no partitions (an idle member
+  // of a group with more members than partitions is healthy, not unready).
+  ready_ = deferred_error_.ok();
 }
 
 void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
@@ -719,8 +725,8 @@ void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
 
 void Pipeline::OnLost(const std::vector<TopicPartition>& partitions) {
   ready_ = false;
-  Warn(absl::StrCat("lost ", partitions.size(), " partition(s) without a clean revoke: ",
-                    Describe(partitions)));
+  Warn(absl::StrCat("lost ", partitions.size(),
+                    " partition(s) without a clean revoke: ", Describe(partitions)));
   if (eos() && in_transaction_ && producer_ != nullptr) {
     absl::Status st = producer_->AbortTransaction();
     if (st.ok()) {
@@ -756,7 +762,8 @@ absl::Status Pipeline::Send(const std::string& topic, const OutputRecord& record
 }
 
 void Pipeline::OnDelivery(const kafka::DeliveryReport& report) {
-  if (report.status.ok() && state_ != nullptr && state_->IsChangelogTopic(report.position.tp.topic)) {
+  if (report.status.ok() && state_ != nullptr &&
+      state_->IsChangelogTopic(report.position.tp.topic)) {
     state_->OnChangelogDelivered(report.position);
   }
   if (!report.status.ok()) {

@@ -122,9 +122,9 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
 
   // Counters (read from any thread through stats()).
   struct Counters {
-    std::atomic<int64_t> records_in{0}, records_out{0}, dead_lettered{0}, skipped{0},
-        retries{0}, committed{0}, aborted{0}, offset_commits{0}, rewinds{0},
-        producers_recreated{0}, rebalances{0};
+    std::atomic<int64_t> records_in{0}, records_out{0}, dead_lettered{0}, skipped{0}, retries{0},
+        committed{0}, aborted{0}, offset_commits{0}, rewinds{0}, producers_recreated{0},
+        rebalances{0};
   };
   Counters counters_;
 };

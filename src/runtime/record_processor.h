@@ -36,7 +36,7 @@ class Sink {
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual int64_t NowMs() = 0;                               // wall clock, ms since epoch
+  virtual int64_t NowMs() = 0;                             // wall clock, ms since epoch
   virtual void SleepFor(std::chrono::milliseconds d) = 0;  // backoff waits
 };
 
@@ -75,9 +75,9 @@ struct RecordOutcome {
     kFailed,        // failed under ErrorPolicy::kFail: the caller must stop
   };
   Disposition disposition = Disposition::kProcessed;
-  int attempts = 0;       // transform calls made for this input (1 = no retry)
-  size_t outputs = 0;     // records sent to the sink (outputs, or 1 dead letter)
-  absl::Status error;     // the last transform error, when not kProcessed
+  int attempts = 0;    // transform calls made for this input (1 = no retry)
+  size_t outputs = 0;  // records sent to the sink (outputs, or 1 dead letter)
+  absl::Status error;  // the last transform error, when not kProcessed
 };
 
 class RecordProcessor {

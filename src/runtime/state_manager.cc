@@ -100,8 +100,8 @@ absl::Status StateManager::Start() {
     if (partitions >= 0 && n != partitions) {
       return absl::FailedPreconditionError(absl::StrCat(
           "state is kept per partition number, so every input topic needs the same partition "
-          "count; '", topic, "' has ", n, ", '", options_.input_topics.front(), "' has ",
-          partitions));
+          "count; '",
+          topic, "' has ", n, ", '", options_.input_topics.front(), "' has ", partitions));
     }
     partitions = n;
   }
@@ -109,18 +109,19 @@ absl::Status StateManager::Start() {
     absl::StatusOr<int> existing = admin->PartitionCount(n.changelog_topic, timeout);
     if (existing.ok()) {
       if (*existing != partitions) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "changelog topic '", n.changelog_topic, "' has ", *existing,
-            " partitions but the input has ", partitions,
-            "; it must match (delete it only if you mean to lose the store's state)"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("changelog topic '", n.changelog_topic, "' has ", *existing,
+                         " partitions but the input has ", partitions,
+                         "; it must match (delete it only if you mean to lose the store's state)"));
       }
       continue;
     }
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
-    absl::Status st = admin->CreateTopic(
-        {n.changelog_topic, partitions, options_.state.changelog_replication_factor,
-         {{"cleanup.policy", "compact"}}},
-        timeout);
+    absl::Status st = admin->CreateTopic({n.changelog_topic,
+                                          partitions,
+                                          options_.state.changelog_replication_factor,
+                                          {{"cleanup.policy", "compact"}}},
+                                         timeout);
     if (!st.ok() && st.code() != absl::StatusCode::kAlreadyExists) return st;
     Log(LogLevel::kInfo, absl::StrCat("created changelog topic ", n.changelog_topic, " (",
                                       partitions, " partitions, compacted)"));
@@ -145,9 +146,9 @@ absl::Status StateManager::Assign(const std::vector<TopicPartition>& partitions)
       if (!store->rebuilt().empty()) {
         // A new folder is routine; a wiped or corrupt one deserves a warning.
         const bool routine = absl::StrContains(store->rebuilt(), "new or wiped");
-        Log(routine ? LogLevel::kInfo : LogLevel::kWarn, absl::StrCat("store ", name, " partition ", p, " at ", o.path,
-                                          ": ", store->rebuilt(),
-                                          "; rebuilding it from ", n.changelog_topic));
+        Log(routine ? LogLevel::kInfo : LogLevel::kWarn,
+            absl::StrCat("store ", name, " partition ", p, " at ", o.path, ": ", store->rebuilt(),
+                         "; rebuilding it from ", n.changelog_topic));
       }
       n.sinks[p] = std::move(sink);
       n.partitions[p] = std::move(store);
@@ -160,11 +161,12 @@ absl::Status StateManager::Assign(const std::vector<TopicPartition>& partitions)
 absl::Status StateManager::Restore(const std::vector<std::pair<std::string, int32_t>>& opened) {
   if (opened.empty()) return absl::OkStatus();
   const auto started = SteadyClock::now();
-  kafka::Properties props = kafka::Merge(
-      {{"bootstrap.servers", options_.bootstrap_servers},
-       {"auto.offset.reset", "earliest"},
-       {"socket.nagle.disable", "true"}},
-      options_.kafka_properties);
+  kafka::Properties props = kafka::Merge({{"bootstrap.servers", options_.bootstrap_servers},
+                                          {"auto.offset.reset", "earliest"},
+                                          {"socket.nagle.disable", "true"}},
+                                         options_.kafka_properties);
+  // The restore consumer talks to the same cluster as the main one (SASL/SSL included).
+  props = kafka::Merge(props, options_.consumer_properties);
   props = kafka::Merge(props, {{"group.id", absl::StrCat(options_.application_id, "-restore")},
                                {"isolation.level", "read_committed"},
                                {"enable.partition.eof", "true"},
@@ -206,7 +208,8 @@ absl::Status StateManager::Restore(const std::vector<std::pair<std::string, int3
     }
     const absl::string_view k(static_cast<const char*>(msg->key), msg->key_len);
     std::optional<absl::string_view> v;
-    if (msg->payload != nullptr) v = absl::string_view(static_cast<const char*>(msg->payload), msg->len);
+    if (msg->payload != nullptr)
+      v = absl::string_view(static_cast<const char*>(msg->payload), msg->len);
     ONCEFLOW_RETURN_IF_ERROR(it->second->ApplyRestored(k, v));
     ++records[key];
   }
@@ -217,8 +220,10 @@ absl::Status StateManager::Restore(const std::vector<std::pair<std::string, int3
   for (const auto& [key, n] : records) total += n;
   restored_records_ += total;
   restore_ms_ += ms;
-  Log(LogLevel::kInfo, absl::StrCat("restored ", by_tp.size(), " store partition(s) from their "
-                                    "changelogs: ", total, " records in ", ms, " ms"));
+  Log(LogLevel::kInfo, absl::StrCat("restored ", by_tp.size(),
+                                    " store partition(s) from their "
+                                    "changelogs: ",
+                                    total, " records in ", ms, " ms"));
   return absl::OkStatus();
 }
 
@@ -227,8 +232,8 @@ void StateManager::CloseAll() {
     for (auto& [p, store] : n.partitions) {
       store->DiscardPending();
       if (absl::Status st = store->Close(); !st.ok()) {
-        Log(LogLevel::kWarn, absl::StrCat("closing store ", name, " partition ", p, ": ",
-                                          st.message()));
+        Log(LogLevel::kWarn,
+            absl::StrCat("closing store ", name, " partition ", p, ": ", st.message()));
       }
     }
     n.partitions.clear();
@@ -284,8 +289,8 @@ absl::Status StateManager::ForEachPartition(
 absl::StatusOr<state::KeyValueStore*> StateManager::Store(absl::string_view name) {
   auto it = stores_.find(name);
   if (it == stores_.end()) {
-    return absl::NotFoundError(absl::StrCat("store '", name,
-                                            "' is not declared in ProcessorOptions::state.stores"));
+    return absl::NotFoundError(
+        absl::StrCat("store '", name, "' is not declared in ProcessorOptions::state.stores"));
   }
   return it->second.routing.get();
 }

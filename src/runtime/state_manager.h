@@ -29,9 +29,9 @@ class StateManager : public TransformContext {
  public:
   // Produces one changelog record (value nullopt = tombstone) with the pipeline's producer,
   // inside the open transaction under eos.
-  using ProduceFn = std::function<absl::Status(const std::string& topic, int32_t partition,
-                                               absl::string_view key,
-                                               std::optional<absl::string_view> value)>;
+  using ProduceFn =
+      std::function<absl::Status(const std::string& topic, int32_t partition, absl::string_view key,
+                                 std::optional<absl::string_view> value)>;
 
   StateManager(const ProcessorOptions& options, ProduceFn produce);
   ~StateManager() override;

@@ -26,11 +26,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/admin.h"
-#include "sidecar/commands.h"
-#include "sidecar/run_command.h"
 #include "kafka/consumer.h"
 #include "onceflow/kafka_types.h"
 #include "onceflow/status_macros.h"
+#include "sidecar/commands.h"
+#include "sidecar/run_command.h"
 
 namespace {
 
@@ -172,8 +172,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     }
     const size_t eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
-    auto it = std::find_if(spec.begin(), spec.end(),
-                           [&](const FlagSpec& f) { return f.name == name; });
+    auto it =
+        std::find_if(spec.begin(), spec.end(), [&](const FlagSpec& f) { return f.name == name; });
     if (it == spec.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
     if (!it->repeatable && parsed.Has(name)) {
       return absl::InvalidArgumentError(absl::StrCat(name, " given more than once"));
@@ -290,8 +290,7 @@ absl::StatusOr<kafka::Properties> ParseTopicConfigs(const std::vector<std::strin
   for (const std::string& kv : values) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--config wants KEY=VALUE, got '", kv, "'"));
+      return absl::InvalidArgumentError(absl::StrCat("--config wants KEY=VALUE, got '", kv, "'"));
     }
     configs[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
@@ -299,8 +298,7 @@ absl::StatusOr<kafka::Properties> ParseTopicConfigs(const std::vector<std::strin
 }
 
 // Parses the value of `flag` as an integer >= 1.
-absl::StatusOr<int> PositiveInt(const ParsedArgs& parsed, const std::string& flag,
-                                int fallback) {
+absl::StatusOr<int> PositiveInt(const ParsedArgs& parsed, const std::string& flag, int fallback) {
   if (!parsed.Has(flag)) return fallback;
   int value = 0;
   if (!absl::SimpleAtoi(parsed.Get(flag), &value) || value < 1) {
@@ -364,9 +362,9 @@ absl::Status AwaitGone(kafka::Admin& admin, const std::vector<std::string>& topi
       absl::StatusOr<int> count = TopicPartitions(admin, topic);
       if (absl::IsNotFound(count.status())) break;
       if (std::chrono::steady_clock::now() >= deadline) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            "topic '", topic, "' was deleted but is still listed after ",
-            kRequestTimeout.count(), " s"));
+        return absl::DeadlineExceededError(absl::StrCat("topic '", topic,
+                                                        "' was deleted but is still listed after ",
+                                                        kRequestTimeout.count(), " s"));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -468,8 +466,8 @@ void PrintLagTable(const std::string& group, const std::string& topic,
       committed = absl::StrCat(row.committed.value());
       lag = absl::StrCat(behind);
     }
-    table.push_back({absl::StrCat(row.partition.value()), committed,
-                     absl::StrCat(row.end.value()), lag});
+    table.push_back(
+        {absl::StrCat(row.partition.value()), committed, absl::StrCat(row.end.value()), lag});
   }
   std::vector<size_t> widths(table[0].size(), 0);
   for (const auto& line : table) {

@@ -41,9 +41,8 @@ void Histogram(std::string& out, const std::string& labels, const char* name, co
 
 std::string RenderPrometheus(const ProcessorMetrics& m, const std::string& application,
                              const std::string& instance, const std::string& mode) {
-  const std::string labels = absl::StrCat("application=\"", Escape(application),
-                                          "\",instance=\"", Escape(instance), "\",mode=\"",
-                                          Escape(mode), "\"");
+  const std::string labels = absl::StrCat("application=\"", Escape(application), "\",instance=\"",
+                                          Escape(instance), "\",mode=\"", Escape(mode), "\"");
   const ProcessorStats& s = m.stats;
   std::string out;
   Counter(out, labels, "records_in_total", "Input records consumed (incl. re-reads after aborts).",
@@ -55,8 +54,8 @@ std::string RenderPrometheus(const ProcessorMetrics& m, const std::string& appli
           s.dedupe_keyless);
   Counter(out, labels, "dedupe_expired_total", "Dedupe entries removed after their window.",
           s.dedupe_expired);
-  Counter(out, labels, "records_dead_lettered_total", "Input records written to the dead-letter topic.",
-          s.dead_lettered);
+  Counter(out, labels, "records_dead_lettered_total",
+          "Input records written to the dead-letter topic.", s.dead_lettered);
   Counter(out, labels, "records_skipped_total", "Input records dropped by the skip policy.",
           s.skipped);
   Counter(out, labels, "transform_retries_total", "Transform calls retried after transient errors.",
@@ -66,30 +65,35 @@ std::string RenderPrometheus(const ProcessorMetrics& m, const std::string& appli
   Counter(out, labels, "transactions_aborted_total", "Kafka transactions aborted (eos).",
           s.transactions_aborted);
   Counter(out, labels, "offset_commits_total", "Offset commits (alos).", s.offset_commits);
-  Counter(out, labels, "rewinds_total", "Seeks back to the last commit after an abort or a failed delivery.",
-          s.rewinds);
-  Counter(out, labels, "producers_recreated_total", "Producers recreated after a non-fencing fatal error.",
-          s.producers_recreated);
+  Counter(out, labels, "rewinds_total",
+          "Seeks back to the last commit after an abort or a failed delivery.", s.rewinds);
+  Counter(out, labels, "producers_recreated_total",
+          "Producers recreated after a non-fencing fatal error.", s.producers_recreated);
   Counter(out, labels, "rebalances_total", "Partition assignments received.", s.rebalances);
-  Counter(out, labels, "state_restored_records_total", "Changelog records replayed into local state.",
-          s.restored_records);
-  Gauge(out, labels, "state_restore_seconds_total", "Time spent restoring local state.",
-        static_cast<double>(s.restore_ms) / 1000.0);
-  Histogram(out, labels, "commit_latency_seconds",
-            "Commit duration: send_offsets + commit_transaction (eos), flush + offset commit (alos).",
-            m.commit_latency);
+  Counter(out, labels, "state_restored_records_total",
+          "Changelog records replayed into local state.", s.restored_records);
+  absl::StrAppend(&out,
+                  "# HELP onceflow_state_restore_seconds_total Time spent restoring local state.\n"
+                  "# TYPE onceflow_state_restore_seconds_total counter\n"
+                  "onceflow_state_restore_seconds_total{",
+                  labels, "} ", static_cast<double>(s.restore_ms) / 1000.0, "\n");
+  Histogram(
+      out, labels, "commit_latency_seconds",
+      "Commit duration: send_offsets + commit_transaction (eos), flush + offset commit (alos).",
+      m.commit_latency);
   Histogram(out, labels, "end_to_end_latency_seconds",
             "From an input record's timestamp to the commit that made its outputs visible.",
             m.end_to_end_latency);
-  absl::StrAppend(&out,
-                  "# HELP onceflow_consumer_lag_records Records between the position and the high watermark.\n"
-                  "# TYPE onceflow_consumer_lag_records gauge\n");
+  absl::StrAppend(
+      &out,
+      "# HELP onceflow_consumer_lag_records Records between the position and the high watermark.\n"
+      "# TYPE onceflow_consumer_lag_records gauge\n");
   for (const PartitionLag& l : m.lag) {
-    absl::StrAppend(&out, "onceflow_consumer_lag_records{", labels, ",topic=\"",
-                    Escape(l.tp.topic), "\",partition=\"", l.tp.partition.value(), "\"} ", l.lag,
-                    "\n");
+    absl::StrAppend(&out, "onceflow_consumer_lag_records{", labels, ",topic=\"", Escape(l.tp.topic),
+                    "\",partition=\"", l.tp.partition.value(), "\"} ", l.lag, "\n");
   }
-  Gauge(out, labels, "ready", "1 when partitions are assigned and their state restored.",
+  Gauge(out, labels, "ready",
+        "1 when the assignment (possibly empty) is in place and its state restored.",
         m.ready ? 1 : 0);
   Gauge(out, labels, "up", "1 while the processing loop runs.", m.running ? 1 : 0);
   return out;

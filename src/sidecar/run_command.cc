@@ -1,12 +1,13 @@
 #include "sidecar/run_command.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "onceflow/processor.h"
@@ -19,7 +20,8 @@
 namespace onceflow::sidecar {
 namespace {
 
-constexpr char kUsage[] = R"(Usage: onceflow run --config FILE [--metrics-address HOST:PORT] [--until-drained]
+constexpr char kUsage[] =
+    R"(Usage: onceflow run --config FILE [--metrics-address HOST:PORT] [--until-drained]
 
 Runs the pipeline FILE describes (YAML, JSON or textproto; see docs/sidecar.md) until SIGTERM or
 SIGINT, which commit what is in flight, leave the group and exit 0. A second signal exits at
@@ -72,7 +74,8 @@ absl::StatusOr<ProcessorOptions> ToProcessorOptions(const LoadedConfig& loaded) 
   o.input_topics.assign(c.inputs().begin(), c.inputs().end());
   o.output_topic = c.output();
   o.mode = c.mode() == "alos" ? Mode::kAtLeastOnce : Mode::kExactlyOnce;
-  if (c.commit_interval_ms() > 0) o.commit_interval = std::chrono::milliseconds(c.commit_interval_ms());
+  if (c.commit_interval_ms() > 0)
+    o.commit_interval = std::chrono::milliseconds(c.commit_interval_ms());
   if (c.max_records_per_transaction() > 0) {
     o.max_records_per_transaction = c.max_records_per_transaction();
   }
@@ -105,8 +108,10 @@ absl::StatusOr<ProcessorOptions> ToProcessorOptions(const LoadedConfig& loaded) 
     o.errors.header_style = DeadLetterHeaderStyle::kKafkaConnect;
   }
   if (e.max_attempts() > 0) o.errors.retry.max_attempts = static_cast<int>(e.max_attempts());
-  if (e.base_backoff_ms() > 0) o.errors.retry.base_backoff = std::chrono::milliseconds(e.base_backoff_ms());
-  if (e.max_backoff_ms() > 0) o.errors.retry.max_backoff = std::chrono::milliseconds(e.max_backoff_ms());
+  if (e.base_backoff_ms() > 0)
+    o.errors.retry.base_backoff = std::chrono::milliseconds(e.base_backoff_ms());
+  if (e.max_backoff_ms() > 0)
+    o.errors.retry.max_backoff = std::chrono::milliseconds(e.max_backoff_ms());
 
   o.kafka_properties.insert(c.kafka().begin(), c.kafka().end());
   o.consumer_properties.insert(c.consumer().begin(), c.consumer().end());
@@ -197,8 +202,9 @@ int RunRun(int argc, char** argv) {
           }
           if (path == "/readyz") {
             return HttpResponse{m.ready ? 200 : 503, "text/plain; charset=utf-8",
-                                m.ready ? "ready\n" : "not ready: no partitions assigned or state "
-                                                      "still restoring\n"};
+                                m.ready ? "ready\n"
+                                        : "not ready: no partitions assigned or state "
+                                          "still restoring\n"};
           }
           return HttpResponse{404, "text/plain; charset=utf-8",
                               "try /metrics, /healthz or /readyz\n"};

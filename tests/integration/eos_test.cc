@@ -29,8 +29,8 @@ namespace onceflow {
 namespace {
 
 using ::onceflow::testing::ChildProcess;
-using ::onceflow::testing::Isolation;
 using ::onceflow::testing::IsOk;
+using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
 using ::onceflow::testing::UniqueName;
 using ::testing::HasSubstr;
@@ -41,11 +41,11 @@ using namespace std::chrono_literals;
 // and sequence I < n.
 struct Audit {
   int64_t expected = 0;
-  int64_t delivered = 0;      // output records
-  int64_t distinct = 0;       // distinct expected values seen
-  int64_t lost = 0;           // expected values never seen
-  int64_t duplicates = 0;     // extra copies of expected values
-  int64_t unexpected = 0;     // values that match no input
+  int64_t delivered = 0;         // output records
+  int64_t distinct = 0;          // distinct expected values seen
+  int64_t lost = 0;              // expected values never seen
+  int64_t duplicates = 0;        // extra copies of expected values
+  int64_t unexpected = 0;        // values that match no input
   int64_t order_violations = 0;  // per key, a sequence number lower than one seen before
 };
 
@@ -94,9 +94,9 @@ class EngineTest : public testing::PipelineTest {
  protected:
   // Writes "p<P>-<I>" with key "k<P>" to partition P, I < per_partition, without transactions.
   void ProduceInput(const std::string& topic, int partitions, int per_partition) {
-    ASSERT_OK_AND_ASSIGN(auto producer,
-                         kafka::Producer::Create(ClientProps({{"enable.idempotence", "true"},
-                                                              {"linger.ms", "5"}})));
+    ASSERT_OK_AND_ASSIGN(
+        auto producer,
+        kafka::Producer::Create(ClientProps({{"enable.idempotence", "true"}, {"linger.ms", "5"}})));
     for (int i = 0; i < per_partition; ++i) {
       for (int p = 0; p < partitions; ++p) {
         const std::string key = absl::StrCat("k", p);
@@ -107,7 +107,6 @@ class EngineTest : public testing::PipelineTest {
     ASSERT_THAT(producer->Flush(60s), IsOk());
     ASSERT_EQ(producer->delivered(), int64_t{partitions} * per_partition);
   }
-
 };
 
 // 1. N records over several partitions -> N transformed records, in per-partition order; the
@@ -131,8 +130,8 @@ TEST_F(EngineTest, ExactlyOnceHappyPath) {
   auto tag = Map([](const Record& r) {
     return OutputRecord::Forward(r)
         .SetValue(absl::StrCat(r.value(), "|t"))
-        .AddHeader("src", absl::StrCat(r.topic(), "/", r.partition().value(), "/",
-                                       r.offset().value()));
+        .AddHeader("src",
+                   absl::StrCat(r.topic(), "/", r.partition().value(), "/", r.offset().value()));
   });
   ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(options, std::move(tag)));
   ASSERT_THAT(processor->Run(), IsOk());
@@ -177,8 +176,8 @@ TEST_F(EngineTest, ExactlyOnceAcrossKillsAtEveryFaultPoint) {
   ProduceInput(in, kPartitions, kPerPartition);
   const std::string app = UniqueName("kill");
 
-  const std::vector<std::string> faults = {"after_produce:2",  "after_send_offsets:3",
-                                           "after_commit:2",   "after_produce:3",
+  const std::vector<std::string> faults = {"after_produce:2",      "after_send_offsets:3",
+                                           "after_commit:2",       "after_produce:3",
                                            "after_send_offsets:2", "after_commit:3"};
   for (const std::string& fault : faults) {
     ASSERT_OK_AND_ASSIGN(
@@ -187,8 +186,8 @@ TEST_F(EngineTest, ExactlyOnceAcrossKillsAtEveryFaultPoint) {
                             {{"ONCEFLOW_FAULT", fault}}, LogPath("child")));
     ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
     ASSERT_TRUE(exit.signaled && exit.signal == SIGKILL)
-        << fault << ": the child was supposed to die at the fault point; exit code "
-        << exit.code << "; log " << LogPath("child");
+        << fault << ": the child was supposed to die at the fault point; exit code " << exit.code
+        << "; log " << LogPath("child");
   }
   ASSERT_OK_AND_ASSIGN(ChildProcess last, ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos",
                                                                         {"--stop-when-caught-up"}),
@@ -297,10 +296,9 @@ TEST_F(EngineTest, SecondInstanceWithSameIdFencesTheFirst) {
   const std::string app = UniqueName("fence");
 
   // A is slow (2 ms per record), so it is mid-stream when its twin arrives.
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess a,
-      ChildProcess::Start(ChildArgs(app, "twin", in, out, "eos", {"--delay-us", "2000"}), {},
-                          LogPath("a")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess a, ChildProcess::Start(ChildArgs(app, "twin", in, out, "eos",
+                                                                     {"--delay-us", "2000"}),
+                                                           {}, LogPath("a")));
   WaitForCommittedAtLeast(app, in, 100, 60s);
   ASSERT_OK_AND_ASSIGN(ChildProcess b, ChildProcess::Start(ChildArgs(app, "twin", in, out, "eos",
                                                                      {"--stop-when-caught-up"}),
@@ -329,13 +327,13 @@ TEST_F(EngineTest, RebalanceMidStreamStaysExactlyOnce) {
   const std::string app = UniqueName("rebalance");
   const std::vector<std::string> slow = {"--delay-us", "1000", "--commit-interval-ms", "50"};
 
-  ASSERT_OK_AND_ASSIGN(ChildProcess a,
-                       ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", slow), {},
-                                           LogPath("a")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess a,
+      ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", slow), {}, LogPath("a")));
   WaitForCommittedAtLeast(app, in, 300, 60s);
-  ASSERT_OK_AND_ASSIGN(ChildProcess b,
-                       ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", slow), {},
-                                           LogPath("b")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess b,
+      ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", slow), {}, LogPath("b")));
   WaitForCommittedAtLeast(app, in, int64_t{kPartitions} * kPerPartition, 120s);
   a.Signal(SIGTERM);
   b.Signal(SIGTERM);

@@ -32,8 +32,8 @@ namespace onceflow {
 namespace {
 
 using ::onceflow::testing::ChildProcess;
-using ::onceflow::testing::Isolation;
 using ::onceflow::testing::IsOk;
+using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
 using ::onceflow::testing::UniqueName;
 using ::testing::HasSubstr;
@@ -126,7 +126,8 @@ TEST_F(SidecarTest, SigtermMidStreamExitsZeroAndRestartDuplicatesNothing) {
   const std::string app = UniqueName("sc-term");
   constexpr int kRecords = 60000;
   std::vector<std::pair<std::string, std::string>> input;
-  for (int i = 0; i < kRecords; ++i) input.emplace_back(absl::StrCat("k", i % 97), absl::StrCat("v", i));
+  for (int i = 0; i < kRecords; ++i)
+    input.emplace_back(absl::StrCat("k", i % 97), absl::StrCat("v", i));
   Produce(in, input, 3);
   const std::string config = WriteConfig(
       Header(app, in, out, TempDir("state")) +
@@ -140,8 +141,8 @@ TEST_F(SidecarTest, SigtermMidStreamExitsZeroAndRestartDuplicatesNothing) {
   EXPECT_EQ(exit.code, 0) << "log " << LogPath("first");
   EXPECT_THAT(ReadFile(LogPath("first")), HasSubstr("stopped (in="));
 
-  ASSERT_OK_AND_ASSIGN(ChildProcess second,
-                       ChildProcess::Start(Run(config, {"--until-drained"}), {}, LogPath("second")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess second, ChildProcess::Start(Run(config, {"--until-drained"}),
+                                                                {}, LogPath("second")));
   ASSERT_OK_AND_ASSIGN(exit, second.Wait(120s));
   EXPECT_EQ(exit.code, 0) << "log " << LogPath("second");
 
@@ -164,12 +165,10 @@ TEST_F(SidecarTest, MetricsEndpointCountsWhatFlows) {
   const std::string app = UniqueName("sc-metrics");
   const int port = FreePort();
   const std::string config = WriteConfig(absl::StrCat(
-      Header(app, in, out, TempDir("state")),
-      "dedupe:\n  key: key\n  window: 1h\n",
+      Header(app, in, out, TempDir("state")), "dedupe:\n  key: key\n  window: 1h\n",
       "transforms:\n  - json_to_proto:\n      descriptor_set: ", ONCEFLOW_ORDERS_DESC,
-      "\n      message: onceflow.examples.Order\n",
-      "errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\n",
-      "metrics:\n  address: 127.0.0.1:", port, "\n"));
+      "\n      message: onceflow.examples.Order\n", "errors:\n  policy: dlq\n  dead_letter_topic: ",
+      dlq, "\n", "metrics:\n  address: 127.0.0.1:", port, "\n"));
   ASSERT_OK_AND_ASSIGN(ChildProcess child, ChildProcess::Start(Run(config), {}, LogPath("child")));
 
   // Ready once partitions are assigned and state restored.
@@ -194,10 +193,12 @@ TEST_F(SidecarTest, MetricsEndpointCountsWhatFlows) {
   // 40 orders, 10 of them repeated (same key), 5 that are not orders.
   std::vector<std::pair<std::string, std::string>> input;
   for (int i = 0; i < 40; ++i) {
-    input.emplace_back(absl::StrCat("o-", i), absl::StrCat(R"({"order_id": "o-)", i, R"(", "quantity": 1})"));
+    input.emplace_back(absl::StrCat("o-", i),
+                       absl::StrCat(R"({"order_id": "o-)", i, R"(", "quantity": 1})"));
   }
   for (int i = 0; i < 10; ++i) {
-    input.emplace_back(absl::StrCat("o-", i), absl::StrCat(R"({"order_id": "o-)", i, R"(", "quantity": 1})"));
+    input.emplace_back(absl::StrCat("o-", i),
+                       absl::StrCat(R"({"order_id": "o-)", i, R"(", "quantity": 1})"));
   }
   for (int i = 0; i < 5; ++i) input.emplace_back(absl::StrCat("bad-", i), "not an order");
   Produce(in, input, 1);  // one partition: the repeats meet their originals

@@ -26,8 +26,8 @@ namespace onceflow {
 namespace {
 
 using ::onceflow::testing::ChildProcess;
-using ::onceflow::testing::Isolation;
 using ::onceflow::testing::IsOk;
+using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
 using ::onceflow::testing::UniqueName;
 using ::testing::ElementsAreArray;
@@ -220,8 +220,8 @@ TEST_F(StateTest, KillsAtEveryFaultPointLoseNothingAndPassNoDuplicate) {
   Produce(in, input);
   const std::string app = App("dedupe-kill");
   const std::string dir = TempDir("state");
-  const std::vector<std::string> flags = {"--state-dir", dir, "--dedupe-header", kIdHeader,
-                                          "--max-records-per-txn", "40"};
+  const std::vector<std::string> flags = {
+      "--state-dir", dir, "--dedupe-header", kIdHeader, "--max-records-per-txn", "40"};
   for (const std::string fault : {"after_produce:2", "after_send_offsets:2", "after_commit:2",
                                   "after_commit:3", "after_produce:3"}) {
     ASSERT_OK_AND_ASSIGN(ChildProcess child,
@@ -233,9 +233,9 @@ TEST_F(StateTest, KillsAtEveryFaultPointLoseNothingAndPassNoDuplicate) {
   }
   std::vector<std::string> last_flags = flags;
   last_flags.push_back("--stop-when-caught-up");
-  ASSERT_OK_AND_ASSIGN(ChildProcess last,
-                       ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {},
-                                           LogPath("child")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess last,
+      ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {}, LogPath("child")));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
   ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
 
@@ -260,9 +260,9 @@ TEST_F(StateTest, PartitionMovedToEmptyStateFolderStillDropsDuplicates) {
                                            "--stop-when-caught-up"};
   std::vector<std::string> a_flags = common;
   a_flags.insert(a_flags.end(), {"--state-dir", TempDir("a")});
-  ASSERT_OK_AND_ASSIGN(ChildProcess a, ChildProcess::Start(ChildArgs(app, "a", in, out, "eos",
-                                                                     a_flags),
-                                                           {}, LogPath("a")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess a,
+      ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", a_flags), {}, LogPath("a")));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit a_exit, a.Wait(120s));
   ASSERT_EQ(a_exit.code, 0) << "log " << LogPath("a");
 
@@ -271,9 +271,9 @@ TEST_F(StateTest, PartitionMovedToEmptyStateFolderStillDropsDuplicates) {
   Produce(in, second);
   std::vector<std::string> b_flags = common;
   b_flags.insert(b_flags.end(), {"--state-dir", TempDir("b")});  // empty
-  ASSERT_OK_AND_ASSIGN(ChildProcess b, ChildProcess::Start(ChildArgs(app, "b", in, out, "eos",
-                                                                     b_flags),
-                                                           {}, LogPath("b")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess b,
+      ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", b_flags), {}, LogPath("b")));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit b_exit, b.Wait(120s));
   ASSERT_EQ(b_exit.code, 0) << "log " << LogPath("b");
   EXPECT_THAT(ReadFile(LogPath("b")), HasSubstr("restored 2 store partition(s)"));
@@ -364,8 +364,8 @@ TEST_F(StateTest, RunningCountsSurviveKillsExactly) {
     ASSERT_THAT(producer->Flush(60s), IsOk());
   }
   const std::string dir = TempDir("state");
-  const std::vector<std::string> flags = {"--state-dir", dir, "--count",
-                                          "--max-records-per-txn", "25"};
+  const std::vector<std::string> flags = {"--state-dir", dir, "--count", "--max-records-per-txn",
+                                          "25"};
   for (const std::string fault :
        {"after_commit:2", "after_produce:2", "after_send_offsets:3", "after_commit:4"}) {
     ASSERT_OK_AND_ASSIGN(ChildProcess child,
@@ -376,9 +376,9 @@ TEST_F(StateTest, RunningCountsSurviveKillsExactly) {
   }
   std::vector<std::string> last_flags = flags;
   last_flags.push_back("--stop-when-caught-up");
-  ASSERT_OK_AND_ASSIGN(ChildProcess last,
-                       ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {},
-                                           LogPath("child")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess last,
+      ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {}, LogPath("child")));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
   ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
 

@@ -19,8 +19,8 @@
 namespace onceflow {
 namespace {
 
-using ::onceflow::testing::Isolation;
 using ::onceflow::testing::IsOk;
+using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
 using ::onceflow::testing::StatusIs;
 using ::onceflow::testing::UniqueName;
@@ -33,8 +33,8 @@ using namespace std::chrono_literals;
 class TransactionsTest : public testing::KafkaTest {
  protected:
   std::unique_ptr<kafka::Producer> MakeTransactionalProducer(const std::string& txn_id) {
-    auto producer = kafka::Producer::Create(ClientProps({{"transactional.id", txn_id},
-                                                         {"transaction.timeout.ms", "30000"}}));
+    auto producer = kafka::Producer::Create(
+        ClientProps({{"transactional.id", txn_id}, {"transaction.timeout.ms", "30000"}}));
     EXPECT_THAT(producer, IsOk());
     if (!producer.ok()) return nullptr;
     EXPECT_THAT((*producer)->InitTransactions(30s), IsOk());
@@ -196,8 +196,7 @@ TEST_F(TransactionsTest, SameTransactionalIdFencesTheFirstProducer) {
   EXPECT_TRUE(kafka::IsFenced(zombie)) << zombie;
   EXPECT_THAT(first->FatalError(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("")));
 
-  ASSERT_OK_AND_ASSIGN(std::vector<ReadRecord> visible,
-                       ReadAll(topic, Isolation::kReadCommitted));
+  ASSERT_OK_AND_ASSIGN(std::vector<ReadRecord> visible, ReadAll(topic, Isolation::kReadCommitted));
   EXPECT_THAT(Values(visible), ElementsAreArray(Range("live-", 0, 10)));
   // The zombie's records did reach the log; read_committed hides them because the fencing
   // aborted their transaction.

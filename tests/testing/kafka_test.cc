@@ -62,8 +62,7 @@ kafka::Properties KafkaTest::ClientProps(const kafka::Properties& extra) {
 std::string KafkaTest::CreateTopic(absl::string_view stem, int partitions,
                                    const kafka::Properties& configs) {
   const std::string name = UniqueName(stem);
-  absl::Status st =
-      admin_->CreateTopic({name, partitions, 1, configs}, std::chrono::seconds(30));
+  absl::Status st = admin_->CreateTopic({name, partitions, 1, configs}, std::chrono::seconds(30));
   EXPECT_TRUE(st.ok()) << st;
   topics_.push_back(name);
   return name;
@@ -78,8 +77,8 @@ absl::StatusOr<std::vector<ReadRecord>> KafkaTest::ReadAll(const std::string& to
       auto consumer,
       kafka::Consumer::Create(ClientProps({
           {"group.id", UniqueName("reader")},
-          {"isolation.level", isolation == Isolation::kReadCommitted ? "read_committed"
-                                                                      : "read_uncommitted"},
+          {"isolation.level",
+           isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted"},
           {"enable.partition.eof", "true"},
           {"auto.offset.reset", "earliest"},
       })));
@@ -120,12 +119,12 @@ absl::StatusOr<std::vector<ReadRecord>> KafkaTest::ReadAll(const std::string& to
       const char* name = nullptr;
       const void* val = nullptr;
       size_t size = 0;
-      for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) ==
-                         RD_KAFKA_RESP_ERR_NO_ERROR;
+      for (size_t i = 0;
+           rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
            ++i) {
-        r.headers.emplace_back(name, val == nullptr ? std::string()
-                                                    : std::string(static_cast<const char*>(val),
-                                                                  size));
+        r.headers.emplace_back(name, val == nullptr
+                                         ? std::string()
+                                         : std::string(static_cast<const char*>(val), size));
       }
     }
     by_partition[msg->partition].push_back(std::move(r));
@@ -142,9 +141,9 @@ absl::StatusOr<std::vector<TopicPartitionOffset>> KafkaTest::CommittedOffsets(
   ONCEFLOW_ASSIGN_OR_RETURN(const int partitions,
                             admin_->PartitionCount(topic, std::chrono::seconds(10)));
   // A consumer that never subscribes does not join the group; it only asks its coordinator.
-  ONCEFLOW_ASSIGN_OR_RETURN(
-      auto consumer, kafka::Consumer::Create(ClientProps(
-                         {{"group.id", group}, {"isolation.level", "read_committed"}})));
+  ONCEFLOW_ASSIGN_OR_RETURN(auto consumer,
+                            kafka::Consumer::Create(ClientProps(
+                                {{"group.id", group}, {"isolation.level", "read_committed"}})));
   std::vector<TopicPartition> tps;
   for (int p = 0; p < partitions; ++p) tps.push_back({topic, Partition(p)});
   return consumer->Committed(tps, std::chrono::seconds(15));

@@ -27,12 +27,13 @@ extern "C" void OnSignal(int) {
 }
 
 int Usage(const std::string& why) {
-  std::cerr << "onceflow_test_pipeline: " << why
-            << "\nflags: --bootstrap B --app A --instance I --input T[,T] --output T "
-               "[--mode eos|alos] [--commit-interval-ms N] [--alos-policy "
-               "record|batch|every-n|interval] [--stop-when-caught-up] "
-               "[--session-timeout-ms N] [--delay-us N] [--max-records-per-txn N] [--commit-every N] "
-               "[--state-dir DIR] [--dedupe-header NAME] [--count] [--dynamic-membership]\n";
+  std::cerr
+      << "onceflow_test_pipeline: " << why
+      << "\nflags: --bootstrap B --app A --instance I --input T[,T] --output T "
+         "[--mode eos|alos] [--commit-interval-ms N] [--alos-policy "
+         "record|batch|every-n|interval] [--stop-when-caught-up] "
+         "[--session-timeout-ms N] [--delay-us N] [--max-records-per-txn N] [--commit-every N] "
+         "[--state-dir DIR] [--dedupe-header NAME] [--count] [--dynamic-membership]\n";
   return 2;
 }
 
@@ -113,13 +114,15 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto tag = onceflow::Map([delay_us](const onceflow::Record& r) {
-    if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
-    return onceflow::OutputRecord::Forward(r)
-        .SetValue(absl::StrCat(r.value(), "|t"))
-        .AddHeader("src", absl::StrCat(r.topic(), "/", r.partition().value(), "/",
-                                       r.offset().value()));
-  }, "tag");
+  auto tag = onceflow::Map(
+      [delay_us](const onceflow::Record& r) {
+        if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+        return onceflow::OutputRecord::Forward(r)
+            .SetValue(absl::StrCat(r.value(), "|t"))
+            .AddHeader("src", absl::StrCat(r.topic(), "/", r.partition().value(), "/",
+                                           r.offset().value()));
+      },
+      "tag");
   std::unique_ptr<onceflow::Transform> transform = std::move(tag);
   if (count) transform = std::make_unique<onceflow::examples::KeyCounter>();
   auto processor = onceflow::Processor::Create(options, std::move(transform));

@@ -12,18 +12,24 @@
 namespace onceflow::testing {
 
 std::vector<std::string> PipelineTest::ChildArgs(const std::string& app,
-                                                 const std::string& instance,
-                                                 const std::string& in, const std::string& out,
-                                                 const std::string& mode,
+                                                 const std::string& instance, const std::string& in,
+                                                 const std::string& out, const std::string& mode,
                                                  std::vector<std::string> extra) {
   std::vector<std::string> args = {ONCEFLOW_TEST_PIPELINE_BIN,
-                                   "--bootstrap", Bootstrap(),
-                                   "--app", app,
-                                   "--instance", instance,
-                                   "--input", in,
-                                   "--output", out,
-                                   "--mode", mode,
-                                   "--session-timeout-ms", "6000"};
+                                   "--bootstrap",
+                                   Bootstrap(),
+                                   "--app",
+                                   app,
+                                   "--instance",
+                                   instance,
+                                   "--input",
+                                   in,
+                                   "--output",
+                                   out,
+                                   "--mode",
+                                   mode,
+                                   "--session-timeout-ms",
+                                   "6000"};
   for (std::string& e : extra) args.push_back(std::move(e));
   return args;
 }

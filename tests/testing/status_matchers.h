@@ -50,8 +50,8 @@ MATCHER_P2(StatusIs, code, message_matcher,
 // Asserts that `rexpr` (a StatusOr) is OK and moves its value into `lhs`.
 #define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(ONCEFLOW_TESTING_CONCAT_(statusor_, __LINE__), lhs, rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                               \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr)       \
+  auto statusor = (rexpr);                                     \
   ASSERT_THAT(statusor.status(), ::onceflow::testing::IsOk()); \
   lhs = std::move(statusor).value()
 

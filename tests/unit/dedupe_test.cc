@@ -317,7 +317,6 @@ TEST(KeyExtractorTest, ProtoFieldOfACompiledMessage) {
   message.mutable_options()->set_java_package("com.example.orders");
   message.mutable_options()->set_optimize_for(pb::FileOptions::CODE_SIZE);
   message.mutable_options()->set_java_multiple_files(false);  // proto2: set, so present
-  message.mutable_source_code_info();
   const TestRecord record{.value = message.SerializeAsString()};
 
   struct Case {
@@ -488,7 +487,8 @@ class MapStore : public KeyValueStore {
 };
 
 // `key` must outlive the view (literals, or temporaries of the same full expression).
-RecordView Keyed(absl::string_view key, int64_t offset = 0) {
+// offset -1 = unknown: never taken for "the same record again".
+RecordView Keyed(absl::string_view key, int64_t offset = -1) {
   RecordView view;
   view.key = key;
   view.offset = offset;
@@ -509,6 +509,27 @@ using Verdict = Deduper::Verdict;
 template <typename Duration>
 int64_t Ms(Duration d) {
   return std::chrono::duration_cast<milliseconds>(d).count();
+}
+
+TEST(DeduperTest, TheSameRecordCheckedAgainIsNotItsOwnDuplicate) {
+  // A transform retry (or an at-least-once replay) checks the same input record again: the
+  // entry it wrote itself must not make it a duplicate; another record with its key is one.
+  FakeClock clock;
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(DedupeOptions{}, clock));
+  MapStore store;
+  RecordView first = Keyed("a", 10);
+  first.topic = "in";
+  EXPECT_THAT(dedupe->Check(first, store), IsOkAndHolds(Verdict::kPass));
+  EXPECT_THAT(dedupe->Check(first, store), IsOkAndHolds(Verdict::kPass));
+  RecordView other_topic = first;
+  other_topic.topic = "other";
+  EXPECT_THAT(dedupe->Check(other_topic, store), IsOkAndHolds(Verdict::kDuplicate));
+  RecordView later = Keyed("a", 11);
+  later.topic = "in";
+  EXPECT_THAT(dedupe->Check(later, store), IsOkAndHolds(Verdict::kDuplicate));
+  EXPECT_EQ(dedupe->counters().passed, 1);
+  EXPECT_EQ(dedupe->counters().rechecked, 1);
+  EXPECT_EQ(dedupe->counters().duplicates, 2);
 }
 
 TEST(DeduperTest, DropsDuplicatesPassesDistinctCountsKeyless) {

@@ -1,7 +1,6 @@
-#include "kafka/config.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kafka/config.h"
 #include "tests/testing/status_matchers.h"
 
 namespace onceflow::kafka {
@@ -14,8 +13,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 TEST(MakeConfTest, SetsEveryProperty) {
-  ASSERT_OK_AND_ASSIGN(ConfPtr conf, MakeConf({{"bootstrap.servers", "127.0.0.1:1"},
-                                               {"linger.ms", "7"}}));
+  ASSERT_OK_AND_ASSIGN(ConfPtr conf,
+                       MakeConf({{"bootstrap.servers", "127.0.0.1:1"}, {"linger.ms", "7"}}));
   char value[64];
   size_t size = sizeof(value);
   ASSERT_EQ(rd_kafka_conf_get(conf.get(), "linger.ms", value, &size), RD_KAFKA_CONF_OK);

@@ -1,9 +1,8 @@
-#include "kafka/error.h"
-
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kafka/error.h"
 #include "kafka/handles.h"
 #include "tests/testing/status_matchers.h"
 
@@ -24,8 +23,8 @@ class CodeToStatusTest : public ::testing::TestWithParam<CodeCase> {};
 TEST_P(CodeToStatusTest, MapsCodeAndKeepsNameAndPayload) {
   const CodeCase& c = GetParam();
   absl::Status status = CodeToStatus(c.err, "op");
-  EXPECT_THAT(status, StatusIs(c.expected, AllOf(HasSubstr("op: "),
-                                                  HasSubstr(rd_kafka_err2name(c.err)))));
+  EXPECT_THAT(status,
+              StatusIs(c.expected, AllOf(HasSubstr("op: "), HasSubstr(rd_kafka_err2name(c.err)))));
   ASSERT_TRUE(KafkaErrorCode(status).has_value());
   EXPECT_EQ(*KafkaErrorCode(status), c.err);
 }
@@ -44,8 +43,7 @@ INSTANTIATE_TEST_SUITE_P(
         CodeCase{RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, absl::StatusCode::kOutOfRange},
         CodeCase{RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, absl::StatusCode::kNotFound},
         CodeCase{RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, absl::StatusCode::kAlreadyExists},
-        CodeCase{RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
-                 absl::StatusCode::kPermissionDenied},
+        CodeCase{RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, absl::StatusCode::kPermissionDenied},
         CodeCase{RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION, absl::StatusCode::kUnimplemented},
         CodeCase{RD_KAFKA_RESP_ERR_UNKNOWN, absl::StatusCode::kUnknown}),
     [](const ::testing::TestParamInfo<CodeCase>& param_info) {
@@ -59,9 +57,9 @@ TEST(CodeToStatusTest, NoErrorIsOk) {
 }
 
 TEST(CodeToStatusTest, DetailReplacesGenericText) {
-  EXPECT_THAT(CodeToStatus(RD_KAFKA_RESP_ERR__TRANSPORT, "fetch", "broker 1 went away"),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("fetch: _TRANSPORT: broker 1 went away")));
+  EXPECT_THAT(
+      CodeToStatus(RD_KAFKA_RESP_ERR__TRANSPORT, "fetch", "broker 1 went away"),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("fetch: _TRANSPORT: broker 1 went away")));
 }
 
 TEST(ErrorToStatusTest, PlainErrorMapsByCode) {

@@ -35,8 +35,8 @@ TEST(StatusMacrosTest, AssignOrReturn) {
   int calls = 0;
   ASSERT_OK_AND_ASSIGN(int v, Doubled(true, &calls));
   EXPECT_EQ(v, 14);
-  EXPECT_THAT(Doubled(false, &calls), StatusIs(absl::StatusCode::kInvalidArgument,
-                                               HasSubstr("no int")));
+  EXPECT_THAT(Doubled(false, &calls),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no int")));
   EXPECT_EQ(calls, 2);
 }
 
