@@ -19,46 +19,10 @@
 #include "state/sha256.h"
 
 namespace onceflow::state {
-namespace {
-
-namespace pb = ::google::protobuf;
-
-// ---------------------------------------------------------------------------------------------
-// Canonical JSON
-
-// Deeper documents are refused rather than risking the stack (the parser recurses).
-constexpr int kMaxJsonDepth = 512;
-
-// `c` for an error message: itself if printable ASCII, else its hex byte value.
-std::string DescribeByte(char c) {
-  const auto b = static_cast<unsigned char>(c);
-  if (b >= 0x20 && b < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
-  static constexpr char kDigits[] = "0123456789abcdef";
-  return absl::StrCat("byte 0x", std::string(1, kDigits[b >> 4]), std::string(1, kDigits[b & 0xf]));
-}
-
-void AppendUtf8(uint32_t code_point, std::string& out) {
-  if (code_point < 0x80) {
-    out.push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (code_point >> 6)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  } else if (code_point < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (code_point >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (code_point >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  }
-}
-
 // Appends `decoded` as a JSON string with the fewest escapes: only '"', '\\' and control
 // characters (short forms where JSON has them, else \u00xx); everything else, including '/'
 // and non-ASCII UTF-8, as is. Equal decoded strings thus always have equal encodings.
-void AppendQuoted(absl::string_view decoded, std::string& out) {
+void AppendJsonString(absl::string_view decoded, std::string& out) {
   static constexpr char kDigits[] = "0123456789abcdef";
   out.push_back('"');
   for (const char c : decoded) {
@@ -95,6 +59,42 @@ void AppendQuoted(absl::string_view decoded, std::string& out) {
     }
   }
   out.push_back('"');
+}
+
+namespace {
+
+namespace pb = ::google::protobuf;
+
+// ---------------------------------------------------------------------------------------------
+// Canonical JSON
+
+// Deeper documents are refused rather than risking the stack (the parser recurses).
+constexpr int kMaxJsonDepth = 512;
+
+// `c` for an error message: itself if printable ASCII, else its hex byte value.
+std::string DescribeByte(char c) {
+  const auto b = static_cast<unsigned char>(c);
+  if (b >= 0x20 && b < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
+  static constexpr char kDigits[] = "0123456789abcdef";
+  return absl::StrCat("byte 0x", std::string(1, kDigits[b >> 4]), std::string(1, kDigits[b & 0xf]));
+}
+
+void AppendUtf8(uint32_t code_point, std::string& out) {
+  if (code_point < 0x80) {
+    out.push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | (code_point >> 6)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  } else if (code_point < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | (code_point >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | (code_point >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  }
 }
 
 // A strict RFC 8259 recursive-descent parser that writes the canonical form as it goes.
@@ -148,7 +148,7 @@ class JsonCanonicalizer {
       case '"': {
         std::string decoded;
         if (absl::Status st = ParseString(decoded); !st.ok()) return st;
-        AppendQuoted(decoded, out);
+        AppendJsonString(decoded, out);
         return absl::OkStatus();
       }
       case 't':
@@ -390,12 +390,12 @@ class JsonCanonicalizer {
       if (i > 0) {
         if (members[i].key == members[i - 1].key) {
           std::string quoted;
-          AppendQuoted(members[i].key, quoted);
+          AppendJsonString(members[i].key, quoted);
           return ErrorAt(members[i].offset, absl::StrCat("duplicate object key ", quoted));
         }
         out.push_back(',');
       }
-      AppendQuoted(members[i].key, out);
+      AppendJsonString(members[i].key, out);
       out.push_back(':');
       out += members[i].value;
     }

@@ -89,6 +89,11 @@ class KeyExtractor {
 // with the byte offset for malformed JSON.
 absl::StatusOr<std::string> CanonicalJson(absl::string_view json);
 
+// Appends `decoded` to `out` as a JSON string literal, with minimal escaping: ", \, the
+// short escapes \b \f \n \r \t, \u00XX for other control characters, everything else
+// (non-ASCII UTF-8 included) as is.
+void AppendJsonString(absl::string_view decoded, std::string& out);
+
 // Milliseconds since the epoch; injectable so tests need no sleeps.
 class DedupeClock {
  public:

@@ -23,6 +23,7 @@
 #include "onceflow/record.h"
 #include "onceflow/transform.h"
 #include "sidecar/builtins.h"
+#include "state/dedupe.h"
 
 // The host side of the ABI's opaque emitter: what the emit callback needs for one
 // onceflow_plugin_process call. Lives on the stack of PluginTransform::Process.
@@ -295,49 +296,12 @@ std::string FileStem(const std::string& path) {
 }  // namespace
 
 std::string PluginConfigJson(const std::map<std::string, std::string>& config) {
-  auto append_string = [](absl::string_view s, std::string& out) {
-    out.push_back('"');
-    for (char c : s) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[7];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-            out += buf;
-          } else {
-            out.push_back(c);
-          }
-      }
-    }
-    out.push_back('"');
-  };
   std::string json = "{";
   for (const auto& [key, value] : config) {
     if (json.size() > 1) json.push_back(',');
-    append_string(key, json);
+    state::AppendJsonString(key, json);
     json.push_back(':');
-    append_string(value, json);
+    state::AppendJsonString(value, json);
   }
   json.push_back('}');
   return json;

@@ -37,35 +37,13 @@ constexpr int kPartitions = 2;
 
 class SidecarRetryTest : public testing::PipelineTest {
  protected:
-  // WriteConfig, Run and Produce as in sidecar_test.cc.
-  std::string WriteConfig(const std::string& yaml) {
-    const std::string path = TempDir("config") + "/pipeline.yaml";
-    std::ofstream(path) << yaml;
-    return path;
-  }
-  static std::vector<std::string> Run(const std::string& config,
-                                      std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {ONCEFLOW_CLI_BIN, "run", "--config", config};
-    for (std::string& e : extra) args.push_back(std::move(e));
-    return args;
-  }
-  void Produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& kv,
-               int partitions = 1) {
-    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
-    int i = 0;
-    for (const auto& [k, v] : kv) {
-      ASSERT_THAT(producer->Produce({topic, Partition(i++ % partitions), k, v}), IsOk());
-    }
-    ASSERT_THAT(producer->Flush(60s), IsOk());
-  }
-
   // kRecords records k0..k19 / v0..v19, spread over the input's partitions (so offsets repeat
   // across partitions: the plugin counts attempts per topic, partition and offset).
   void ProduceInput(const std::string& in) {
     std::vector<std::pair<std::string, std::string>> input;
     for (int i = 0; i < kRecords; ++i)
       input.emplace_back(absl::StrCat("k", i), absl::StrCat("v", i));
-    Produce(in, input, kPartitions);
+    ProduceKeyValues(in, input, kPartitions);
   }
 
   // A pipeline: in -> flaky plugin (fail_times) -> out; at most 5 attempts with 10..50 ms
@@ -85,8 +63,9 @@ class SidecarRetryTest : public testing::PipelineTest {
 
   // Runs `config` with --until-drained; expects exit 0.
   void RunUntilDrained(const std::string& config, const std::string& log) {
-    ASSERT_OK_AND_ASSIGN(ChildProcess child,
-                         ChildProcess::Start(Run(config, {"--until-drained"}), {}, LogPath(log)));
+    ASSERT_OK_AND_ASSIGN(
+        ChildProcess child,
+        ChildProcess::Start(SidecarArgs(config, {"--until-drained"}), {}, LogPath(log)));
     ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
     EXPECT_FALSE(exit.signaled) << "log " << LogPath(log);
     ASSERT_EQ(exit.code, 0) << "log " << LogPath(log) << "\n" << ReadFile(LogPath(log));

@@ -89,26 +89,6 @@ std::optional<double> Sample(const std::string& body, const std::string& name) {
 
 class SidecarTest : public testing::PipelineTest {
  protected:
-  std::string WriteConfig(const std::string& yaml) {
-    const std::string path = TempDir("config") + "/pipeline.yaml";
-    std::ofstream(path) << yaml;
-    return path;
-  }
-  static std::vector<std::string> Run(const std::string& config,
-                                      std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {ONCEFLOW_CLI_BIN, "run", "--config", config};
-    for (std::string& e : extra) args.push_back(std::move(e));
-    return args;
-  }
-  void Produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& kv,
-               int partitions = 1) {
-    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
-    int i = 0;
-    for (const auto& [k, v] : kv) {
-      ASSERT_THAT(producer->Produce({topic, Partition(i++ % partitions), k, v}), IsOk());
-    }
-    ASSERT_THAT(producer->Flush(60s), IsOk());
-  }
   std::string Header(const std::string& app, const std::string& in, const std::string& out,
                      const std::string& state_dir) {
     return absl::StrCat("application_id: ", app, "\ninstance_id: sidecar-test\n",
@@ -128,12 +108,13 @@ TEST_F(SidecarTest, SigtermMidStreamExitsZeroAndRestartDuplicatesNothing) {
   std::vector<std::pair<std::string, std::string>> input;
   for (int i = 0; i < kRecords; ++i)
     input.emplace_back(absl::StrCat("k", i % 97), absl::StrCat("v", i));
-  Produce(in, input, 3);
+  ProduceKeyValues(in, input, 3);
   const std::string config = WriteConfig(
       Header(app, in, out, TempDir("state")) +
       "transforms:\n  - headers:\n      set: {via: onceflow}\nmetrics:\n  address: \"off\"\n");
 
-  ASSERT_OK_AND_ASSIGN(ChildProcess first, ChildProcess::Start(Run(config), {}, LogPath("first")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess first,
+                       ChildProcess::Start(SidecarArgs(config), {}, LogPath("first")));
   WaitForCommittedAtLeast(app, in, 1000, 60s);
   first.Signal(SIGTERM);
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, first.Wait(60s));
@@ -141,8 +122,9 @@ TEST_F(SidecarTest, SigtermMidStreamExitsZeroAndRestartDuplicatesNothing) {
   EXPECT_EQ(exit.code, 0) << "log " << LogPath("first");
   EXPECT_THAT(ReadFile(LogPath("first")), HasSubstr("stopped (in="));
 
-  ASSERT_OK_AND_ASSIGN(ChildProcess second, ChildProcess::Start(Run(config, {"--until-drained"}),
-                                                                {}, LogPath("second")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess second,
+      ChildProcess::Start(SidecarArgs(config, {"--until-drained"}), {}, LogPath("second")));
   ASSERT_OK_AND_ASSIGN(exit, second.Wait(120s));
   EXPECT_EQ(exit.code, 0) << "log " << LogPath("second");
 
@@ -169,7 +151,8 @@ TEST_F(SidecarTest, MetricsEndpointCountsWhatFlows) {
       "transforms:\n  - json_to_proto:\n      descriptor_set: ", ONCEFLOW_ORDERS_DESC,
       "\n      message: onceflow.examples.Order\n", "errors:\n  policy: dlq\n  dead_letter_topic: ",
       dlq, "\n", "metrics:\n  address: 127.0.0.1:", port, "\n"));
-  ASSERT_OK_AND_ASSIGN(ChildProcess child, ChildProcess::Start(Run(config), {}, LogPath("child")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess child,
+                       ChildProcess::Start(SidecarArgs(config), {}, LogPath("child")));
 
   // Ready once partitions are assigned and state restored.
   const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -201,7 +184,7 @@ TEST_F(SidecarTest, MetricsEndpointCountsWhatFlows) {
                        absl::StrCat(R"({"order_id": "o-)", i, R"(", "quantity": 1})"));
   }
   for (int i = 0; i < 5; ++i) input.emplace_back(absl::StrCat("bad-", i), "not an order");
-  Produce(in, input, 1);  // one partition: the repeats meet their originals
+  ProduceKeyValues(in, input, 1);  // one partition: the repeats meet their originals
 
   std::optional<double> in_total;
   std::string body;
@@ -241,10 +224,10 @@ TEST_F(SidecarTest, PoisonRecordsReachTheDeadLetterTopicWithEveryHeader) {
     const std::string out = CreateTopic("sc-dlq-out", 1);
     const std::string dlq = CreateTopic("sc-dlq-dlq", 1);
     const std::string app = UniqueName("sc-dlq");
-    Produce(in, {{"o-1", R"({"order_id": "o-1"})"},
-                 {"bad-1", "this is not json"},
-                 {"o-2", R"({"order_id": "o-2"})"},
-                 {"bad-2", R"({"order_id": "o-3", "quantity": "many"})"}});
+    ProduceKeyValues(in, {{"o-1", R"({"order_id": "o-1"})"},
+                          {"bad-1", "this is not json"},
+                          {"o-2", R"({"order_id": "o-2"})"},
+                          {"bad-2", R"({"order_id": "o-3", "quantity": "many"})"}});
     const int64_t started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count();
@@ -254,8 +237,9 @@ TEST_F(SidecarTest, PoisonRecordsReachTheDeadLetterTopicWithEveryHeader) {
         "\n      message: onceflow.examples.Order\n",
         "errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\n  header_style: ", style,
         "\nmetrics:\n  address: \"off\"\n"));
-    ASSERT_OK_AND_ASSIGN(ChildProcess child, ChildProcess::Start(Run(config, {"--until-drained"}),
-                                                                 {}, LogPath("child")));
+    ASSERT_OK_AND_ASSIGN(
+        ChildProcess child,
+        ChildProcess::Start(SidecarArgs(config, {"--until-drained"}), {}, LogPath("child")));
     ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
     ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "kafka/producer.h"
 
 namespace onceflow::testing {
 
@@ -53,6 +54,34 @@ std::string PipelineTest::TempDir(absl::string_view name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+std::string PipelineTest::WriteConfig(const std::string& yaml) {
+  const std::string path = TempDir("config") + "/pipeline.yaml";
+  std::ofstream(path) << yaml;
+  return path;
+}
+
+std::vector<std::string> PipelineTest::SidecarArgs(const std::string& config,
+                                                   std::vector<std::string> extra) {
+  std::vector<std::string> args = {ONCEFLOW_CLI_BIN, "run", "--config", config};
+  for (std::string& e : extra) args.push_back(std::move(e));
+  return args;
+}
+
+void PipelineTest::ProduceKeyValues(const std::string& topic,
+                                    const std::vector<std::pair<std::string, std::string>>& kv,
+                                    int partitions) {
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
+      kafka::Producer::Create(ClientProps());
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  int i = 0;
+  for (const auto& [k, v] : kv) {
+    absl::Status st = (*producer)->Produce({topic, Partition(i++ % partitions), k, v});
+    ASSERT_TRUE(st.ok()) << st;
+  }
+  absl::Status st = (*producer)->Flush(std::chrono::seconds(60));
+  ASSERT_TRUE(st.ok()) << st;
 }
 
 void PipelineTest::WaitForCommittedAtLeast(const std::string& group, const std::string& topic,

@@ -22,6 +22,15 @@ class PipelineTest : public KafkaTest {
   static std::string ReadFile(const std::string& path);
   // A fresh, empty folder for this test (under /tmp).
   static std::string TempDir(absl::string_view name);
+  // Writes `yaml` to a fresh pipeline.yaml of this test and returns its path.
+  static std::string WriteConfig(const std::string& yaml);
+  // Arguments for `onceflow run --config CONFIG EXTRA...`.
+  static std::vector<std::string> SidecarArgs(const std::string& config,
+                                              std::vector<std::string> extra = {});
+  // Produces (key, value) pairs without transactions, round-robin over `partitions`.
+  void ProduceKeyValues(const std::string& topic,
+                        const std::vector<std::pair<std::string, std::string>>& kv,
+                        int partitions = 1);
   // Waits until `group` has committed at least `min_total` input offsets in sum.
   void WaitForCommittedAtLeast(const std::string& group, const std::string& topic,
                                int64_t min_total, std::chrono::seconds timeout);
