@@ -219,19 +219,27 @@ struct Node {
   }
 };
 
-struct ParserDeleter {
-  void operator()(yaml_parser_t* parser) const {
-    yaml_parser_delete(parser);
-    delete parser;
+// Owners of libyaml's C structs: they are released only if they were initialized.
+struct YamlParser {
+  yaml_parser_t raw{};
+  bool initialized = false;
+  YamlParser() = default;
+  YamlParser(const YamlParser&) = delete;
+  YamlParser& operator=(const YamlParser&) = delete;
+  ~YamlParser() {
+    if (initialized) yaml_parser_delete(&raw);
   }
 };
-struct DocumentDeleter {
-  void operator()(yaml_document_t* document) const {
-    yaml_document_delete(document);
-    delete document;
+struct YamlDocument {
+  yaml_document_t raw{};
+  bool loaded = false;
+  YamlDocument() = default;
+  YamlDocument(const YamlDocument&) = delete;
+  YamlDocument& operator=(const YamlDocument&) = delete;
+  ~YamlDocument() {
+    if (loaded) yaml_document_delete(&raw);
   }
 };
-using DocumentPtr = std::unique_ptr<yaml_document_t, DocumentDeleter>;
 
 absl::Status SyntaxError(const std::string& name, absl::string_view format,
                          const yaml_parser_t& parser, absl::string_view text) {
@@ -316,30 +324,30 @@ class TreeBuilder {
 // Parses exactly one YAML (or JSON) document into a Node tree.
 absl::StatusOr<Node> ParseYaml(absl::string_view text, const std::string& name,
                                absl::string_view format) {
-  std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
-  if (yaml_parser_initialize(parser.get()) == 0) {
-    delete parser.release();
+  auto parser = std::make_unique<YamlParser>();
+  if (yaml_parser_initialize(&parser->raw) == 0) {
     return absl::ResourceExhaustedError("libyaml: cannot initialize a parser");
   }
-  yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),
+  parser->initialized = true;
+  yaml_parser_set_input_string(&parser->raw, reinterpret_cast<const unsigned char*>(text.data()),
                                text.size());
-  DocumentPtr document(new yaml_document_t);
-  if (yaml_parser_load(parser.get(), document.get()) == 0) {
-    delete document.release();
-    return SyntaxError(name, format, *parser, text);
+  auto document = std::make_unique<YamlDocument>();
+  if (yaml_parser_load(&parser->raw, &document->raw) == 0) {
+    return SyntaxError(name, format, parser->raw, text);
   }
-  yaml_node_t* root = yaml_document_get_root_node(document.get());
+  document->loaded = true;
+  yaml_node_t* root = yaml_document_get_root_node(&document->raw);
   if (root == nullptr) return ConfigError(name, 0, "", "the file is empty");
-  TreeBuilder builder(name, *document);
+  TreeBuilder builder(name, document->raw);
   ONCEFLOW_ASSIGN_OR_RETURN(Node tree, builder.Build(root, 0));
 
-  DocumentPtr next(new yaml_document_t);
-  if (yaml_parser_load(parser.get(), next.get()) == 0) {
-    delete next.release();
-    return SyntaxError(name, format, *parser, text);
+  auto next = std::make_unique<YamlDocument>();
+  if (yaml_parser_load(&parser->raw, &next->raw) == 0) {
+    return SyntaxError(name, format, parser->raw, text);
   }
-  if (yaml_document_get_root_node(next.get()) != nullptr) {
-    return ConfigError(name, static_cast<int>(next->start_mark.line) + 1, "",
+  next->loaded = true;
+  if (yaml_document_get_root_node(&next->raw) != nullptr) {
+    return ConfigError(name, static_cast<int>(next->raw.start_mark.line) + 1, "",
                        "a second document ('---'): a config is one document");
   }
   return tree;
