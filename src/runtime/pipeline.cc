@@ -315,20 +315,29 @@ absl::Status Pipeline::Run() {
 }
 
 absl::Status Pipeline::ProcessMessage(const rd_kafka_message_t& m) {
-  const TopicPartition tp{rd_kafka_topic_name(m.rkt), Partition(m.partition)};
+  // The topic name lives as long as the topic handle: a view, no copy per record.
+  const absl::string_view topic = rd_kafka_topic_name(m.rkt);
+  const Partition partition(m.partition);
   if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    at_end_.insert(tp);
+    at_end_.insert(TopicPartition{std::string(topic), partition});
     return absl::OkStatus();
   }
-  at_end_.erase(tp);
+  if (!at_end_.empty()) at_end_.erase(TopicPartition{std::string(topic), partition});
   if (eos() && !in_transaction_) {
     ONCEFLOW_RETURN_IF_ERROR(producer_->BeginTransaction());
     in_transaction_ = true;
   }
-  rewind_points_.emplace(tp, Offset(m.offset));  // keeps the first offset since the commit
+  // The first offset of each partition since the last commit is where a rewind goes back to.
+  // librdkafka hands out runs of records from one partition, so only a change of partition
+  // needs the map (emplace keeps an existing entry).
+  if (m.rkt != last_rkt_ || m.partition != last_partition_) {
+    rewind_points_.emplace(TopicPartition{std::string(topic), partition}, Offset(m.offset));
+    last_rkt_ = m.rkt;
+    last_partition_ = m.partition;
+  }
 
   Record record;
-  record.set_topic(tp.topic).set_partition(tp.partition).set_offset(Offset(m.offset));
+  record.set_topic(topic).set_partition(partition).set_offset(Offset(m.offset));
   rd_kafka_timestamp_type_t ts_type;
   record.set_timestamp_ms(rd_kafka_message_timestamp(&m, &ts_type));
   if (m.key != nullptr) record.set_key({static_cast<const char*>(m.key), m.key_len});
@@ -352,7 +361,7 @@ absl::Status Pipeline::ProcessMessage(const rd_kafka_message_t& m) {
   ++counters_.records_in;
   ++uncommitted_records_;
   uncommitted_timestamps_.push_back(record.timestamp_ms());
-  state_->SetCurrentPartition(tp.partition.value());
+  state_->SetCurrentPartition(partition.value());
   absl::StatusOr<RecordOutcome> result = record_processor_->Process(record);
   state_->SetCurrentPartition(std::nullopt);
   ONCEFLOW_ASSIGN_OR_RETURN(RecordOutcome outcome, std::move(result));
@@ -363,19 +372,19 @@ absl::Status Pipeline::ProcessMessage(const rd_kafka_message_t& m) {
       break;
     case RecordOutcome::Disposition::kDeadLettered:
       ++counters_.dead_lettered;
-      Warn(absl::StrCat("dead-lettered ", tp.topic, "[", tp.partition.value(), "]@", m.offset, ": ",
+      Warn(absl::StrCat("dead-lettered ", topic, "[", partition.value(), "]@", m.offset, ": ",
                         outcome.error.message()));
       break;
     case RecordOutcome::Disposition::kSkipped:
       ++counters_.skipped;
-      Warn(absl::StrCat("skipped ", tp.topic, "[", tp.partition.value(), "]@", m.offset, ": ",
+      Warn(absl::StrCat("skipped ", topic, "[", partition.value(), "]@", m.offset, ": ",
                         outcome.error.message()));
       break;
     case RecordOutcome::Disposition::kFailed: {
       absl::Status failure(
           absl::StatusCode::kAborted,
-          absl::StrCat("transform '", transform_->name(), "' failed on ", tp.topic, "[",
-                       tp.partition.value(), "]@", m.offset, " after ", outcome.attempts,
+          absl::StrCat("transform '", transform_->name(), "' failed on ", topic, "[",
+                       partition.value(), "]@", m.offset, " after ", outcome.attempts,
                        " attempt(s) under error policy 'fail': ", outcome.error.message()));
       failure.SetPayload(kPolicyFailurePayload, absl::Cord("1"));
       return failure;
@@ -630,6 +639,7 @@ void Pipeline::UpdateLag() {
 void Pipeline::ResetUncommitted() {
   uncommitted_timestamps_.clear();
   rewind_points_.clear();
+  last_rkt_ = nullptr;  // the next record must record its partition's rewind point again
   uncommitted_records_ = 0;
   delivery_failed_ = false;
   delivery_error_ = absl::OkStatus();

@@ -101,6 +101,10 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   std::vector<TopicPartition> assignment_;
   std::set<TopicPartition> at_end_;                 // partitions whose end we reached
   std::map<TopicPartition, Offset> rewind_points_;  // first uncommitted offset per partition
+  // The partition of the last record that updated rewind_points_ (a fast path: no map lookup
+  // while records come from the same partition). Reset with rewind_points_.
+  const rd_kafka_topic_t* last_rkt_ = nullptr;
+  int32_t last_partition_ = -1;
   bool in_transaction_ = false;
   int64_t uncommitted_records_ = 0;
   SteadyClock::time_point last_commit_;

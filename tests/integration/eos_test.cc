@@ -179,22 +179,8 @@ TEST_F(EngineTest, ExactlyOnceAcrossKillsAtEveryFaultPoint) {
   const std::vector<std::string> faults = {"after_produce:2",      "after_send_offsets:3",
                                            "after_commit:2",       "after_produce:3",
                                            "after_send_offsets:2", "after_commit:3"};
-  for (const std::string& fault : faults) {
-    ASSERT_OK_AND_ASSIGN(
-        ChildProcess child,
-        ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", {"--max-records-per-txn", "50"}),
-                            {{"ONCEFLOW_FAULT", fault}}, LogPath("child")));
-    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
-    ASSERT_TRUE(exit.signaled && exit.signal == SIGKILL)
-        << fault << ": the child was supposed to die at the fault point; exit code " << exit.code
-        << "; log " << LogPath("child");
-  }
-  ASSERT_OK_AND_ASSIGN(ChildProcess last, ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos",
-                                                                        {"--stop-when-caught-up"}),
-                                                              {}, LogPath("child")));
-  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
-  ASSERT_FALSE(exit.signaled);
-  ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
+  ASSERT_NO_FATAL_FAILURE(KillAtEachFaultThenDrain(
+      ChildArgs(app, "i1", in, out, "eos", {"--max-records-per-txn", "50"}), faults));
 
   ASSERT_OK_AND_ASSIGN(std::vector<ReadRecord> output, ReadAll(out, Isolation::kReadCommitted));
   const Audit a = Check(output, kPartitions, kPerPartition);
@@ -220,20 +206,9 @@ TEST_F(EngineTest, AtLeastOnceAcrossKillsLosesNothingButDuplicates) {
 
   const std::vector<std::string> faults = {"after_produce:2", "after_commit:2", "after_produce:3",
                                            "after_commit:3"};
-  for (const std::string& fault : faults) {
-    ASSERT_OK_AND_ASSIGN(
-        ChildProcess child,
-        ChildProcess::Start(ChildArgs(app, "i1", in, out, "alos",
-                                      {"--alos-policy", "every-n", "--commit-every", "50"}),
-                            {{"ONCEFLOW_FAULT", fault}}, LogPath("child")));
-    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
-    ASSERT_TRUE(exit.signaled && exit.signal == SIGKILL) << fault << " exit " << exit.code;
-  }
-  ASSERT_OK_AND_ASSIGN(ChildProcess last, ChildProcess::Start(ChildArgs(app, "i1", in, out, "alos",
-                                                                        {"--stop-when-caught-up"}),
-                                                              {}, LogPath("child")));
-  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
-  ASSERT_EQ(exit.code, 0);
+  ASSERT_NO_FATAL_FAILURE(KillAtEachFaultThenDrain(
+      ChildArgs(app, "i1", in, out, "alos", {"--alos-policy", "every-n", "--commit-every", "50"}),
+      faults));
 
   ASSERT_OK_AND_ASSIGN(std::vector<ReadRecord> output, ReadAll(out, Isolation::kReadCommitted));
   const Audit a = Check(output, kPartitions, kPerPartition);

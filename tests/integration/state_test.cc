@@ -222,22 +222,10 @@ TEST_F(StateTest, KillsAtEveryFaultPointLoseNothingAndPassNoDuplicate) {
   const std::string dir = TempDir("state");
   const std::vector<std::string> flags = {
       "--state-dir", dir, "--dedupe-header", kIdHeader, "--max-records-per-txn", "40"};
-  for (const std::string fault : {"after_produce:2", "after_send_offsets:2", "after_commit:2",
-                                  "after_commit:3", "after_produce:3"}) {
-    ASSERT_OK_AND_ASSIGN(ChildProcess child,
-                         ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", flags),
-                                             {{"ONCEFLOW_FAULT", fault}}, LogPath("child")));
-    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
-    ASSERT_TRUE(exit.signaled && exit.signal == SIGKILL)
-        << fault << ": exit " << exit.code << "; log " << LogPath("child");
-  }
-  std::vector<std::string> last_flags = flags;
-  last_flags.push_back("--stop-when-caught-up");
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess last,
-      ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {}, LogPath("child")));
-  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
-  ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
+  ASSERT_NO_FATAL_FAILURE(
+      KillAtEachFaultThenDrain(ChildArgs(app, "i1", in, out, "eos", flags),
+                               {"after_produce:2", "after_send_offsets:2", "after_commit:2",
+                                "after_commit:3", "after_produce:3"}));
 
   std::map<int, std::set<std::string>> seen;
   const auto expected = FirstOccurrences(input, seen, "|t");
@@ -366,21 +354,9 @@ TEST_F(StateTest, RunningCountsSurviveKillsExactly) {
   const std::string dir = TempDir("state");
   const std::vector<std::string> flags = {"--state-dir", dir, "--count", "--max-records-per-txn",
                                           "25"};
-  for (const std::string fault :
-       {"after_commit:2", "after_produce:2", "after_send_offsets:3", "after_commit:4"}) {
-    ASSERT_OK_AND_ASSIGN(ChildProcess child,
-                         ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", flags),
-                                             {{"ONCEFLOW_FAULT", fault}}, LogPath("child")));
-    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
-    ASSERT_TRUE(exit.signaled && exit.signal == SIGKILL) << fault << " exit " << exit.code;
-  }
-  std::vector<std::string> last_flags = flags;
-  last_flags.push_back("--stop-when-caught-up");
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess last,
-      ChildProcess::Start(ChildArgs(app, "i1", in, out, "eos", last_flags), {}, LogPath("child")));
-  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, last.Wait(180s));
-  ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
+  ASSERT_NO_FATAL_FAILURE(KillAtEachFaultThenDrain(
+      ChildArgs(app, "i1", in, out, "eos", flags),
+      {"after_commit:2", "after_produce:2", "after_send_offsets:3", "after_commit:4"}));
 
   ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
   std::map<std::string, std::vector<std::string>> by_key;

@@ -1,5 +1,6 @@
 #include "tests/testing/pipeline_test.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kafka/producer.h"
+#include "tests/testing/child_process.h"
 
 namespace onceflow::testing {
 
@@ -82,6 +84,28 @@ void PipelineTest::ProduceKeyValues(const std::string& topic,
   }
   absl::Status st = (*producer)->Flush(std::chrono::seconds(60));
   ASSERT_TRUE(st.ok()) << st;
+}
+
+void PipelineTest::KillAtEachFaultThenDrain(const std::vector<std::string>& args,
+                                            const std::vector<std::string>& faults) {
+  for (const std::string& fault : faults) {
+    absl::StatusOr<ChildProcess> child =
+        ChildProcess::Start(args, {{"ONCEFLOW_FAULT", fault}}, LogPath("child"));
+    ASSERT_TRUE(child.ok()) << child.status();
+    absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(120));
+    ASSERT_TRUE(exit.ok()) << fault << ": " << exit.status() << "; log " << LogPath("child");
+    ASSERT_TRUE(exit->signaled && exit->signal == SIGKILL)
+        << fault << ": the child was supposed to die at the fault point; exit code " << exit->code
+        << "; log " << LogPath("child");
+  }
+  std::vector<std::string> last = args;
+  last.push_back("--stop-when-caught-up");
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(last, {}, LogPath("child"));
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(180));
+  ASSERT_TRUE(exit.ok()) << exit.status() << "; log " << LogPath("child");
+  ASSERT_FALSE(exit->signaled) << "signal " << exit->signal << "; log " << LogPath("child");
+  ASSERT_EQ(exit->code, 0) << "log " << LogPath("child");
 }
 
 void PipelineTest::WaitForCommittedAtLeast(const std::string& group, const std::string& topic,

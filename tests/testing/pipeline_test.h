@@ -31,6 +31,12 @@ class PipelineTest : public KafkaTest {
   void ProduceKeyValues(const std::string& topic,
                         const std::vector<std::pair<std::string, std::string>>& kv,
                         int partitions = 1);
+  // Runs the child `args` once per fault with $ONCEFLOW_FAULT=<fault>, asserting each run dies
+  // by SIGKILL at its fault point (so the fault did happen), then once more with
+  // --stop-when-caught-up, asserting it drains the input and exits 0. Logs go to
+  // LogPath("child"). Call inside ASSERT_NO_FATAL_FAILURE.
+  void KillAtEachFaultThenDrain(const std::vector<std::string>& args,
+                                const std::vector<std::string>& faults);
   // Waits until `group` has committed at least `min_total` input offsets in sum.
   void WaitForCommittedAtLeast(const std::string& group, const std::string& topic,
                                int64_t min_total, std::chrono::seconds timeout);
