@@ -17,4 +17,19 @@ int RunValidate(int argc, char** argv);
 
 }  // namespace onceflow::sidecar
 
+namespace onceflow::audit {
+
+// `onceflow audit ...`: the delivery audit (src/audit/). See `onceflow audit --help`.
+int RunAudit(int argc, char** argv);
+
+}  // namespace onceflow::audit
+
+namespace onceflow::benchmark {
+
+// `onceflow bench ...`: throughput and latency side by side (src/benchmark/). See
+// `onceflow bench --help`.
+int RunBench(int argc, char** argv);
+
+}  // namespace onceflow::benchmark
+
 #endif  // ONCEFLOW_SIDECAR_COMMANDS_H_

@@ -1,5 +1,5 @@
-// The `onceflow` command. Subcommands arrive with their issues (run, validate, audit, bench);
-// this file parses arguments, dispatches them and prints help.
+// The `onceflow` command: parses arguments, dispatches the subcommands (run, validate, audit,
+// bench, ping, topic, offsets) and prints help.
 //
 // Exit codes, for every command: 0 ok, 1 runtime failure (the broker refused or did not
 // answer), 2 usage error (unknown command or flag, missing or malformed argument).
@@ -56,6 +56,10 @@ Usage:
       run the pipeline FILE describes (the sidecar); see `onceflow run --help`
   onceflow validate --config FILE
       check a pipeline config without connecting anywhere
+  onceflow audit [--mode eos|alos|both] [options]
+      prove each mode's guarantee under kills, pauses and broker restarts; see --help
+  onceflow bench [--systems a,b,...] [options]
+      throughput and latency of raw, onceflow and Kafka Streams side by side; see --help
   onceflow ping [--bootstrap HOST:PORT]
       check that a Kafka cluster answers
   onceflow topic create NAME [--partitions N] [--config KEY=VALUE]... [--if-not-exists]
@@ -520,6 +524,8 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return onceflow::sidecar::RunRun(argc - 1, argv + 1);
   if (command == "validate") return onceflow::sidecar::RunValidate(argc - 1, argv + 1);
+  if (command == "audit") return onceflow::audit::RunAudit(argc - 1, argv + 1);
+  if (command == "bench") return onceflow::benchmark::RunBench(argc - 1, argv + 1);
   if (command == "ping") return Ping(args);
   if (command == "topic") return Topic(args);
   if (command == "offsets") return Offsets(args);
