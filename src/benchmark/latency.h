@@ -1,0 +1,51 @@
+// The fixed-rate latency run of `onceflow bench`: while a system runs (RunSpec::stop set), a
+// paced producer writes records that carry their send time, and a read_committed consumer of
+// the output takes now - send time for each one.
+//
+//   LatencySpec spec{.bootstrap = b, .input_topic = in, .output_topic = out,
+//                    .partitions = 6, .size = 1024, .rate = 20000, .seconds = 10};
+//   ONCEFLOW_ASSIGN_OR_RETURN(LatencyResult r, MeasureLatency(spec, *system, run_spec));
+#ifndef ONCEFLOW_BENCHMARK_LATENCY_H_
+#define ONCEFLOW_BENCHMARK_LATENCY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "benchmark/systems.h"
+
+namespace onceflow::benchmark {
+
+struct LatencySpec {
+  std::string bootstrap;
+  std::string input_topic;   // exists, empty
+  std::string output_topic;  // exists, empty
+  int partitions = 1;
+  int size = 1024;      // value bytes (at least 16: send time and kind)
+  double rate = 1000;   // records per second
+  double seconds = 10;  // of paced production
+};
+
+struct LatencyResult {
+  int64_t samples = 0;  // measured records read back (== sent, or the run failed)
+  double rate = 0;      // records per second actually achieved by the paced producer
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double p999_ms = 0;
+  double max_ms = 0;
+};
+
+// Runs `system` with `run` (whose input/output topics must be the spec's, and whose stop
+// pointer this sets) until every paced record has been read back from the output, or a
+// deadline passes (kDeadlineExceeded). Before the paced records, probe records (not measured)
+// are sent until one from every input partition is read back, so group join, assignment and
+// start-up are not measured.
+absl::StatusOr<LatencyResult> MeasureLatency(const LatencySpec& spec, System& system, RunSpec run);
+
+// The nearest-rank percentile `q` (0..1) of `sorted` (ascending, non-empty).
+double Percentile(const std::vector<double>& sorted, double q);
+
+}  // namespace onceflow::benchmark
+
+#endif  // ONCEFLOW_BENCHMARK_LATENCY_H_

@@ -1,0 +1,365 @@
+#include "benchmark/runner.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "benchmark/calibration.h"
+#include "benchmark/latency.h"
+#include "kafka/consumer.h"
+#include "kafka/producer.h"
+#include "onceflow/status_macros.h"
+
+namespace onceflow::benchmark {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::atomic<bool> g_interrupted{false};
+
+constexpr seconds kAdminTimeout{60};
+
+bool IsStreams(const std::string& system) { return absl::StartsWith(system, "kafka-streams-"); }
+
+absl::Status CheckInterrupted() {
+  if (g_interrupted.load()) return absl::CancelledError("interrupted");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Runner::Interrupt() { g_interrupted = true; }
+
+Runner::~Runner() {
+  if (admin_ != nullptr) DeleteTopics(live_topics_);
+  if (!env_.work_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(env_.work_dir, ec);
+  }
+}
+
+void Runner::Progress(const std::string& line) const {
+  if (options_.progress) std::cerr << "onceflow bench: " << line << std::endl;
+}
+
+std::string Runner::NewTopicName(absl::string_view what) {
+  return absl::StrCat("onceflow-bench-", run_id_, "-", what, "-", ++counter_);
+}
+
+std::string Runner::NewAppId(absl::string_view system) {
+  return absl::StrCat("onceflow-bench-", run_id_, "-", system, "-", ++counter_);
+}
+
+absl::Status Runner::CreateTopic(const std::string& name, int partitions) {
+  ONCEFLOW_RETURN_IF_ERROR(admin_->CreateTopic({name, partitions}, kAdminTimeout));
+  live_topics_.push_back(name);
+  return absl::OkStatus();
+}
+
+void Runner::DeleteTopics(std::vector<std::string> names) {
+  if (names.empty()) return;
+  if (absl::Status st = admin_->DeleteTopics(names, kAdminTimeout); !st.ok()) {
+    std::cerr << "onceflow bench: warning: deleting topics " << absl::StrJoin(names, ", ") << ": "
+              << st << "\n";
+  }
+  for (const std::string& n : names) {
+    live_topics_.erase(std::remove(live_topics_.begin(), live_topics_.end(), n),
+                       live_topics_.end());
+  }
+}
+
+absl::Status Runner::Run() {
+  char tmpl[] = "/tmp/onceflow-bench-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temp directory");
+  env_ = Environment{options_.bootstrap, options_.repo, tmpl};
+  run_id_ = absl::StrCat(getpid() % 100000, "-",
+                         std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
+  ONCEFLOW_ASSIGN_OR_RETURN(admin_, kafka::Admin::Create({{"bootstrap.servers", env_.bootstrap}}));
+  if (absl::Status st = admin_->Ping(seconds(10)); !st.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("no Kafka broker answers at ", env_.bootstrap, " (", st.message(),
+                     "); start one with scripts/kafka start, or pass --bootstrap"));
+  }
+  for (int size : options_.sizes) {
+    for (int partitions : options_.partitions) {
+      ONCEFLOW_RETURN_IF_ERROR(RunSizeAndPartitions(size, partitions));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Runner::Preload(const std::string& topic, const BlockConfig& block) {
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Producer> producer,
+                            kafka::Producer::Create({{"bootstrap.servers", env_.bootstrap},
+                                                     {"linger.ms", "20"},
+                                                     {"batch.size", "1000000"},
+                                                     {"compression.type", "none"},
+                                                     {"enable.idempotence", "true"}}));
+  const std::string value(static_cast<size_t>(block.size), 'x');
+  for (int64_t i = 0; i < block.records; ++i) {
+    // Unique keys: a dedupe system passes every record on (and pays for a new key each time).
+    const std::string key = absl::StrCat("k", i);
+    ONCEFLOW_RETURN_IF_ERROR(
+        producer->Produce({.topic = topic,
+                           .partition = Partition(static_cast<int32_t>(i % block.partitions)),
+                           .key = key,
+                           .value = value}));
+  }
+  ONCEFLOW_RETURN_IF_ERROR(producer->Flush(std::chrono::minutes(5)));
+  if (producer->delivery_failures() > 0) {
+    return absl::UnavailableError(
+        absl::StrCat("preload: ", producer->delivery_failures(), " records not delivered"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Runner::CountOutput(const std::string& topic, int partitions) {
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
+                            kafka::Consumer::Create({{"bootstrap.servers", env_.bootstrap},
+                                                     {"group.id", NewAppId("count")},
+                                                     {"isolation.level", "read_committed"},
+                                                     {"enable.partition.eof", "true"},
+                                                     {"auto.offset.reset", "earliest"}}));
+  std::vector<TopicPartitionOffset> assignment;
+  for (int p = 0; p < partitions; ++p) {
+    assignment.push_back({{topic, Partition(p)}, Offset::Beginning()});
+  }
+  ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
+  int64_t count = 0;
+  std::vector<bool> at_end(static_cast<size_t>(partitions), false);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (!std::all_of(at_end.begin(), at_end.end(), [](bool b) { return b; })) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("counting ", topic, ": no end in 5 min"));
+    }
+    ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg, consumer->Poll(milliseconds(200)));
+    if (msg == nullptr) continue;
+    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      at_end[static_cast<size_t>(msg->partition)] = true;
+    } else if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      at_end[static_cast<size_t>(msg->partition)] = false;
+      ++count;
+    }
+  }
+  ONCEFLOW_RETURN_IF_ERROR(consumer->Close());
+  return count;
+}
+
+absl::Status Runner::RunSizeAndPartitions(int size, int partitions) {
+  BlockConfig base;
+  base.records = options_.records;
+  base.size = size;
+  base.partitions = partitions;
+  const std::string input = NewTopicName(absl::StrCat("in-", size, "b-", partitions, "p"));
+  ONCEFLOW_RETURN_IF_ERROR(CreateTopic(input, partitions));
+  Progress(absl::StrCat("preloading ", base.records, " records of ", size, " B over ", partitions,
+                        " partition(s) into ", input));
+  ONCEFLOW_RETURN_IF_ERROR(Preload(input, base));
+
+  if (options_.calibrate) {
+    BlockConfig c = base;
+    c.threads = options_.threads.front();
+    c.commit_interval_ms = options_.commit_intervals_ms.front();
+    c.linger_ms = options_.linger_ms.front();
+    CalibrationSpec spec;
+    spec.repo = env_.repo;
+    spec.work_dir = env_.work_dir;
+    spec.bootstrap = env_.bootstrap;
+    spec.config = c;
+    spec.input_topic = input;
+    spec.producer_topic = NewTopicName("calib");
+    spec.txn_topic = NewTopicName("calib-txn");
+    spec.txn_id = NewAppId("calib-txn");
+    ONCEFLOW_RETURN_IF_ERROR(CreateTopic(spec.producer_topic, partitions));
+    ONCEFLOW_RETURN_IF_ERROR(CreateTopic(spec.txn_topic, partitions));
+    Progress("calibrating the broker with Kafka's ProducerPerformance and ConsumerPerformance");
+    absl::StatusOr<std::vector<ResultRow>> calib = Calibrate(spec);
+    DeleteTopics({spec.producer_topic, spec.txn_topic});
+    ONCEFLOW_RETURN_IF_ERROR(calib.status());
+    for (ResultRow& r : *calib) {
+      Progress(absl::StrFormat("%s: %.0f rec/s", r.system, r.records_per_sec()));
+    }
+    // Shown in every block of this size and partition count, measured once.
+    for (int threads : options_.threads) {
+      for (int ci : options_.commit_intervals_ms) {
+        for (int linger : options_.linger_ms) {
+          for (ResultRow r : *calib) {
+            r.config.threads = threads;
+            r.config.commit_interval_ms = ci;
+            r.config.linger_ms = linger;
+            rows_.push_back(std::move(r));
+          }
+        }
+      }
+    }
+  }
+
+  for (int threads : options_.threads) {
+    for (int ci : options_.commit_intervals_ms) {
+      for (int linger : options_.linger_ms) {
+        BlockConfig block = base;
+        block.threads = threads;
+        block.commit_interval_ms = ci;
+        block.linger_ms = linger;
+        ONCEFLOW_RETURN_IF_ERROR(RunBlock(block, input));
+      }
+    }
+  }
+  DeleteTopics({input});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunFigures> Runner::ThroughputRun(System& system, const BlockConfig& block,
+                                                 const std::string& input) {
+  ONCEFLOW_RETURN_IF_ERROR(CheckInterrupted());
+  const std::string output = NewTopicName("out");
+  ONCEFLOW_RETURN_IF_ERROR(CreateTopic(output, block.partitions));
+  RunSpec spec;
+  spec.input_topic = input;
+  spec.output_topic = output;
+  spec.partitions = block.partitions;
+  spec.input_records = block.records;
+  spec.threads = block.threads;
+  spec.commit_interval_ms = block.commit_interval_ms;
+  spec.linger_ms = block.linger_ms;
+  spec.app_id = NewAppId(system.name());
+  absl::StatusOr<RunOutcome> outcome = system.Run(spec);
+  RunFigures f;
+  absl::Status st = outcome.status();
+  if (st.ok()) {
+    f.records = outcome->records;
+    f.seconds = outcome->seconds;
+    f.cpu_seconds = outcome->cpu_seconds;
+    f.transactions = outcome->transactions;
+    if (options_.verify) {
+      absl::StatusOr<int64_t> n = CountOutput(output, block.partitions);
+      if (n.ok()) f.output_records = *n;
+      st = n.status();
+    }
+  }
+  std::vector<std::string> topics = {output};
+  if (outcome.ok()) {
+    topics.insert(topics.end(), outcome->internal_topics.begin(), outcome->internal_topics.end());
+  }
+  DeleteTopics(topics);
+  ONCEFLOW_RETURN_IF_ERROR(st);
+  if (f.records != block.records || f.seconds <= 0) {
+    std::cerr << "onceflow bench: warning: " << system.name() << " processed " << f.records
+              << " of " << block.records << " input records\n";
+  }
+  return f;
+}
+
+absl::StatusOr<LatencyResult> Runner::LatencyRun(System& system, const BlockConfig& block,
+                                                 double rate) {
+  ONCEFLOW_RETURN_IF_ERROR(CheckInterrupted());
+  const std::string input = NewTopicName("lat-in");
+  const std::string output = NewTopicName("lat-out");
+  ONCEFLOW_RETURN_IF_ERROR(CreateTopic(input, block.partitions));
+  ONCEFLOW_RETURN_IF_ERROR(CreateTopic(output, block.partitions));
+  LatencySpec ls;
+  ls.bootstrap = env_.bootstrap;
+  ls.input_topic = input;
+  ls.output_topic = output;
+  ls.partitions = block.partitions;
+  ls.size = block.size;
+  ls.rate = rate;
+  ls.seconds = options_.latency_seconds;
+  RunSpec spec;
+  spec.input_topic = input;
+  spec.output_topic = output;
+  spec.partitions = block.partitions;
+  spec.threads = block.threads;
+  spec.commit_interval_ms = block.commit_interval_ms;
+  spec.linger_ms = block.linger_ms;
+  spec.app_id = NewAppId(absl::StrCat(system.name(), "-lat"));
+  absl::StatusOr<LatencyResult> r = MeasureLatency(ls, system, spec);
+  // Internal topics follow the systems' naming (see RunOutcome::internal_topics).
+  DeleteTopics({input, output, absl::StrCat(spec.app_id, "-dedupe-changelog"),
+                absl::StrCat(spec.app_id, "-dedupe-seen-changelog")});
+  return r;
+}
+
+absl::Status Runner::RunBlock(const BlockConfig& block, const std::string& input) {
+  Progress(absl::StrCat("== ", block.Describe()));
+  struct Entry {
+    std::unique_ptr<System> system;
+    ResultRow row;
+    bool reused = false;  // a Kafka Streams row copied from the first linger block
+  };
+  std::vector<Entry> entries;
+  for (const std::string& name : options_.systems) {
+    Entry e;
+    e.row.system = name;
+    e.row.config = block;
+    if (IsStreams(name)) {
+      e.row.note = "linger.ms=100 (forced by Kafka Streams)";
+      if (block.linger_ms != options_.linger_ms.front()) {
+        for (const ResultRow& cached : streams_cache_) {
+          BlockConfig c = cached.config;
+          c.linger_ms = block.linger_ms;
+          if (cached.system == name && c == block) {
+            e.row = cached;
+            e.row.config = block;
+            e.reused = true;
+          }
+        }
+      }
+    }
+    if (!e.reused) {
+      ONCEFLOW_ASSIGN_OR_RETURN(e.system, MakeSystem(name, env_));
+    }
+    entries.push_back(std::move(e));
+  }
+
+  // Warm-up: one full run per system, discarded (broker page cache, connections, allocator;
+  // a Streams run is a fresh JVM each time, so for it only the broker side warms up).
+  for (Entry& e : entries) {
+    if (e.reused) continue;
+    Progress(absl::StrCat(e.row.system, ": warm-up run"));
+    ONCEFLOW_RETURN_IF_ERROR(ThroughputRun(*e.system, block, input).status());
+  }
+  // Measured runs, the order of systems rotated each repetition so none is always first.
+  for (int rep = 0; rep < options_.repeat; ++rep) {
+    for (size_t k = 0; k < entries.size(); ++k) {
+      Entry& e = entries[(k + static_cast<size_t>(rep)) % entries.size()];
+      if (e.reused) continue;
+      ONCEFLOW_ASSIGN_OR_RETURN(RunFigures f, ThroughputRun(*e.system, block, input));
+      e.row.runs.push_back(f);
+      Progress(absl::StrFormat("%s: run %d/%d: %.0f rec/s (%.2f s, CPU %.2f s)", e.row.system,
+                               rep + 1, options_.repeat, f.records_per_sec(), f.seconds,
+                               f.cpu_seconds));
+    }
+  }
+  if (options_.latency) {
+    for (Entry& e : entries) {
+      if (e.reused) continue;
+      const double rate = std::max(1.0, options_.rate_fraction * e.row.records_per_sec());
+      Progress(absl::StrFormat("%s: latency run at %.0f rec/s for %.0f s", e.row.system, rate,
+                               options_.latency_seconds));
+      ONCEFLOW_ASSIGN_OR_RETURN(LatencyResult lat, LatencyRun(*e.system, block, rate));
+      Progress(absl::StrFormat("%s: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms", e.row.system,
+                               lat.p50_ms, lat.p99_ms, lat.p999_ms));
+      e.row.latency = lat;
+    }
+  }
+  for (Entry& e : entries) {
+    if (IsStreams(e.row.system) && !e.reused) streams_cache_.push_back(e.row);
+    if (e.reused) e.row.note += "; measured in the first linger.ms block, shown again here";
+    rows_.push_back(std::move(e.row));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace onceflow::benchmark

@@ -1,0 +1,89 @@
+// The bench itself: preloads inputs, runs every selected system over every configuration
+// (warm-up, measured repetitions, latency run), optionally calibrates, and collects rows.
+// Every topic it creates is deleted again, also when a run fails.
+//
+//   BenchOptions options;  // from the command line
+//   Runner runner(options);
+//   absl::StatusOr<std::vector<ResultRow>> rows = runner.Run();
+#ifndef ONCEFLOW_BENCHMARK_RUNNER_H_
+#define ONCEFLOW_BENCHMARK_RUNNER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "benchmark/report.h"
+#include "benchmark/systems.h"
+#include "kafka/admin.h"
+
+namespace onceflow::benchmark {
+
+struct BenchOptions {
+  std::string bootstrap = "127.0.0.1:19092";
+  std::string repo;  // resolved by the command
+  std::vector<std::string> systems;
+  int64_t records = 50000;
+  std::vector<int> sizes = {1024};
+  std::vector<int> partitions = {6};
+  std::vector<int> threads = {1};
+  std::vector<int> commit_intervals_ms = {100};
+  std::vector<int> linger_ms = {-1};  // -1: each system's own default
+  int repeat = 3;
+  bool latency = true;
+  double rate_fraction = 0.5;
+  double latency_seconds = 10;
+  bool calibrate = true;
+  bool verify = false;  // read every output back under read_committed and count it
+  bool progress = false;
+};
+
+class Runner {
+ public:
+  explicit Runner(BenchOptions options) : options_(std::move(options)) {}
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Runs everything. On error, the rows measured so far stay in rows().
+  absl::Status Run();
+  const std::vector<ResultRow>& rows() const { return rows_; }
+
+  // Asks the runner to stop after the current run (then clean up); safe from a signal
+  // handler.
+  static void Interrupt();
+
+ private:
+  absl::Status RunSizeAndPartitions(int size, int partitions);
+  absl::Status RunBlock(const BlockConfig& block, const std::string& input);
+  absl::StatusOr<RunFigures> ThroughputRun(System& system, const BlockConfig& block,
+                                           const std::string& input);
+  absl::StatusOr<LatencyResult> LatencyRun(System& system, const BlockConfig& block, double rate);
+  absl::Status Preload(const std::string& topic, const BlockConfig& block);
+  absl::StatusOr<int64_t> CountOutput(const std::string& topic, int partitions);
+  // A new topic name of this bench run; `CreateTopic` creates it and remembers it for
+  // deletion.
+  std::string NewTopicName(absl::string_view what);
+  absl::Status CreateTopic(const std::string& name, int partitions);
+  void DeleteTopics(std::vector<std::string> names);
+  std::string NewAppId(absl::string_view system);
+  void Progress(const std::string& line) const;
+
+  BenchOptions options_;
+  Environment env_;
+  std::string run_id_;
+  std::unique_ptr<kafka::Admin> admin_;
+  std::vector<std::string> live_topics_;  // created and not yet deleted
+  int counter_ = 0;
+  std::vector<ResultRow> rows_;
+  // Kafka Streams cannot change its linger.ms (it forces 100): its rows are measured in the
+  // first linger block and reused in the others, keyed by (threads, commit interval, size,
+  // partitions).
+  std::vector<ResultRow> streams_cache_;
+};
+
+}  // namespace onceflow::benchmark
+
+#endif  // ONCEFLOW_BENCHMARK_RUNNER_H_
