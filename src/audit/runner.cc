@@ -1,0 +1,637 @@
+#include "audit/runner.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "audit/child_process.h"
+#include "audit/workload.h"
+#include "kafka/admin.h"
+#include "kafka/consumer.h"
+#include "kafka/producer.h"
+#include "onceflow/status_macros.h"
+
+namespace onceflow::audit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::atomic<bool> stop_requested{false};
+
+// Restart delay after a child exits on its own, as a supervisor's backoff would add.
+constexpr milliseconds kRestartBackoff{1000};
+// How long a child gets to stop after SIGTERM at the end of the run (one commit plus leaving
+// the group) before it is SIGKILLed.
+constexpr milliseconds kStopGrace{30000};
+
+kafka::Properties ClientProps(const std::string& bootstrap, const kafka::Properties& extra) {
+  return kafka::Merge({{"bootstrap.servers", bootstrap},
+                       {"topic.metadata.refresh.interval.ms", "1000"},
+                       {"socket.nagle.disable", "true"},
+                       // The broker goes away for seconds during a hard restart: keep quiet
+                       // about it, reconnect soon.
+                       {"log.connection.close", "false"},
+                       {"reconnect.backoff.max.ms", "1000"}},
+                      extra);
+}
+
+// Reads every record of `topic` from the beginning until each partition's end, as `isolation`
+// sees it. The end of a read_committed read is the last stable offset, so a partition counts as
+// read only once that reaches the high watermark taken first: the read waits for open
+// transactions to finish (or be aborted) rather than returning a prefix.
+absl::StatusOr<std::vector<ReadBack>> ReadTopic(const std::string& bootstrap,
+                                                const std::string& topic, int partitions,
+                                                bool read_committed, milliseconds timeout) {
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      auto consumer,
+      kafka::Consumer::Create(ClientProps(
+          bootstrap, {{"group.id", absl::StrCat(topic, "-audit-reader")},
+                      {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"},
+                      {"enable.partition.eof", "true"},
+                      {"auto.offset.reset", "earliest"}})));
+  std::vector<int64_t> high(static_cast<size_t>(partitions), 0);
+  std::vector<TopicPartitionOffset> assignment;
+  for (int p = 0; p < partitions; ++p) {
+    const TopicPartition tp{topic, Partition(p)};
+    ONCEFLOW_ASSIGN_OR_RETURN(auto marks, consumer->Watermarks(tp, std::chrono::seconds(30)));
+    high[static_cast<size_t>(p)] = marks.second.value();
+    assignment.push_back({tp, Offset::Beginning()});
+  }
+  ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
+  std::vector<ReadBack> out;
+  std::set<int> done;
+  for (int p = 0; p < partitions; ++p) {
+    if (high[static_cast<size_t>(p)] == 0) done.insert(p);
+  }
+  const auto deadline = Clock::now() + timeout;
+  while (static_cast<int>(done.size()) < partitions) {
+    if (Clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("reading ", topic, (read_committed ? " (read_committed)" : ""), ": only ",
+                       done.size(), " of ", partitions, " partitions reached their end within ",
+                       timeout.count(), " ms (a transaction still open?)"));
+    }
+    absl::StatusOr<kafka::MessagePtr> polled = consumer->Poll(milliseconds(200));
+    if (!polled.ok() || *polled == nullptr) continue;  // transient errors: retry until deadline
+    const rd_kafka_message_t* m = polled->get();
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (m->offset >= high[static_cast<size_t>(m->partition)]) done.insert(m->partition);
+      continue;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    ReadBack r;
+    r.partition = m->partition;
+    r.offset = m->offset;
+    if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+    r.null_value = m->payload == nullptr;
+    if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+    if (r.offset + 1 >= high[static_cast<size_t>(m->partition)]) done.insert(m->partition);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// The read_committed consumer that watches the output while the run goes on.
+class LiveReader {
+ public:
+  LiveReader(std::string bootstrap, std::string topic, int partitions, Clock::time_point start)
+      : bootstrap_(std::move(bootstrap)),
+        topic_(std::move(topic)),
+        partitions_(partitions),
+        start_(start) {}
+  ~LiveReader() { Stop(); }
+
+  absl::Status Start() {
+    ONCEFLOW_ASSIGN_OR_RETURN(
+        consumer_, kafka::Consumer::Create(
+                       ClientProps(bootstrap_, {{"group.id", absl::StrCat(topic_, "-audit-live")},
+                                                {"isolation.level", "read_committed"},
+                                                {"auto.offset.reset", "earliest"}})));
+    std::vector<TopicPartitionOffset> assignment;
+    for (int p = 0; p < partitions_; ++p) {
+      assignment.push_back({TopicPartition{topic_, Partition(p)}, Offset::Beginning()});
+    }
+    ONCEFLOW_RETURN_IF_ERROR(consumer_->Assign(assignment));
+    thread_ = std::thread([this] { Loop(); });
+    return absl::OkStatus();
+  }
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  int64_t count() const { return count_.load(); }
+  // REQUIRES: Stop() was called.
+  std::vector<ReadBack> TakeRecords() { return std::move(records_); }
+
+ private:
+  void Loop() {
+    while (!stop_) {
+      absl::StatusOr<kafka::MessagePtr> polled = consumer_->Poll(milliseconds(100));
+      if (!polled.ok() || *polled == nullptr) continue;  // broker restarts: keep polling
+      const rd_kafka_message_t* m = polled->get();
+      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      ReadBack r;
+      r.partition = m->partition;
+      r.offset = m->offset;
+      if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+      r.seen_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - start_).count();
+      records_.push_back(std::move(r));
+      ++count_;
+    }
+  }
+
+  const std::string bootstrap_;
+  const std::string topic_;
+  const int partitions_;
+  const Clock::time_point start_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> count_{0};
+  std::vector<ReadBack> records_;  // owned by the thread until Stop()
+};
+
+// Sends the workload to the input topic at `rate` records per second.
+class Generator {
+ public:
+  Generator(std::string bootstrap, std::string topic, const WorkloadPlan* plan, double rate)
+      : bootstrap_(std::move(bootstrap)), topic_(std::move(topic)), plan_(plan), rate_(rate) {}
+  ~Generator() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+  absl::Status Start() {
+    ONCEFLOW_ASSIGN_OR_RETURN(
+        producer_, kafka::Producer::Create(
+                       ClientProps(bootstrap_, {{"enable.idempotence", "true"},
+                                                {"acks", "all"},
+                                                {"linger.ms", "5"},
+                                                // Rides out broker restarts without giving up.
+                                                {"message.timeout.ms", "300000"}}),
+                       [this](const kafka::DeliveryReport& report) {
+                         if (!report.status.ok()) ++failures_;
+                       }));
+    thread_ = std::thread([this] { Loop(); });
+    return absl::OkStatus();
+  }
+
+  bool done() const { return done_.load(); }
+  int64_t sent() const { return sent_.load(); }
+  int64_t failures() const { return failures_.load(); }
+  std::string error() {
+    Join();
+    return error_;
+  }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    const auto start = Clock::now();
+    for (size_t i = 0; i < plan_->sends.size() && !stop_; ++i) {
+      const auto due = start + std::chrono::microseconds(
+                                   static_cast<int64_t>(static_cast<double>(i) * 1e6 / rate_));
+      while (Clock::now() < due && !stop_) {
+        // Serves delivery reports while it waits for the next send time.
+        producer_->Poll(std::min<milliseconds>(
+            milliseconds(5), std::chrono::duration_cast<milliseconds>(due - Clock::now())));
+      }
+      const WorkloadValue& v = plan_->sends[i];
+      const std::string value = EncodeValue(v);
+      absl::Status st = producer_->Produce({.topic = topic_, .key = v.key, .value = value});
+      if (!st.ok()) {
+        error_ = st.ToString();
+        break;
+      }
+      ++sent_;
+    }
+    absl::Status st = producer_->Flush(milliseconds(300000));
+    if (!st.ok() && error_.empty()) error_ = st.ToString();
+    done_ = true;
+  }
+
+  const std::string bootstrap_;
+  const std::string topic_;
+  const WorkloadPlan* plan_;
+  const double rate_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  std::atomic<int64_t> sent_{0};
+  std::atomic<int64_t> failures_{0};
+  std::string error_;
+};
+
+// Deletes the run's topics on every way out of RunOnce.
+class TopicCleanup {
+ public:
+  TopicCleanup(kafka::Admin* admin, std::vector<std::string> topics)
+      : admin_(admin), topics_(std::move(topics)) {}
+  ~TopicCleanup() { (void)admin_->DeleteTopics(topics_, std::chrono::seconds(30)); }
+
+ private:
+  kafka::Admin* admin_;
+  std::vector<std::string> topics_;
+};
+
+std::string ConfigYaml(const RunOptions& o, const std::string& app, const std::string& in,
+                       const std::string& out, int instance, bool dedupe) {
+  std::string y = absl::StrCat("# Generated by onceflow audit.\n", "application_id: ", app, "\n",
+                               "instance_id: i", instance, "\n", "bootstrap_servers: \"",
+                               o.bootstrap, "\"\n", "inputs: [", in, "]\n", "output: ", out, "\n",
+                               "mode: ", o.mode, "\n", "commit_interval_ms: ", o.commit_interval_ms,
+                               "\n", "static_membership: true\n", "state:\n  dir: \"", o.run_dir,
+                               "/state-i", instance, "\"\n", "metrics:\n  address: \"off\"\n",
+                               "consumer:\n  session.timeout.ms: \"", o.session_timeout_ms, "\"\n");
+  if (o.mode == "eos") {
+    absl::StrAppend(&y, "producer:\n  transaction.timeout.ms: \"", o.transaction_timeout_ms,
+                    "\"\n");
+  }
+  if (dedupe) y += "dedupe:\n  key: json_field\n  field: id\n  window: forever\n";
+  return y;
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+void AppendLine(const std::string& path, const std::string& line) {
+  std::ofstream f(path, std::ios::app);
+  f << line << "\n";
+}
+
+std::string ExitText(const ChildProcess::Exit& e) {
+  return e.signaled ? absl::StrCat("signal ", e.signal) : absl::StrCat("code ", e.code);
+}
+
+// One supervised `onceflow run` instance.
+struct Instance {
+  int index = 0;
+  std::string config;
+  std::string log;
+  ChildProcess child;
+  std::optional<Clock::time_point> restart_at;  // set while waiting out the backoff
+  bool paused = false;
+  int starts = 0;
+};
+
+}  // namespace
+
+void RequestStop() { stop_requested.store(true); }
+
+absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
+  const auto start = Clock::now();
+  auto now_ms = [&] {
+    return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
+  };
+  RunResult result;
+  result.mode = o.mode;
+  result.seed = o.seed;
+  result.records = o.records;
+  result.run_dir = o.run_dir;
+  result.dedupe = o.upstream_dup_rate > 0;
+
+  std::error_code ec;
+  std::filesystem::create_directories(o.run_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("creating ", o.run_dir, ": ", ec.message()));
+  const std::string faults_log = o.run_dir + "/faults.log";
+  auto say = [&](const std::string& what) {
+    const std::string line = absl::StrFormat("[%7.1fs] %s: %s", now_ms() / 1000.0, o.mode, what);
+    AppendLine(faults_log, line);
+    if (o.progress) std::fprintf(stderr, "%s\n", line.c_str());
+  };
+
+  // Topics. The application id is unique per run, so the group, the transactional ids and the
+  // changelog start empty.
+  const std::string app = absl::StrCat(
+      "onceflow-audit-", o.mode, "-", o.seed, "-", ::getpid(), "-",
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count() %
+          100000000);
+  const std::string in = app + "-in";
+  const std::string out = app + "-out";
+  const std::string changelog = app + "-dedupe-changelog";
+  ONCEFLOW_ASSIGN_OR_RETURN(auto admin, kafka::Admin::Create(ClientProps(o.bootstrap, {})));
+  ONCEFLOW_RETURN_IF_ERROR(admin->Ping(std::chrono::seconds(15)));
+  TopicCleanup cleanup(admin.get(), {in, out, changelog});
+  ONCEFLOW_RETURN_IF_ERROR(admin->CreateTopic({in, o.partitions}, std::chrono::seconds(30)));
+  ONCEFLOW_RETURN_IF_ERROR(admin->CreateTopic({out, o.partitions}, std::chrono::seconds(30)));
+
+  // Workload and schedule.
+  const WorkloadPlan plan =
+      MakeWorkload(o.records, o.keys, o.upstream_dup_rate, o.seed, absl::StrCat("r", o.seed, "-"));
+  const int pause_ms =
+      o.pause_ms > 0 ? o.pause_ms : std::max(o.session_timeout_ms, o.transaction_timeout_ms) + 2000;
+  double rate = o.rate;
+  if (rate <= 0) {
+    const double fault_ms =
+        o.kills * 1000.0 + o.pauses * (pause_ms + 2000.0) + o.broker_restarts * 10000.0;
+    const double duration_ms = std::max(20000.0, 2 * fault_ms);
+    rate = static_cast<double>(plan.sends.size()) * 1000.0 / duration_ms;
+  }
+  result.rate = rate;
+  const double duration_ms = static_cast<double>(plan.sends.size()) * 1000.0 / rate;
+  const std::vector<Fault> schedule = MakeFaultSchedule(
+      {.kills = o.kills,
+       .pauses = o.pauses,
+       .broker_restarts = o.broker_restarts,
+       .instances = o.instances,
+       .window_start_ms = std::max<int64_t>(3000, static_cast<int64_t>(0.1 * duration_ms)),
+       .window_end_ms = std::max<int64_t>(4000, static_cast<int64_t>(0.85 * duration_ms))},
+      o.seed);
+  say(absl::StrFormat("app %s, %d records (+%d upstream duplicates) at %.0f/s, %d faults, dir %s",
+                      app, plan.originals, plan.duplicates, rate, schedule.size(), o.run_dir));
+
+  // Instances.
+  std::vector<Instance> instances(static_cast<size_t>(o.instances));
+  for (int i = 0; i < o.instances; ++i) {
+    Instance& inst = instances[static_cast<size_t>(i)];
+    inst.index = i;
+    inst.config = absl::StrCat(o.run_dir, "/i", i, ".yaml");
+    inst.log = absl::StrCat(o.run_dir, "/i", i, ".log");
+    ONCEFLOW_RETURN_IF_ERROR(WriteFile(inst.config, ConfigYaml(o, app, in, out, i, result.dedupe)));
+  }
+  auto start_instance = [&](Instance& inst) -> absl::Status {
+    AppendLine(
+        inst.log,
+        absl::StrFormat("==== onceflow audit: start %d at %d ms ====", ++inst.starts, now_ms()));
+    ONCEFLOW_ASSIGN_OR_RETURN(
+        inst.child,
+        ChildProcess::Start({o.onceflow_exe, "run", "--config", inst.config}, inst.log));
+    inst.restart_at.reset();
+    return absl::OkStatus();
+  };
+  for (Instance& inst : instances) ONCEFLOW_RETURN_IF_ERROR(start_instance(inst));
+
+  LiveReader live(o.bootstrap, out, o.partitions, start);
+  ONCEFLOW_RETURN_IF_ERROR(live.Start());
+  Generator generator(o.bootstrap, in, &plan, rate);
+  ONCEFLOW_RETURN_IF_ERROR(generator.Start());
+
+  // The committed offsets of the group, read without joining it.
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      auto offsets_reader,
+      kafka::Consumer::Create(
+          ClientProps(o.bootstrap, {{"group.id", app}, {"isolation.level", "read_committed"}})));
+  std::vector<TopicPartition> input_tps;
+  for (int p = 0; p < o.partitions; ++p) input_tps.push_back({in, Partition(p)});
+  auto committed_at_end = [&]() -> bool {
+    absl::StatusOr<std::vector<TopicPartitionOffset>> committed =
+        offsets_reader->Committed(input_tps, std::chrono::seconds(10));
+    if (!committed.ok()) return false;
+    for (const TopicPartitionOffset& c : *committed) {
+      absl::StatusOr<std::pair<Offset, Offset>> marks =
+          offsets_reader->Watermarks(c.tp, std::chrono::seconds(10));
+      if (!marks.ok()) return false;
+      if (marks->second.value() > 0 && c.offset != marks->second) return false;
+    }
+    return true;
+  };
+
+  // The supervision loop: restarts children that exit, runs the faults in order, and waits
+  // for the group to commit the whole input.
+  size_t next_fault = 0;
+  std::optional<FaultEvent> active;  // a pause or a broker restart under way
+  ChildProcess broker_restart;
+  Clock::time_point active_until;
+  std::optional<Clock::time_point> drain_deadline;
+  Clock::time_point next_drain_check = start;
+  Clock::time_point next_progress = start + std::chrono::seconds(2);
+  absl::Status failure;
+  while (true) {
+    if (stop_requested.load()) {
+      failure = absl::CancelledError("interrupted");
+      break;
+    }
+    const auto now = Clock::now();
+    for (Instance& inst : instances) {
+      if (inst.paused) continue;
+      if (std::optional<ChildProcess::Exit> exit = inst.child.Poll()) {
+        ++result.instance_exits;
+        ++result.exit_reasons[ExitText(*exit)];
+        say(absl::StrFormat("i%d exited (%s) on its own; restarting in %d ms", inst.index,
+                            ExitText(*exit), kRestartBackoff.count()));
+        inst.restart_at = now + kRestartBackoff;
+      }
+      if (!inst.child.running() && inst.restart_at.has_value() && now >= *inst.restart_at) {
+        if (absl::Status st = start_instance(inst); !st.ok()) {
+          failure = st;
+          break;
+        }
+      }
+    }
+    if (!failure.ok()) break;
+
+    // The fault under way, if any.
+    if (active.has_value()) {
+      bool finished = false;
+      if (active->planned.kind == FaultKind::kPause && now >= active_until) {
+        Instance& inst = instances[static_cast<size_t>(active->planned.instance)];
+        inst.child.Signal(SIGCONT);
+        inst.paused = false;
+        say(absl::StrFormat("i%d resumed (SIGCONT) after %d ms", inst.index,
+                            now_ms() - active->started_ms));
+        finished = true;
+      } else if (active->planned.kind == FaultKind::kBrokerRestart) {
+        if (std::optional<ChildProcess::Exit> exit = broker_restart.Poll()) {
+          if (exit->signaled || exit->code != 0) {
+            failure = absl::UnavailableError(
+                absl::StrCat(o.kafka_script, " restart --hard failed (", ExitText(*exit), "); see ",
+                             o.run_dir, "/broker-restarts.log"));
+            break;
+          }
+          say(absl::StrFormat("broker back after %d ms", now_ms() - active->started_ms));
+          finished = true;
+        }
+      }
+      if (finished) {
+        active->ended_ms = now_ms();
+        result.faults.push_back(*active);
+        active.reset();
+      }
+    } else if (next_fault < schedule.size() && now_ms() >= schedule[next_fault].at_ms) {
+      const Fault& f = schedule[next_fault];
+      FaultEvent ev{.planned = f, .started_ms = now_ms()};
+      if (f.kind == FaultKind::kBrokerRestart) {
+        ONCEFLOW_ASSIGN_OR_RETURN(broker_restart,
+                                  ChildProcess::Start({o.kafka_script, "restart", "--hard"},
+                                                      o.run_dir + "/broker-restarts.log"));
+        ++result.broker_restarts;
+        ev.detail = "scripts/kafka restart --hard";
+        say("fault: broker restart (kill -9 and start)");
+        active = ev;
+        ++next_fault;
+      } else {
+        Instance& inst = instances[static_cast<size_t>(f.instance)];
+        // A victim waiting out its restart backoff is hit once it runs again.
+        if (inst.child.running()) {
+          if (f.kind == FaultKind::kKill) {
+            const pid_t pid = inst.child.pid();
+            inst.child.Signal(SIGKILL);
+            (void)inst.child.Wait(std::chrono::seconds(30));
+            ++result.processor_kills;
+            ev.detail = absl::StrCat("SIGKILL i", inst.index, " (pid ", pid, "), restarted");
+            say(absl::StrCat("fault: ", ev.detail));
+            if (absl::Status st = start_instance(inst); !st.ok()) {
+              failure = st;
+              break;
+            }
+            ev.ended_ms = now_ms();
+            result.faults.push_back(ev);
+          } else {
+            inst.child.Signal(SIGSTOP);
+            inst.paused = true;
+            ++result.pauses;
+            active_until = Clock::now() + milliseconds(pause_ms);
+            ev.detail = absl::StrCat("SIGSTOP i", inst.index, " for ", pause_ms, " ms");
+            say(absl::StrCat("fault: ", ev.detail));
+            active = ev;
+          }
+          ++next_fault;
+        }
+      }
+    }
+
+    const bool faults_done = next_fault == schedule.size() && !active.has_value();
+    if (generator.done() && faults_done) {
+      if (!drain_deadline.has_value()) {
+        drain_deadline = now + milliseconds(o.drain_timeout_ms);
+        say(
+            absl::StrFormat("generator done (%d sent), faults done; waiting for the group to "
+                            "commit the input's end",
+                            generator.sent()));
+      }
+      if (now >= next_drain_check) {
+        next_drain_check = now + milliseconds(500);
+        if (committed_at_end()) {
+          result.drained = true;
+          say("drained: committed offsets at the input's end");
+          break;
+        }
+      }
+      if (now >= *drain_deadline) {
+        say("drain timed out");
+        break;
+      }
+    }
+    if (o.progress && now >= next_progress) {
+      next_progress = now + std::chrono::seconds(2);
+      say(absl::StrFormat("sent %d/%d, output seen %d", generator.sent(), plan.sends.size(),
+                          live.count()));
+    }
+    // Children, the generator and the broker script are watched by polling: no single call
+    // waits on all of them.
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+
+  // Stop everything: SIGTERM (commit and leave), SIGKILL after the grace period.
+  for (Instance& inst : instances) {
+    inst.child.Signal(SIGCONT);
+    inst.child.Signal(SIGTERM);
+  }
+  bool killed_at_stop = false;
+  for (Instance& inst : instances) {
+    if (!inst.child.running()) continue;
+    absl::StatusOr<ChildProcess::Exit> exit = inst.child.Wait(kStopGrace);
+    if (!exit.ok()) {
+      inst.child.Signal(SIGKILL);
+      (void)inst.child.Wait(std::chrono::seconds(10));
+      killed_at_stop = true;
+      say(absl::StrFormat("i%d did not stop within %d ms of SIGTERM; killed", inst.index,
+                          kStopGrace.count()));
+    } else if (exit->signaled || exit->code != 0) {
+      say(absl::StrFormat("i%d stopped with %s", inst.index, ExitText(*exit)));
+    }
+  }
+  if (broker_restart.running()) (void)broker_restart.Wait(std::chrono::seconds(120));
+  generator.Join();
+  live.Stop();
+  if (!failure.ok()) return failure;
+  if (const std::string err = generator.error(); !err.empty()) {
+    return absl::UnavailableError(absl::StrCat("generator: ", err));
+  }
+
+  // Read back and check. A child killed at stop may leave a transaction open until the broker
+  // aborts it; the read_committed reads wait for that.
+  const milliseconds read_timeout(o.transaction_timeout_ms + 60000);
+  (void)killed_at_stop;
+  CheckInput check_in;
+  ONCEFLOW_ASSIGN_OR_RETURN(check_in.input,
+                            ReadTopic(o.bootstrap, in, o.partitions, true, read_timeout));
+  ONCEFLOW_ASSIGN_OR_RETURN(check_in.output,
+                            ReadTopic(o.bootstrap, out, o.partitions, true, read_timeout));
+  ONCEFLOW_ASSIGN_OR_RETURN(check_in.output_uncommitted,
+                            ReadTopic(o.bootstrap, out, o.partitions, false, read_timeout));
+  if (result.dedupe) {
+    ONCEFLOW_ASSIGN_OR_RETURN(std::vector<ReadBack> entries,
+                              ReadTopic(o.bootstrap, changelog, o.partitions, true, read_timeout));
+    std::set<std::string> ids;
+    // Dedupe's store keys are "k" + idempotency key (state/dedupe.h); the last record of a key
+    // wins, and a tombstone removes it.
+    for (const ReadBack& e : entries) {
+      if (e.key.empty() || e.key[0] != 'k') continue;
+      if (e.null_value) {
+        ids.erase(e.key.substr(1));
+      } else {
+        ids.insert(e.key.substr(1));
+      }
+    }
+    check_in.dedupe_ids = std::move(ids);
+  }
+  check_in.live = live.TakeRecords();
+  for (const FaultEvent& f : result.faults) check_in.fault_ms.push_back(f.started_ms);
+  result.committed_offsets_ok = committed_at_end();
+  result.check = Check(check_in);
+  for (size_t i = 0; i < result.faults.size() && i < result.check.stall_ms.size(); ++i) {
+    result.faults[i].stall_ms = result.check.stall_ms[i];
+  }
+
+  const CheckResult& c = result.check;
+  std::vector<std::string> broken;
+  if (c.lost > 0) broken.push_back("lost");
+  if (c.unexpected > 0) broken.push_back("unexpected");
+  if (!result.committed_offsets_ok) broken.push_back("committed offsets");
+  if (c.input_order_violations > 0) broken.push_back("input order (generator)");
+  if (o.mode == "eos") {
+    if (c.duplicates > 0) broken.push_back("duplicates");
+    if (c.order_violations > 0) broken.push_back("order");
+    if (c.aborted_reads > 0) broken.push_back("aborted reads");
+    if (c.dedupe_state_missing > 0 || c.dedupe_state_extra > 0) broken.push_back("dedupe state");
+  }
+  result.ok = broken.empty();
+  result.why = absl::StrJoin(broken, ", ");
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // Local state is only a cache of the changelog; the logs and configs stay for diagnosis.
+  for (int i = 0; i < o.instances; ++i) {
+    std::filesystem::remove_all(absl::StrCat(o.run_dir, "/state-i", i), ec);
+  }
+  say(absl::StrFormat("done in %.1f s: %s", result.seconds,
+                      result.ok ? "ok" : absl::StrCat("BROKEN (", result.why, ")")));
+  return result;
+}
+
+}  // namespace onceflow::audit

@@ -1,0 +1,111 @@
+// One audit run: a fresh input and output topic, a paced generator, M `onceflow run` children
+// under a supervisor, a seeded fault schedule, a live read_committed consumer on the output,
+// and after the run the read-back and the check. The topics (and the dedupe changelog) are
+// deleted and every child is stopped before RunOnce returns, whatever happened.
+//
+//   ONCEFLOW_ASSIGN_OR_RETURN(RunResult r, RunOnce(options));
+//   if (!r.ok) ...  // r.why says which guarantee broke
+//
+// Thread-safety: RunOnce runs on the calling thread (it starts and joins its own generator
+// and live-consumer threads). Call it from the main thread: children are bound to the thread
+// that started them (see child_process.h).
+#ifndef ONCEFLOW_AUDIT_RUNNER_H_
+#define ONCEFLOW_AUDIT_RUNNER_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "audit/checker.h"
+#include "audit/fault_schedule.h"
+
+namespace onceflow::audit {
+
+struct RunOptions {
+  // "eos" or "alos".
+  std::string mode = "eos";
+  // Original records to generate. Default: 20000.
+  int64_t records = 20000;
+  // Distinct keys. Default: 100.
+  int keys = 100;
+  // Partitions of the input and of the output. Default: 3.
+  int partitions = 3;
+  // `onceflow run` children in the group. Default: 2.
+  int instances = 2;
+  int kills = 0;
+  int pauses = 0;
+  int broker_restarts = 0;
+  // Probability that an original is followed by an upstream duplicate of an earlier one; when
+  // > 0 the children dedupe on the JSON field "id". Default: 0.
+  double upstream_dup_rate = 0;
+  // Seeds the workload and the fault schedule. Default: 1.
+  uint64_t seed = 1;
+  std::string bootstrap;
+  // Records per second the generator sends; 0 = chosen so the run lasts about twice as long as
+  // the faults take (at least 20 s). Default: 0.
+  double rate = 0;
+  // The children's commit_interval_ms, both modes. Default: 1000 (see docs/guarantees.md).
+  int commit_interval_ms = 1000;
+  // The children's consumer session.timeout.ms. Default: 6000 (the broker's minimum).
+  int session_timeout_ms = 6000;
+  // The children's producer transaction.timeout.ms. Default: 10000.
+  int transaction_timeout_ms = 10000;
+  // How long a paused instance stays stopped; 0 = longer than both timeouts above by 2 s.
+  int pause_ms = 0;
+  // After the generator and the faults are done, how long to wait for the group to commit the
+  // input's end. Default: 180000.
+  int64_t drain_timeout_ms = 180000;
+  // This run's folder (configs, child logs, state, faults.log). Created if missing.
+  std::string run_dir;
+  // The `onceflow` binary to run the children with.
+  std::string onceflow_exe;
+  // scripts/kafka, for broker restarts.
+  std::string kafka_script;
+  // Progress lines on stderr.
+  bool progress = false;
+};
+
+struct FaultEvent {
+  Fault planned;
+  int64_t started_ms = 0;  // since the run started
+  int64_t ended_ms = 0;
+  std::string detail;
+  int64_t stall_ms = -1;
+};
+
+struct RunResult {
+  std::string mode;
+  uint64_t seed = 0;
+  int64_t records = 0;
+  CheckResult check;
+  int processor_kills = 0;
+  int pauses = 0;
+  int broker_restarts = 0;
+  // Exits of children the audit did not cause (it counts them and restarts the child), by
+  // "code N" / "signal N".
+  int instance_exits = 0;
+  std::map<std::string, int> exit_reasons;
+  std::vector<FaultEvent> faults;
+  // The group's committed input offsets equal the input's end offsets after the run.
+  bool committed_offsets_ok = false;
+  bool drained = false;
+  bool dedupe = false;
+  double rate = 0;
+  double seconds = 0;
+  std::string run_dir;
+  bool ok = false;
+  // Why ok is false: the guarantees that broke, comma-separated.
+  std::string why;
+};
+
+// Asks a RunOnce in progress to stop early (async-signal-safe: an atomic store). The run then
+// cleans up and returns kCancelled.
+void RequestStop();
+
+absl::StatusOr<RunResult> RunOnce(const RunOptions& options);
+
+}  // namespace onceflow::audit
+
+#endif  // ONCEFLOW_AUDIT_RUNNER_H_
