@@ -86,7 +86,9 @@ class KeyExtractor {
 
 // `json` re-serialized canonically: object keys sorted (bytewise), no insignificant
 // whitespace, numbers and strings as written (strings re-escaped minimally). kInvalidArgument
-// with the byte offset for malformed JSON.
+// with the byte offset for malformed JSON, for strings that are not UTF-8, and for an object
+// that repeats a key (its canonical form would be ambiguous; the JSON field lookups of the
+// sidecar, which take the last member as JavaScript does, accept both).
 absl::StatusOr<std::string> CanonicalJson(absl::string_view json);
 
 // Appends `decoded` to `out` as a JSON string literal, with minimal escaping: ", \, the

@@ -192,15 +192,19 @@ absl::StatusOr<Substituted> Substitute(absl::string_view text, const EnvLookup& 
 
 // ---------------------------------------------------------------- YAML and JSON
 
+struct NodeEntry;
+
 // A YAML node with its position, detached from libyaml's document.
 struct Node {
   enum class Kind { kScalar, kSequence, kMapping };
   Kind kind = Kind::kScalar;
-  int line = 0;                                // 1-based
-  std::string text;                            // kScalar
-  bool plain = false;                          // kScalar: unquoted, so "null" and "~" mean nothing
-  std::vector<Node> items;                     // kSequence
-  std::vector<std::pair<Node, Node>> entries;  // kMapping
+  int line = 0;             // 1-based
+  std::string text;         // kScalar
+  bool plain = false;       // kScalar: unquoted, so "null" and "~" mean nothing
+  std::vector<Node> items;  // kSequence
+  // kMapping. (Not std::pair<Node, Node>: a pair of an incomplete type is undefined, and
+  // clang's libstdc++ checks refuse it; a vector of one is fine.)
+  std::vector<NodeEntry> entries;
 
   bool IsNull() const {
     return kind == Kind::kScalar && plain &&
@@ -217,6 +221,12 @@ struct Node {
     }
     return "?";
   }
+};
+
+// One key: value pair of a mapping.
+struct NodeEntry {
+  Node key;
+  Node value;
 };
 
 // Owners of libyaml's C structs: they are released only if they were initialized.
@@ -300,7 +310,7 @@ class TreeBuilder {
              pair < node->data.mapping.pairs.top; ++pair) {
           ONCEFLOW_ASSIGN_OR_RETURN(Node key, Child(pair->key, depth));
           ONCEFLOW_ASSIGN_OR_RETURN(Node value, Child(pair->value, depth));
-          out.entries.emplace_back(std::move(key), std::move(value));
+          out.entries.push_back(NodeEntry{std::move(key), std::move(value)});
         }
         return out;
       case YAML_NO_NODE:
