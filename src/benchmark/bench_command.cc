@@ -122,15 +122,16 @@ std::string JsonString(absl::string_view s) {
   return out;
 }
 
-std::string ConfigJson(const BenchOptions& o) {
+std::string ConfigJson(const BenchOptions& o, const std::string& run_id) {
   std::vector<std::string> systems;
   for (const std::string& s : o.systems) systems.push_back(JsonString(s));
   std::vector<std::string> linger;
   for (int l : o.linger_ms) linger.push_back(l < 0 ? "null" : absl::StrCat(l));
   return absl::StrCat(
-      "{\"bootstrap\": ", JsonString(o.bootstrap), ", \"systems\": [", absl::StrJoin(systems, ", "),
-      "], \"records\": ", o.records, ", \"sizes\": ", JsonList(o.sizes),
-      ", \"partitions\": ", JsonList(o.partitions), ", \"threads\": ", JsonList(o.threads),
+      "{\"run_id\": ", JsonString(run_id), ", \"bootstrap\": ", JsonString(o.bootstrap),
+      ", \"systems\": [", absl::StrJoin(systems, ", "), "], \"records\": ", o.records,
+      ", \"sizes\": ", JsonList(o.sizes), ", \"partitions\": ", JsonList(o.partitions),
+      ", \"threads\": ", JsonList(o.threads),
       ", \"commit_intervals_ms\": ", JsonList(o.commit_intervals_ms), ", \"linger_ms\": [",
       absl::StrJoin(linger, ", "), "], \"repeat\": ", o.repeat,
       ", \"warmup\": \"one full run per system, discarded\"",
@@ -266,6 +267,7 @@ int RunBench(int argc, char** argv) {
 
   int exit_code = kExitOk;
   std::vector<ResultRow> rows;
+  std::string run_id;
   {
     Runner runner(o);
     if (absl::Status st = runner.Run(); !st.ok()) {
@@ -273,6 +275,7 @@ int RunBench(int argc, char** argv) {
       exit_code = kExitFailure;
     }
     rows = runner.rows();
+    run_id = runner.run_id();
   }  // topics deleted, temp dir removed
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
@@ -280,7 +283,7 @@ int RunBench(int argc, char** argv) {
   if (exit_code != kExitOk) std::cout << "(incomplete: the figures measured before the failure)\n";
   PrintTable(rows, std::cout);
   if (!json_path.empty()) {
-    if (absl::Status st = WriteJson(ConfigJson(o), rows, json_path); !st.ok()) {
+    if (absl::Status st = WriteJson(ConfigJson(o, run_id), rows, json_path); !st.ok()) {
       std::cerr << "onceflow bench: " << st.message() << "\n";
       exit_code = kExitFailure;
     }

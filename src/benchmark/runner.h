@@ -50,6 +50,8 @@ class Runner {
   // Runs everything. On error, the rows measured so far stay in rows().
   absl::Status Run();
   const std::vector<ResultRow>& rows() const { return rows_; }
+  // Part of every topic and group name this run creates: "onceflow-bench-<run_id>-...".
+  const std::string& run_id() const { return run_id_; }
 
   // Asks the runner to stop after the current run (then clean up); safe from a signal
   // handler.

@@ -1,0 +1,143 @@
+// `onceflow bench` end to end against the broker: a tiny run of raw and both onceflow modes
+// (with a short latency run and --verify), then the JSON it wrote is checked field by field,
+// and every count against the input.
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kafka/admin.h"
+#include "kafka/handles.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/kafka_test.h"
+
+namespace onceflow::testing {
+namespace {
+
+constexpr int64_t kRecords = 3000;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The result object of `system` in the JSON (the text from its "system" key to its closing
+// brace; results hold no nested objects).
+std::string ResultOf(const std::string& json, const std::string& system) {
+  const std::string key = absl::StrCat("{\"system\": \"", system, "\"");
+  const size_t at = json.find(key);
+  if (at == std::string::npos) return "";
+  return json.substr(at, json.find('}', at) - at + 1);
+}
+
+// The raw text of a field's value ("null", a number, a quoted string...), or "" if absent.
+std::string Field(const std::string& object, const std::string& name) {
+  const std::string key = absl::StrCat("\"", name, "\": ");
+  const size_t at = object.find(key);
+  if (at == std::string::npos) return "";
+  const size_t start = at + key.size();
+  size_t end = object.find_first_of(",}", start);
+  if (object[start] == '[') end = object.find(']', start) + 1;
+  return object.substr(start, end - start);
+}
+
+double Number(const std::string& object, const std::string& name) {
+  double v = -1;
+  EXPECT_TRUE(absl::SimpleAtod(Field(object, name), &v)) << name << " in " << object;
+  return v;
+}
+
+TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
+  const std::string dir = ::testing::TempDir();
+  const std::string json = absl::StrCat(dir, "/bench.json");
+  const std::string log = absl::StrCat(dir, "/bench.log");
+  std::remove(json.c_str());
+  std::remove(log.c_str());
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start({ONCEFLOW_CLI_BIN,
+                                                            "bench",
+                                                            "--bootstrap",
+                                                            Bootstrap(),
+                                                            "--systems",
+                                                            "raw,onceflow-alos,onceflow-eos",
+                                                            "--records",
+                                                            absl::StrCat(kRecords),
+                                                            "--repeat",
+                                                            "1",
+                                                            "--partitions",
+                                                            "3",
+                                                            "--no-calibrate",
+                                                            "--latency-seconds",
+                                                            "1",
+                                                            "--rate-fraction",
+                                                            "0.2",
+                                                            "--verify",
+                                                            "--json",
+                                                            json},
+                                                           {}, log);
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(240));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  ASSERT_FALSE(exit->signaled);
+  ASSERT_EQ(exit->code, 0) << ReadFile(log);
+
+  const std::string text = ReadFile(json);
+  ASSERT_THAT(text, ::testing::StartsWith("{\"config\": {")) << text;
+  EXPECT_THAT(text, ::testing::HasSubstr("\"results\": ["));
+  EXPECT_EQ(Field(text, "records"), absl::StrCat(kRecords));  // the config's, first in the file
+  for (const std::string system : {"raw", "onceflow-alos", "onceflow-eos"}) {
+    SCOPED_TRACE(system);
+    const std::string r = ResultOf(text, system);
+    ASSERT_FALSE(r.empty()) << text;
+    for (const std::string field :
+         {"records", "bytes", "records_per_sec", "mb_per_sec", "cpu_sec_per_million", "p50_ms",
+          "p99_ms", "p999_ms", "size", "partitions", "threads", "commit_interval_ms", "runs",
+          "records_per_sec_min", "records_per_sec_max", "output_records", "latency_rate",
+          "latency_samples"}) {
+      const std::string v = Field(r, field);
+      EXPECT_FALSE(v.empty()) << field << " missing in " << r;
+      EXPECT_NE(v, "null") << field << " is null in " << r;
+    }
+    // Every input record processed once, every output readable once under read_committed.
+    EXPECT_EQ(Number(r, "records"), kRecords);
+    EXPECT_EQ(Number(r, "bytes"), kRecords * 1024);
+    EXPECT_EQ(Number(r, "output_records"), kRecords);
+    EXPECT_EQ(Number(r, "runs"), 1);
+    EXPECT_GT(Number(r, "records_per_sec"), 0);
+    EXPECT_NEAR(Number(r, "mb_per_sec"), Number(r, "records_per_sec") * 1024 / 1e6, 0.01);
+    EXPECT_GT(Number(r, "cpu_sec_per_million"), 0);
+    // Percentiles in order, and every paced record read back.
+    EXPECT_LE(Number(r, "p50_ms"), Number(r, "p99_ms"));
+    EXPECT_LE(Number(r, "p99_ms"), Number(r, "p999_ms"));
+    EXPECT_GT(Number(r, "latency_samples"), 0);
+  }
+  EXPECT_EQ(Number(ResultOf(text, "raw"), "ratio_to_raw"), 1.0);
+  EXPECT_GT(Number(ResultOf(text, "onceflow-eos"), "transactions"), 0);
+
+  // Nothing left behind: every topic of this bench run (named after its run id) is gone.
+  const std::string run_id = Field(text, "run_id");
+  ASSERT_GT(run_id.size(), 2u);
+  const std::string prefix = absl::StrCat("onceflow-bench-", run_id.substr(1, run_id.size() - 2));
+  absl::StatusOr<std::unique_ptr<kafka::Admin>> admin =
+      kafka::Admin::Create({{"bootstrap.servers", Bootstrap()}});
+  ASSERT_TRUE(admin.ok());
+  const rd_kafka_metadata_t* raw = nullptr;
+  ASSERT_EQ(rd_kafka_metadata((*admin)->handle(), 1, nullptr, &raw, 10000),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+  kafka::MetadataPtr md(raw);
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    EXPECT_THAT(std::string(md->topics[i].topic), ::testing::Not(::testing::StartsWith(prefix)));
+  }
+}
+
+}  // namespace
+}  // namespace onceflow::testing
