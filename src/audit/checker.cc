@@ -131,14 +131,19 @@ CheckResult Check(const CheckInput& in) {
     }
   }
 
-  // Stalls: from each fault to the next output the live consumer saw.
-  std::vector<int64_t> seen;
-  seen.reserve(in.live.size());
-  for (const ReadBack& rec : in.live) seen.push_back(rec.seen_ms);
-  std::sort(seen.begin(), seen.end());
+  // Stalls: from each fault to the next output the live consumer saw, per output partition,
+  // the worst partition counting. A transaction left open by a killed or paused instance holds
+  // the last stable offset of only the partitions it wrote to, so "any new output" would hide it.
+  std::map<int32_t, std::vector<int64_t>> seen;
+  for (const ReadBack& rec : in.live) seen[rec.partition].push_back(rec.seen_ms);
+  for (auto& [p, times] : seen) std::sort(times.begin(), times.end());
   for (int64_t t : in.fault_ms) {
-    auto it = std::upper_bound(seen.begin(), seen.end(), t);
-    r.stall_ms.push_back(it == seen.end() ? -1 : *it - t);
+    int64_t stall = -1;
+    for (const auto& [p, times] : seen) {
+      auto it = std::upper_bound(times.begin(), times.end(), t);
+      if (it != times.end()) stall = std::max(stall, *it - t);
+    }
+    r.stall_ms.push_back(stall);
   }
   for (int64_t s : r.stall_ms) r.max_stall_ms = std::max(r.max_stall_ms, s);
   r.p99_stall_ms = Percentile(r.stall_ms, 99);

@@ -75,8 +75,9 @@ struct CheckResult {
   // the output. -1 when dedupe is off.
   int64_t dedupe_state_missing = -1;
   int64_t dedupe_state_extra = -1;
-  // Per fault: ms from the fault's start until the live consumer next saw a new output record;
-  // -1 when no output came after it (nothing was left to process).
+  // Per fault: the longest, over output partitions, of the ms from the fault's start until the
+  // live consumer next saw a record of that partition (partitions with no later record do not
+  // count); -1 when no output came after it at all.
   std::vector<int64_t> stall_ms;
   int64_t max_stall_ms = 0;
   int64_t p99_stall_ms = 0;

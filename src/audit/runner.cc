@@ -38,16 +38,25 @@ constexpr milliseconds kRestartBackoff{1000};
 // How long a child gets to stop after SIGTERM at the end of the run (one commit plus leaving
 // the group) before it is SIGKILLed.
 constexpr milliseconds kStopGrace{30000};
+// Quiet time after a fault ends before the next may start, so each fault's effect (a restarted
+// instance rejoining, a resumed zombie trying to commit and being fenced) plays out on its own
+// instead of being cut short by the next fault.
+constexpr milliseconds kSettle{3000};
+// What a broker restart takes, for sizing the run (scripts/kafka restart --hard: ~6-11 s).
+constexpr double kBrokerRestartMs = 12000;
 
 kafka::Properties ClientProps(const std::string& bootstrap, const kafka::Properties& extra) {
-  return kafka::Merge({{"bootstrap.servers", bootstrap},
-                       {"topic.metadata.refresh.interval.ms", "1000"},
-                       {"socket.nagle.disable", "true"},
-                       // The broker goes away for seconds during a hard restart: keep quiet
-                       // about it, reconnect soon.
-                       {"log.connection.close", "false"},
-                       {"reconnect.backoff.max.ms", "1000"}},
-                      extra);
+  return kafka::Merge(
+      {{"bootstrap.servers", bootstrap},
+       {"topic.metadata.refresh.interval.ms", "1000"},
+       {"socket.nagle.disable", "true"},
+       // The broker goes away for seconds during a hard restart: keep quiet
+       // about it, reconnect soon.
+       {"log.connection.close", "false"},
+       {"reconnect.backoff.max.ms", "1000"},
+       // Critical only: disconnects during faults are expected, and reported by the audit.
+       {"log_level", "2"}},
+      extra);
 }
 
 // Reads every record of `topic` from the beginning until each partition's end, as `isolation`
@@ -418,6 +427,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   std::optional<FaultEvent> active;  // a pause or a broker restart under way
   ChildProcess broker_restart;
   Clock::time_point active_until;
+  Clock::time_point settled_at = start;  // the previous fault ended + kSettle
   std::optional<Clock::time_point> drain_deadline;
   Clock::time_point next_drain_check = start;
   Clock::time_point next_progress = start + std::chrono::seconds(2);
@@ -469,11 +479,13 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         }
       }
       if (finished) {
+        settled_at = Clock::now() + kSettle;
         active->ended_ms = now_ms();
         result.faults.push_back(*active);
         active.reset();
       }
-    } else if (next_fault < schedule.size() && now_ms() >= schedule[next_fault].at_ms) {
+    } else if (next_fault < schedule.size() && now_ms() >= schedule[next_fault].at_ms &&
+               now >= settled_at) {
       const Fault& f = schedule[next_fault];
       FaultEvent ev{.planned = f, .started_ms = now_ms()};
       if (f.kind == FaultKind::kBrokerRestart) {
@@ -501,6 +513,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
               break;
             }
             ev.ended_ms = now_ms();
+            settled_at = Clock::now() + kSettle;
             result.faults.push_back(ev);
           } else {
             inst.child.Signal(SIGSTOP);

@@ -224,6 +224,18 @@ TEST(CheckerTest, StallIsTimeToTheNextLiveRecord) {
   EXPECT_EQ(r.p99_stall_ms, 1000);
 }
 
+TEST(CheckerTest, StallCountsTheSlowestPartition) {
+  CheckInput in = Clean();
+  // Partition 0 keeps flowing every 100 ms; partition 1 (held by an open transaction) gets
+  // its next record 7 s after the fault.
+  in.live.clear();
+  for (int64_t t = 0; t < 10000; t += 100) in.live.push_back({.partition = 0, .seen_ms = t});
+  in.live.push_back({.partition = 1, .seen_ms = 900});
+  in.live.push_back({.partition = 1, .seen_ms = 8000});
+  in.fault_ms = {1000};
+  EXPECT_THAT(Check(in).stall_ms, ElementsAre(7000));
+}
+
 TEST(CheckerTest, Percentile) {
   EXPECT_EQ(Percentile({}, 99), 0);
   EXPECT_EQ(Percentile({-1, -1}, 99), 0);
