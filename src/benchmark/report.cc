@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "benchmark/subprocess.h"
 #include "onceflow/status_macros.h"
 #include "state/dedupe.h"
@@ -78,6 +79,9 @@ double Ratio(double a, const ResultRow* base) {
   const double b = base->records_per_sec();
   return b > 0 ? a / b : kNaN;
 }
+
+// Inside a single-quoted gnuplot string, a quote is written twice.
+std::string GnuplotQuote(absl::string_view s) { return absl::StrReplaceAll(s, {{"'", "''"}}); }
 
 }  // namespace
 
@@ -234,9 +238,10 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
       }
       const LatencyResult* lat = r.latency ? &*r.latency : nullptr;
       auto v = [](double x) { return std::isnan(x) ? std::string("NaN") : absl::StrCat(x); };
-      f << "\"" << label << "\"\t" << v(r.records_per_sec()) << "\t" << v(r.records_per_sec_min())
-        << "\t" << v(r.records_per_sec_max()) << "\t" << (lat ? v(lat->p50_ms) : "NaN") << "\t"
-        << (lat ? v(lat->p99_ms) : "NaN") << "\t" << (lat ? v(lat->p999_ms) : "NaN") << "\n";
+      f << "\"" << absl::StrReplaceAll(label, {{"\"", "'"}}) << "\"\t" << v(r.records_per_sec())
+        << "\t" << v(r.records_per_sec_min()) << "\t" << v(r.records_per_sec_max()) << "\t"
+        << (lat ? v(lat->p50_ms) : "NaN") << "\t" << (lat ? v(lat->p99_ms) : "NaN") << "\t"
+        << (lat ? v(lat->p999_ms) : "NaN") << "\n";
     }
     if (!f) return absl::UnavailableError(absl::StrCat("cannot write ", data));
   }
@@ -246,7 +251,7 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
     f << "set terminal pngcairo size " << width << ",1000 noenhanced font ',10'\n"
       << "set output '" << path << "'\n"
       << "set datafile separator '\\t'\n"
-      << "set multiplot layout 2,1 title '" << title << "'\n"
+      << "set multiplot layout 2,1 title '" << GnuplotQuote(title) << "'\n"
       << "set style data histograms\n"
       << "set style fill solid 0.7 border -1\n"
       << "set boxwidth 0.8\n"
