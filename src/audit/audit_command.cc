@@ -52,8 +52,8 @@ Options:
                            (same id, new offset); > 0 turns on dedupe on the field "id"
                            (default 0)
   --seed N                 seeds the workload and the fault schedule (default 1)
-  --rate N                 records per second (default: so the run lasts about twice as long
-                           as its faults, at least 20 s)
+  --rate N                 records per second (default: so the run lasts about 1.5 times as
+                           long as its faults with 3 s gaps between them, at least 20 s)
   --commit-interval-ms N   the children's commit_interval_ms (default 1000)
   --pause-ms N             how long a paused instance stays stopped (default: the longer of
                            the session and transaction timeouts + 2000)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -131,17 +132,27 @@ CheckResult Check(const CheckInput& in) {
     }
   }
 
-  // Stalls: from each fault to the next output the live consumer saw, per output partition,
-  // the worst partition counting. A transaction left open by a killed or paused instance holds
-  // the last stable offset of only the partitions it wrote to, so "any new output" would hide it.
+  // Stalls, per fault and per output partition: the longest wait for a record among the
+  // records that arrived after the fault started and up to the next fault's start, each wait
+  // counted from the later of the previous record and the fault's start. The worst partition
+  // counts: a transaction left open by a killed or paused instance holds the last stable offset
+  // of only the partitions it wrote to. Longest wait rather than first record, because records
+  // the reader fetched before the fault still arrive after it (a broker crash looks like a
+  // 10 ms stall otherwise).
   std::map<int32_t, std::vector<int64_t>> seen;
   for (const ReadBack& rec : in.live) seen[rec.partition].push_back(rec.seen_ms);
   for (auto& [p, times] : seen) std::sort(times.begin(), times.end());
-  for (int64_t t : in.fault_ms) {
+  for (size_t f = 0; f < in.fault_ms.size(); ++f) {
+    const int64_t from = in.fault_ms[f];
+    const int64_t until =
+        f + 1 < in.fault_ms.size() ? in.fault_ms[f + 1] : std::numeric_limits<int64_t>::max();
     int64_t stall = -1;
     for (const auto& [p, times] : seen) {
-      auto it = std::upper_bound(times.begin(), times.end(), t);
-      if (it != times.end()) stall = std::max(stall, *it - t);
+      for (auto it = std::upper_bound(times.begin(), times.end(), from);
+           it != times.end() && *it <= until; ++it) {
+        const int64_t waited_from = it == times.begin() ? from : std::max(from, *(it - 1));
+        stall = std::max(stall, *it - waited_from);
+      }
     }
     r.stall_ms.push_back(stall);
   }

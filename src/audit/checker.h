@@ -53,7 +53,7 @@ struct CheckInput {
   std::vector<ReadBack> live;                // read_committed, during the run
   // Ids in the dedupe state (the changelog's live "k" + id keys), when dedupe is on.
   std::optional<std::set<std::string>> dedupe_ids;
-  // When each fault started (ms since the run started), for the stall measure.
+  // When each fault started (ms since the run started, ascending), for the stall measure.
   std::vector<int64_t> fault_ms;
 };
 
@@ -75,9 +75,9 @@ struct CheckResult {
   // the output. -1 when dedupe is off.
   int64_t dedupe_state_missing = -1;
   int64_t dedupe_state_extra = -1;
-  // Per fault: the longest, over output partitions, of the ms from the fault's start until the
-  // live consumer next saw a record of that partition (partitions with no later record do not
-  // count); -1 when no output came after it at all.
+  // Per fault: the longest wait, over output partitions, between consecutive records the live
+  // consumer saw after the fault started and before the next fault started (the first wait
+  // counted from the fault's start); -1 when no output came after it at all.
   std::vector<int64_t> stall_ms;
   int64_t max_stall_ms = 0;
   int64_t p99_stall_ms = 0;

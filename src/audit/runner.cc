@@ -357,9 +357,12 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
       o.pause_ms > 0 ? o.pause_ms : std::max(o.session_timeout_ms, o.transaction_timeout_ms) + 2000;
   double rate = o.rate;
   if (rate <= 0) {
-    const double fault_ms =
-        o.kills * 1000.0 + o.pauses * (pause_ms + 2000.0) + o.broker_restarts * 10000.0;
-    const double duration_ms = std::max(20000.0, 2 * fault_ms);
+    // What the faults take, settle gaps included; they fill the window (75 % of the run), and
+    // 1.5x leaves room for restarts slower than planned, so faults land while records flow.
+    const double settle = static_cast<double>(kSettle.count());
+    const double fault_ms = o.kills * settle + o.pauses * (pause_ms + 2 * settle) +
+                            o.broker_restarts * (kBrokerRestartMs + settle);
+    const double duration_ms = std::max(20000.0, 1.5 * fault_ms);
     rate = static_cast<double>(plan.sends.size()) * 1000.0 / duration_ms;
   }
   result.rate = rate;
@@ -479,7 +482,10 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         }
       }
       if (finished) {
-        settled_at = Clock::now() + kSettle;
+        // A resumed zombie gets twice the quiet time: it has to notice it lost its session,
+        // try to commit and be fenced, and that is what the pause is there to test.
+        settled_at =
+            Clock::now() + (active->planned.kind == FaultKind::kPause ? 2 * kSettle : kSettle);
         active->ended_ms = now_ms();
         result.faults.push_back(*active);
         active.reset();
@@ -530,7 +536,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     }
 
     const bool faults_done = next_fault == schedule.size() && !active.has_value();
-    if (generator.done() && faults_done) {
+    if (generator.done() && faults_done && now >= settled_at) {
       if (!drain_deadline.has_value()) {
         drain_deadline = now + milliseconds(o.drain_timeout_ms);
         say(
@@ -566,14 +572,12 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     inst.child.Signal(SIGCONT);
     inst.child.Signal(SIGTERM);
   }
-  bool killed_at_stop = false;
   for (Instance& inst : instances) {
     if (!inst.child.running()) continue;
     absl::StatusOr<ChildProcess::Exit> exit = inst.child.Wait(kStopGrace);
     if (!exit.ok()) {
       inst.child.Signal(SIGKILL);
       (void)inst.child.Wait(std::chrono::seconds(10));
-      killed_at_stop = true;
       say(absl::StrFormat("i%d did not stop within %d ms of SIGTERM; killed", inst.index,
                           kStopGrace.count()));
     } else if (exit->signaled || exit->code != 0) {
@@ -591,7 +595,6 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   // Read back and check. A child killed at stop may leave a transaction open until the broker
   // aborts it; the read_committed reads wait for that.
   const milliseconds read_timeout(o.transaction_timeout_ms + 60000);
-  (void)killed_at_stop;
   CheckInput check_in;
   ONCEFLOW_ASSIGN_OR_RETURN(check_in.input,
                             ReadTopic(o.bootstrap, in, o.partitions, true, read_timeout));

@@ -43,8 +43,8 @@ struct RunOptions {
   // Seeds the workload and the fault schedule. Default: 1.
   uint64_t seed = 1;
   std::string bootstrap;
-  // Records per second the generator sends; 0 = chosen so the run lasts about twice as long as
-  // the faults take (at least 20 s). Default: 0.
+  // Records per second the generator sends; 0 = chosen so the run lasts about 1.5 times as
+  // long as the faults take with their settle gaps (at least 20 s). Default: 0.
   double rate = 0;
   // The children's commit_interval_ms, both modes. Default: 1000 (see docs/guarantees.md).
   int commit_interval_ms = 1000;

@@ -217,11 +217,21 @@ TEST(CheckerTest, DedupeStateAgainstOutput) {
 TEST(CheckerTest, StallIsTimeToTheNextLiveRecord) {
   CheckInput in = Clean();
   for (size_t i = 0; i < in.live.size(); ++i) in.live[i].seen_ms = 1000 * static_cast<int64_t>(i);
-  in.fault_ms = {1500, 4000, 99999};  // next output at 2000, at 5000, never
-  const CheckResult r = Check(in);
-  EXPECT_THAT(r.stall_ms, ElementsAre(500, 1000, -1));
+  // Records every 1000 ms: the first fault waits 500 ms for the next, then 1000 ms between
+  // records until the second fault; the third comes after the last record.
+  in.fault_ms = {1500, 4000, 99999};
+  CheckResult r = Check(in);
+  EXPECT_THAT(r.stall_ms, ElementsAre(1000, 1000, -1));
   EXPECT_EQ(r.max_stall_ms, 1000);
   EXPECT_EQ(r.p99_stall_ms, 1000);
+
+  // A record fetched before a broker crash arrives 10 ms after it, then nothing for 9 s.
+  in.live.resize(5);
+  const int64_t seen[] = {0, 1000, 1510, 10510, 10600};
+  for (size_t i = 0; i < 5; ++i) in.live[i].seen_ms = seen[i];
+  in.fault_ms = {1500};
+  r = Check(in);
+  EXPECT_THAT(r.stall_ms, ElementsAre(9000));
 }
 
 TEST(CheckerTest, StallCountsTheSlowestPartition) {
