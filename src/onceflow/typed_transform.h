@@ -17,7 +17,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver.h"
 #include "onceflow/transform.h"
 
 namespace onceflow {
@@ -31,6 +33,21 @@ enum class Codec {
 absl::Status ParseAs(absl::string_view bytes, Codec codec, google::protobuf::Message& message);
 // Serializes `message` with `codec`.
 absl::StatusOr<std::string> SerializeAs(const google::protobuf::Message& message, Codec codec);
+
+// As above, with JSON translated through `resolver` (which must know `message`'s type under
+// "type.googleapis.com/"). For message types outside the generated pool (descriptor sets
+// loaded at run time, as the sidecar's json_to_proto / proto_to_json do), protobuf's own JSON
+// functions build a new resolver on every call and re-translate every descriptor each time;
+// a NewCachingTypeResolver kept for the pool's lifetime does that once per type.
+absl::Status ParseAs(absl::string_view bytes, Codec codec, google::protobuf::Message& message,
+                     google::protobuf::util::TypeResolver& resolver);
+absl::StatusOr<std::string> SerializeAs(const google::protobuf::Message& message, Codec codec,
+                                        google::protobuf::util::TypeResolver& resolver);
+
+// A resolver for the types of `pool` (which must outlive it) that remembers each type it
+// resolved. Thread-safe.
+std::unique_ptr<google::protobuf::util::TypeResolver> NewCachingTypeResolver(
+    const google::protobuf::DescriptorPool* pool);
 
 // `fn(const In&)` returns absl::StatusOr<Out>; the output keeps the input's key, headers and
 // timestamp. `out_codec` defaults to `in_codec`.

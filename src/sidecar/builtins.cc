@@ -239,6 +239,7 @@ class ProtoCodecTransform final : public Transform {
   ProtoCodecTransform(MessageType type, Codec from, Codec to, std::string name)
       : type_(std::move(type)),
         message_(factory_.GetPrototype(type_.descriptor)->New()),
+        resolver_(NewCachingTypeResolver(type_.pool.get())),
         from_(from),
         to_(to),
         name_(std::move(name)) {}
@@ -249,8 +250,8 @@ class ProtoCodecTransform final : public Transform {
       return absl::OkStatus();
     }
     message_->Clear();
-    ONCEFLOW_RETURN_IF_ERROR(ParseAs(in.value(), from_, *message_));
-    ONCEFLOW_ASSIGN_OR_RETURN(std::string bytes, SerializeAs(*message_, to_));
+    ONCEFLOW_RETURN_IF_ERROR(ParseAs(in.value(), from_, *message_, *resolver_));
+    ONCEFLOW_ASSIGN_OR_RETURN(std::string bytes, SerializeAs(*message_, to_, *resolver_));
     out.Emit(OutputRecord::Forward(in).SetValue(std::move(bytes)));
     return absl::OkStatus();
   }
@@ -261,6 +262,8 @@ class ProtoCodecTransform final : public Transform {
   MessageType type_;                      // owns the descriptors
   pb::DynamicMessageFactory factory_;     // owns the prototype
   std::unique_ptr<pb::Message> message_;  // reused for every record
+  // JSON type translations, done once per type rather than once per record.
+  std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;
   Codec from_;
   Codec to_;
   std::string name_;
