@@ -221,6 +221,9 @@ absl::StatusOr<LatencyResult> MeasureLatency(const LatencySpec& spec, System& sy
   r.p99_ms = Percentile(lat, 0.99) / 1000;
   r.p999_ms = Percentile(lat, 0.999) / 1000;
   r.max_ms = lat.back() / 1000;
+  if (system_result.has_value() && system_result->ok()) {
+    r.commit_p99_ms = (*system_result)->commit_p99_ms;
+  }
   return r;
 }
 

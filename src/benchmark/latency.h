@@ -9,6 +9,7 @@
 #define ONCEFLOW_BENCHMARK_LATENCY_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct LatencyResult {
   double p99_ms = 0;
   double p999_ms = 0;
   double max_ms = 0;
+  // The system's own p99 commit duration during the run (see RunOutcome); NaN if unknown.
+  double commit_p99_ms = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Runs `system` with `run` (whose input/output topics must be the spec's, and whose stop

@@ -8,6 +8,7 @@
 #define ONCEFLOW_BENCHMARK_REPORT_H_
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -41,6 +42,7 @@ struct RunFigures {
   double cpu_seconds = -1;      // < 0 unknown
   int64_t output_records = -1;  // read back under read_committed (--verify); -1 not read
   int64_t transactions = -1;
+  double commit_p99_ms = std::numeric_limits<double>::quiet_NaN();  // see RunOutcome
   double records_per_sec() const {
     return seconds > 0 ? static_cast<double>(records) / seconds : 0;
   }
@@ -65,6 +67,7 @@ struct ResultRow {
   double records_per_cpu_sec() const;
   int64_t output_records() const;  // of the median run; -1 unknown
   int64_t transactions() const;    // of the median run; -1 n/a
+  double commit_p99_ms() const;    // median over the runs; NaN unknown
 };
 
 // The table: one block per configuration, ratios to `raw` and `kafka-streams-eos` of the same

@@ -242,6 +242,7 @@ absl::StatusOr<RunFigures> Runner::ThroughputRun(System& system, const BlockConf
     f.seconds = outcome->seconds;
     f.cpu_seconds = outcome->cpu_seconds;
     f.transactions = outcome->transactions;
+    f.commit_p99_ms = outcome->commit_p99_ms;
     if (options_.verify) {
       absl::StatusOr<int64_t> n = CountOutput(output, block.partitions);
       if (n.ok()) f.output_records = *n;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <limits>
@@ -25,6 +26,33 @@
 
 namespace onceflow::benchmark {
 namespace {
+
+// Adds `h`'s counts to `into` (same bounds: every Processor uses the same buckets).
+void Merge(const LatencyHistogram& h, LatencyHistogram& into) {
+  if (into.counts.empty()) {
+    into = h;
+    return;
+  }
+  for (size_t i = 0; i < into.counts.size() && i < h.counts.size(); ++i)
+    into.counts[i] += h.counts[i];
+  into.sum_ms += h.sum_ms;
+  into.count += h.count;
+}
+
+// The upper bound of the bucket holding quantile `q`; NaN for an empty histogram, +Inf when it
+// falls in the overflow bucket.
+double BucketPercentile(const LatencyHistogram& h, double q) {
+  if (h.count <= 0) return std::numeric_limits<double>::quiet_NaN();
+  const auto rank = static_cast<int64_t>(std::ceil(q * static_cast<double>(h.count)));
+  int64_t seen = 0;
+  for (size_t i = 0; i < h.counts.size(); ++i) {
+    seen += h.counts[i];
+    if (seen >= rank) {
+      return i < h.bounds_ms.size() ? h.bounds_ms[i] : std::numeric_limits<double>::infinity();
+    }
+  }
+  return std::numeric_limits<double>::infinity();
+}
 
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -257,11 +285,14 @@ class OnceflowSystem : public System {
     }
     RunOutcome out;
     out.transactions = mode_ == Mode::kExactlyOnce ? 0 : -1;
+    LatencyHistogram commits;
     for (auto& p : processors) {
       const ProcessorStats s = p->stats();
       out.records += s.records_in;
       if (mode_ == Mode::kExactlyOnce) out.transactions += s.transactions_committed;
+      Merge(p->metrics().commit_latency, commits);
     }
+    out.commit_p99_ms = BucketPercentile(commits, 0.99);
     if (dedupe_) out.internal_topics.push_back(absl::StrCat(spec.app_id, "-dedupe-changelog"));
     if (!start.started()) return out;
     out.seconds = std::chrono::duration<double>(end - start.time()).count();

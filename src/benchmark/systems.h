@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,10 @@ struct RunOutcome {
   double seconds = 0;         // first record processed -> last output committed/acknowledged
   double cpu_seconds = -1;    // the system's process over the same span; < 0 unknown
   int64_t transactions = -1;  // eos: transactions committed; -1 n/a
+  // onceflow: the p99 of its commits (eos: send_offsets + commit_transaction; alos: flush +
+  // offset commit), as the upper bound of the Processor's histogram bucket that holds it, so a
+  // slight overestimate; NaN for systems that do not report it.
+  double commit_p99_ms = std::numeric_limits<double>::quiet_NaN();
   // Topics the system created for itself (changelogs) that the caller should delete.
   std::vector<std::string> internal_topics;
 };
