@@ -219,10 +219,12 @@ class Generator {
     for (size_t i = 0; i < plan_->sends.size() && !stop_; ++i) {
       const auto due = start + std::chrono::microseconds(
                                    static_cast<int64_t>(static_cast<double>(i) * 1e6 / rate_));
-      while (Clock::now() < due && !stop_) {
+      while (!stop_) {
+        // One reading of the clock: a negative timeout would make Poll wait forever.
+        const auto left = std::chrono::duration_cast<milliseconds>(due - Clock::now());
+        if (left <= milliseconds(0)) break;
         // Serves delivery reports while it waits for the next send time.
-        producer_->Poll(std::min<milliseconds>(
-            milliseconds(5), std::chrono::duration_cast<milliseconds>(due - Clock::now())));
+        producer_->Poll(std::min(milliseconds(5), left));
       }
       const WorkloadValue& v = plan_->sends[i];
       const std::string value = EncodeValue(v);
@@ -557,7 +559,9 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         break;
       }
     }
-    if (o.progress && now >= next_progress) {
+    // Progress goes to faults.log always (it shows whether records flowed around each fault),
+    // and to the terminal when there is one.
+    if (now >= next_progress) {
       next_progress = now + std::chrono::seconds(2);
       say(absl::StrFormat("sent %d/%d, output seen %d", generator.sent(), plan.sends.size(),
                           live.count()));
