@@ -182,9 +182,12 @@ class Generator {
  public:
   Generator(std::string bootstrap, std::string topic, const WorkloadPlan* plan, double rate)
       : bootstrap_(std::move(bootstrap)), topic_(std::move(topic)), plan_(plan), rate_(rate) {}
-  ~Generator() {
+  ~Generator() { Stop(); }
+
+  // Stops sending (what was sent is still flushed) and waits for the thread.
+  void Stop() {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
+    Join();
   }
 
   absl::Status Start() {
@@ -297,6 +300,33 @@ void AppendLine(const std::string& path, const std::string& line) {
 
 std::string ExitText(const ChildProcess::Exit& e) {
   return e.signaled ? absl::StrCat("signal ", e.signal) : absl::StrCat("code ", e.code);
+}
+
+// Whether the instance logging to `log_path` holds input partitions now, from its own log:
+// the last of its "assigned N partition(s)", "revoked ..." and "lost ..." lines (docs/sidecar.md)
+// and the start markers the audit writes. A pause is only a zombie test when the victim holds
+// partitions (and so, while records flow, an open transaction).
+bool HoldsPartitions(const std::string& log_path) {
+  std::ifstream f(log_path, std::ios::ate);
+  if (!f) return false;
+  const std::streamoff size = f.tellg();
+  const std::streamoff from = std::max<std::streamoff>(0, size - 65536);
+  f.seekg(from);
+  std::string tail(static_cast<size_t>(size - from), '\0');
+  f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  size_t best = std::string::npos;
+  bool holds = false;
+  for (const auto& [marker, meaning] :
+       std::vector<std::pair<std::string, bool>>{{"onceflow: assigned ", true},
+                                                 {"onceflow: revoked ", false},
+                                                 {"onceflow: lost ", false},
+                                                 {"==== onceflow audit: start", false}}) {
+    const size_t at = tail.rfind(marker);
+    if (at == std::string::npos || (best != std::string::npos && at < best)) continue;
+    best = at;
+    holds = meaning && tail.compare(at + marker.size(), 2, "0 ") != 0;
+  }
+  return holds;
 }
 
 // One supervised `onceflow run` instance.
@@ -506,7 +536,26 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         active = ev;
         ++next_fault;
       } else {
-        Instance& inst = instances[static_cast<size_t>(f.instance)];
+        int victim = f.instance;
+        if (f.kind == FaultKind::kPause &&
+            !HoldsPartitions(instances[static_cast<size_t>(victim)].log)) {
+          // Pause an instance that holds partitions, the planned one first; if none does yet
+          // (everyone is rejoining), wait for one, at most 15 s past the planned time.
+          for (int k = 1; k < o.instances; ++k) {
+            const int other = (f.instance + k) % o.instances;
+            if (instances[static_cast<size_t>(other)].child.running() &&
+                HoldsPartitions(instances[static_cast<size_t>(other)].log)) {
+              victim = other;
+              break;
+            }
+          }
+          if (victim == f.instance && now_ms() < f.at_ms + 15000) {
+            std::this_thread::sleep_for(milliseconds(20));
+            continue;
+          }
+        }
+        Instance& inst = instances[static_cast<size_t>(victim)];
+        ev.planned.instance = victim;
         // A victim waiting out its restart backoff is hit once it runs again.
         if (inst.child.running()) {
           if (f.kind == FaultKind::kKill) {
@@ -528,7 +577,10 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
             inst.paused = true;
             ++result.pauses;
             active_until = Clock::now() + milliseconds(pause_ms);
-            ev.detail = absl::StrCat("SIGSTOP i", inst.index, " for ", pause_ms, " ms");
+            ev.detail = absl::StrCat("SIGSTOP i", inst.index, " for ", pause_ms, " ms",
+                                     victim != f.instance
+                                         ? absl::StrCat(" (i", f.instance, " held no partitions)")
+                                         : "");
             say(absl::StrCat("fault: ", ev.detail));
             active = ev;
           }
@@ -589,7 +641,11 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     }
   }
   if (broker_restart.running()) (void)broker_restart.Wait(std::chrono::seconds(120));
-  generator.Join();
+  if (failure.ok()) {
+    generator.Join();
+  } else {
+    generator.Stop();
+  }
   live.Stop();
   if (!failure.ok()) return failure;
   if (const std::string err = generator.error(); !err.empty()) {

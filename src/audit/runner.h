@@ -68,6 +68,8 @@ struct RunOptions {
 };
 
 struct FaultEvent {
+  // The schedule's fault; `instance` is the one hit (a pause moves from a planned victim that
+  // holds no partitions to one that does).
   Fault planned;
   int64_t started_ms = 0;  // since the run started
   int64_t ended_ms = 0;
