@@ -93,18 +93,18 @@ class Collect : public Emitter {
 };
 
 // A descriptor set of pipeline_config.proto in a temp file, as users make theirs with protoc.
-std::string DescriptorSetFile() {
-  static const std::string* path = [] {
+const std::string& DescriptorSetFile() {
+  static const std::string path = [] {
     google::protobuf::FileDescriptorSet set;
     const auto* file = v1::PipelineConfig::descriptor()->file();
     for (int i = 0; i < file->dependency_count(); ++i) file->dependency(i)->CopyTo(set.add_file());
     file->CopyTo(set.add_file());
-    auto* p = new std::string("/tmp/onceflow-bench-" + std::to_string(getpid()) + ".desc");
-    std::ofstream out(*p, std::ios::binary | std::ios::trunc);
+    std::string p = "/tmp/onceflow-bench-" + std::to_string(getpid()) + ".desc";
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
     set.SerializeToOstream(&out);
     return p;
   }();
-  return *path;
+  return path;
 }
 
 // A PipelineConfig as JSON of about `size` bytes (the padding is in a kafka property).

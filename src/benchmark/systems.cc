@@ -400,14 +400,14 @@ class StreamsSystem : public System {
 }  // namespace
 
 const std::vector<std::string>& KnownSystems() {
-  static const auto* const kSystems = new std::vector<std::string>{"raw",
-                                                                   "onceflow-alos",
-                                                                   "onceflow-eos",
-                                                                   "onceflow-eos-dedupe",
-                                                                   "kafka-streams-eos",
-                                                                   "kafka-streams-alos",
-                                                                   "kafka-streams-eos-dedupe"};
-  return *kSystems;
+  static const std::vector<std::string> kSystems = {"raw",
+                                                    "onceflow-alos",
+                                                    "onceflow-eos",
+                                                    "onceflow-eos-dedupe",
+                                                    "kafka-streams-eos",
+                                                    "kafka-streams-alos",
+                                                    "kafka-streams-eos-dedupe"};
+  return kSystems;
 }
 
 double ProcessCpuSeconds() {

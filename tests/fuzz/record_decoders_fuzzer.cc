@@ -66,9 +66,9 @@ struct Codecs {
 };
 
 Codecs& TheCodecs() {
-  static Codecs* codecs = [] {
+  static Codecs codecs = [] {
     const std::string path = WriteDescriptorSet();
-    auto* c = new Codecs;  // lives for the process, as the fuzzer does
+    Codecs c;
     onceflow::v1::TransformConfig to_proto;
     to_proto.mutable_json_to_proto()->set_descriptor_set(path);
     to_proto.mutable_json_to_proto()->set_message("onceflow.v1.PipelineConfig");
@@ -78,12 +78,12 @@ Codecs& TheCodecs() {
     auto a = onceflow::sidecar::BuildTransform(to_proto, "fuzz");
     auto b = onceflow::sidecar::BuildTransform(to_json, "fuzz");
     FUZZ_CHECK(a.ok() && b.ok(), "building the codecs failed");
-    c->json_to_proto = *std::move(a);
-    c->proto_to_json = *std::move(b);
+    c.json_to_proto = *std::move(a);
+    c.proto_to_json = *std::move(b);
     std::remove(path.c_str());
     return c;
   }();
-  return *codecs;
+  return codecs;
 }
 
 // Runs `t` on a record with `value`; the single output's value on success.
@@ -133,11 +133,11 @@ bool IsUtf8(absl::string_view s) {
 }
 
 void CheckJsonScanners(absl::string_view json) {
-  static const auto* paths = new std::vector<onceflow::sidecar::JsonPath>{
+  static const std::vector<onceflow::sidecar::JsonPath> paths = {
       *onceflow::sidecar::JsonPath::Parse("id"), *onceflow::sidecar::JsonPath::Parse("a.b"),
       *onceflow::sidecar::JsonPath::Parse("application_id")};
   absl::StatusOr<std::string> canonical = onceflow::state::CanonicalJson(json);
-  for (const onceflow::sidecar::JsonPath& path : *paths) {
+  for (const onceflow::sidecar::JsonPath& path : paths) {
     auto field = onceflow::sidecar::FindJsonField(json, path);
     const bool stricter =
         !canonical.ok() &&
