@@ -133,7 +133,8 @@ CheckResult Check(const CheckInput& in) {
   }
 
   // Stalls, per fault and per output partition: the longest wait for a record among the
-  // records that arrived after the fault started and up to the next fault's start, each wait
+  // records that arrived after the fault started, up to the first one after the next fault's
+  // start, each wait
   // counted from the later of the previous record and the fault's start. The worst partition
   // counts: a transaction left open by a killed or paused instance holds the last stable offset
   // of only the partitions it wrote to. Longest wait rather than first record, because records
@@ -148,10 +149,12 @@ CheckResult Check(const CheckInput& in) {
         f + 1 < in.fault_ms.size() ? in.fault_ms[f + 1] : std::numeric_limits<int64_t>::max();
     int64_t stall = -1;
     for (const auto& [p, times] : seen) {
-      for (auto it = std::upper_bound(times.begin(), times.end(), from);
-           it != times.end() && *it <= until; ++it) {
+      for (auto it = std::upper_bound(times.begin(), times.end(), from); it != times.end(); ++it) {
         const int64_t waited_from = it == times.begin() ? from : std::max(from, *(it - 1));
         stall = std::max(stall, *it - waited_from);
+        // The first record after the next fault started still counts: it ends the wait that
+        // was under way when that fault started.
+        if (*it > until) break;
       }
     }
     r.stall_ms.push_back(stall);

@@ -5,6 +5,7 @@
 // The broker restart needs scripts/kafka to manage $ONCEFLOW_BOOTSTRAP's broker; when it does
 // not (a shared or remote broker), the audits run with --broker-restarts 0 and say so.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -66,7 +67,7 @@ class AuditE2eTest : public ::testing::Test {
   };
 
   Outcome RunAudit(const std::vector<std::string>& extra) {
-    const std::string dir = ::testing::TempDir() + "/audit-" +
+    const std::string dir = ::testing::TempDir() + "audit-" +
                             ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::vector<std::string> args = {ONCEFLOW_CLI_BIN, "audit", "--bootstrap", testing::Bootstrap(),
                                      "--run-dir",      dir,     "--json",      dir + ".json",
@@ -74,6 +75,7 @@ class AuditE2eTest : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     Outcome out;
     const std::string log = dir + ".log";
+    std::filesystem::remove_all(dir);  // a previous run's logs would be appended to
     std::remove((dir + ".json").c_str());
     std::remove(log.c_str());
     absl::StatusOr<ChildProcess> child = ChildProcess::Start(args, {}, log);

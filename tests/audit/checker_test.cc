@@ -232,6 +232,12 @@ TEST(CheckerTest, StallIsTimeToTheNextLiveRecord) {
   in.fault_ms = {1500};
   r = Check(in);
   EXPECT_THAT(r.stall_ms, ElementsAre(9000));
+
+  // The next fault starts during that outage: the wait still belongs to the first fault (and,
+  // from its own start, to the second too).
+  in.fault_ms = {1500, 5000};
+  r = Check(in);
+  EXPECT_THAT(r.stall_ms, ElementsAre(9000, 5510));
 }
 
 TEST(CheckerTest, StallCountsTheSlowestPartition) {
