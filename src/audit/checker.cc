@@ -132,9 +132,8 @@ CheckResult Check(const CheckInput& in) {
     }
   }
 
-  // Stalls, per fault and per output partition: the longest wait for a record among the
-  // records that arrived after the fault started, up to the first one after the next fault's
-  // start, each wait
+  // Stalls, per fault and per output partition: the longest wait for a record after the fault
+  // started and before the next one started, each wait
   // counted from the later of the previous record and the fault's start. The worst partition
   // counts: a transaction left open by a killed or paused instance holds the last stable offset
   // of only the partitions it wrote to. Longest wait rather than first record, because records
@@ -151,10 +150,10 @@ CheckResult Check(const CheckInput& in) {
     for (const auto& [p, times] : seen) {
       for (auto it = std::upper_bound(times.begin(), times.end(), from); it != times.end(); ++it) {
         const int64_t waited_from = it == times.begin() ? from : std::max(from, *(it - 1));
-        stall = std::max(stall, *it - waited_from);
-        // The first record after the next fault started still counts: it ends the wait that
-        // was under way when that fault started.
-        if (*it > until) break;
+        // Each ms of waiting counts for the latest fault before it: a wait under way when the
+        // next fault starts counts up to that start here, and from it for the next fault.
+        stall = std::max(stall, std::min(*it, until) - waited_from);
+        if (*it >= until) break;
       }
     }
     r.stall_ms.push_back(stall);

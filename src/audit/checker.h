@@ -76,8 +76,9 @@ struct CheckResult {
   int64_t dedupe_state_missing = -1;
   int64_t dedupe_state_extra = -1;
   // Per fault: the longest wait, over output partitions, between consecutive records the live
-  // consumer saw after the fault started, up to the first record after the next fault started
-  // (the first wait counted from the fault's start); -1 when no output came after it at all.
+  // consumer saw, within [this fault's start, the next fault's start]: waits are clipped to that
+  // window, so each ms of waiting counts for the latest fault before it. -1 when no output came
+  // after the fault at all.
   std::vector<int64_t> stall_ms;
   int64_t max_stall_ms = 0;
   int64_t p99_stall_ms = 0;
