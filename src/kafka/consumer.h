@@ -65,6 +65,10 @@ class Consumer {
 
   // Current assignment.
   absl::StatusOr<std::vector<TopicPartition>> Assignment() const;
+  // Whether librdkafka considers the current assignment lost (session timeout, fencing) while
+  // the rebalance event that drops it has not been served yet: nothing can be committed for it
+  // any more, and seeks on it may time out.
+  bool AssignmentLost() const { return rd_kafka_assignment_lost(rk_.get()) == 1; }
   // The position (next offset to read) of each partition; Invalid when nothing consumed yet.
   absl::StatusOr<std::vector<TopicPartitionOffset>> Positions(
       const std::vector<TopicPartition>& partitions) const;

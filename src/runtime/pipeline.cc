@@ -274,10 +274,13 @@ absl::Status Pipeline::Run() {
       if (!msg.ok()) {
         const absl::Status& st = msg.status();
         if (kafka::IsFenced(st)) {
-          return Shutdown(
-              Prefix(absl::StrCat("fenced: another instance with instance id '",
-                                  options_.instance_id, "' joined the group; stopping: "),
-                     st));
+          return Shutdown(Prefix(
+              absl::StrCat("fenced: another instance with instance id '", options_.instance_id,
+                           "' joined the group, or this one was cut off from the group "
+                           "longer than session.timeout.ms (e.g. a broker outage: "
+                           "librdkafka 2.0.2 cannot rejoin a static member then); "
+                           "stopping, a restart rejoins: "),
+              st));
         }
         if (st.code() == absl::StatusCode::kFailedPrecondition ||
             st.code() == absl::StatusCode::kNotFound) {
@@ -589,6 +592,17 @@ absl::Status Pipeline::Rewind() {
   for (const auto& [tp, offset] : rewind_points_) {
     if (std::find(assignment_.begin(), assignment_.end(), tp) == assignment_.end()) continue;
     absl::Status st = consumer_->Seek({tp, offset}, std::chrono::seconds(10));
+    if (!st.ok() && consumer_->AssignmentLost()) {
+      // The group moved on (its rebalance event is still queued): nothing past the last commit
+      // can be committed for this partition any more (the commit carries the old generation
+      // and is refused), and its next owner starts from the committed offset. Skipping the
+      // seek loses nothing; stopping here would only turn a rebalance into a crash.
+      Warn(absl::StrCat("rewinding ", tp.topic, "[", tp.partition.value(), "] to ", offset.value(),
+                        ": ", st.message(),
+                        "; the assignment is lost, so its next owner resumes from the committed "
+                        "offset"));
+      continue;
+    }
     if (!st.ok()) {
       // Going on from the current position would skip the aborted records: stop instead; a
       // restart resumes from the committed offsets.
