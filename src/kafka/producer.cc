@@ -125,6 +125,25 @@ absl::Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
   return ErrorToStatus(error.get(), "init_transactions");
 }
 
+absl::Status Producer::PrepareTopics(const std::vector<std::string>& topics,
+                                     std::chrono::milliseconds timeout) {
+  for (const std::string& topic : topics) {
+    TopicPtr rkt(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
+    if (rkt == nullptr) {
+      return CodeToStatus(rd_kafka_last_error(), absl::StrCat("topic handle for ", topic));
+    }
+    const rd_kafka_metadata_t* raw = nullptr;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk_.get(), /*all_topics=*/0, rkt.get(), &raw, ToMs(timeout));
+    MetadataPtr md(raw);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return CodeToStatus(err, absl::StrCat("metadata for ", topic));
+    }
+    topics_.push_back(std::move(rkt));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Producer::BeginTransaction() {
   ErrorPtr error(rd_kafka_begin_transaction(rk_.get()));
   return ErrorToStatus(error.get(), "begin_transaction");

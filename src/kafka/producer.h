@@ -85,6 +85,14 @@ class Producer {
   // Waits until every enqueued record has a delivery report.
   absl::Status Flush(std::chrono::milliseconds timeout);
 
+  // Learns the partitions and leaders of `topics` now (one metadata request), and keeps their
+  // topic handles for the producer's life, so the first record to each is sent at once: left to
+  // librdkafka 2.0.2, the first produce to a topic waits up to a second for its metadata, and
+  // a commit that flushes waits with it. Best effort: on failure nothing is kept, and the
+  // first records wait as before.
+  absl::Status PrepareTopics(const std::vector<std::string>& topics,
+                             std::chrono::milliseconds timeout);
+
   // Transactions. REQUIRES: transactional.id was set.
   absl::Status InitTransactions(std::chrono::milliseconds timeout);
   absl::Status BeginTransaction();
@@ -111,6 +119,8 @@ class Producer {
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
 
   KafkaPtr rk_;
+  // Declared after rk_: released before it, as librdkafka requires.
+  std::vector<TopicPtr> topics_;
   DeliveryHandler on_delivery_;
   int64_t delivery_failures_ = 0;
   int64_t delivered_ = 0;

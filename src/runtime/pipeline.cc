@@ -227,6 +227,16 @@ absl::Status Pipeline::CreateProducer() {
   ONCEFLOW_ASSIGN_OR_RETURN(
       producer_,
       kafka::Producer::Create(props, [this](const kafka::DeliveryReport& r) { OnDelivery(r); }));
+  // Otherwise the first records wait up to a second for the output's metadata, and so does the
+  // first commit, which flushes them (measured: 0.9 s of a 2.7 s run of 100,000 records).
+  std::vector<std::string> topics;
+  if (!options_.output_topic.empty()) topics.push_back(options_.output_topic);
+  if (options_.errors.policy == ErrorPolicy::kDeadLetter) {
+    topics.push_back(options_.errors.dead_letter_topic);
+  }
+  if (absl::Status st = producer_->PrepareTopics(topics, std::chrono::seconds(5)); !st.ok()) {
+    Warn(absl::StrCat("producer: ", st.message(), "; its first records may wait for metadata"));
+  }
   if (!eos()) return absl::OkStatus();
   const auto deadline = SteadyClock::now() + options_.startup_timeout;
   for (int attempt = 0;; ++attempt) {
