@@ -318,7 +318,10 @@ absl::Status Pipeline::Run() {
       // exceeds max_records_per_transaction; kEveryN commits every N).
       if (absl::Status cst = MaybeCommit(false, false); !cst.ok()) return Shutdown(cst);
     }
-    if (absl::Status st = MaybeCommit(false, processed > 0); !st.ok()) return Shutdown(st);
+    // Draining (stop_when_caught_up): once every assigned partition is at its end there is
+    // nothing left to batch with, so commit now instead of idling until the interval is due.
+    const bool drained = options_.stop_when_caught_up && AllAtEnd();
+    if (absl::Status st = MaybeCommit(drained, processed > 0); !st.ok()) return Shutdown(st);
     if (options_.stop_when_caught_up && CaughtUp()) {
       Info("caught up: every assigned partition is at its end and committed; stopping");
       break;
@@ -669,10 +672,14 @@ void Pipeline::ResetUncommitted() {
   delivery_error_ = absl::OkStatus();
 }
 
-bool Pipeline::CaughtUp() const {
-  if (in_transaction_ || uncommitted_records_ > 0 || assignment_.empty()) return false;
-  return std::all_of(assignment_.begin(), assignment_.end(),
+bool Pipeline::AllAtEnd() const {
+  return !assignment_.empty() &&
+         std::all_of(assignment_.begin(), assignment_.end(),
                      [this](const TopicPartition& tp) { return at_end_.count(tp) > 0; });
+}
+
+bool Pipeline::CaughtUp() const {
+  return !in_transaction_ && uncommitted_records_ == 0 && AllAtEnd();
 }
 
 absl::Status Pipeline::Shutdown(absl::Status status) {

@@ -75,6 +75,8 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   // Removes expired dedupe entries when the expiry interval has passed (inside the open
   // transaction under eos, so their tombstones commit with it).
   absl::Status MaybeExpire();
+  // Every assigned partition has reported its end (and none was consumed from since).
+  bool AllAtEnd() const;
   bool CaughtUp() const;
   absl::Status Shutdown(absl::Status status);
 
