@@ -300,7 +300,9 @@ TEST_F(EngineTest, RebalanceMidStreamStaysExactlyOnce) {
   const std::string out = CreateTopic("eos-rebalance-out", kPartitions);
   ProduceInput(in, kPartitions, kPerPartition);
   const std::string app = UniqueName("rebalance");
-  const std::vector<std::string> slow = {"--delay-us", "1000", "--commit-interval-ms", "50"};
+  // Slow enough (2 ms a record: ~7 s for A alone) that A is still mid-stream when B's join
+  // completes, which can take 2-3 s on a loaded machine; with 1 ms, A sometimes finished first.
+  const std::vector<std::string> slow = {"--delay-us", "2000", "--commit-interval-ms", "50"};
 
   ASSERT_OK_AND_ASSIGN(
       ChildProcess a,
