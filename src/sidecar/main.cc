@@ -484,7 +484,19 @@ void PrintLagTable(const std::string& group, const std::string& topic,
     }
     std::cout << "\n";
   }
-  std::cout << "total lag " << total_lag << "\n";
+  // Lag means "behind the committed offset": a partition with no committed offset has no lag
+  // to report, and a group that committed nothing is not "caught up".
+  const size_t uncommitted = static_cast<size_t>(std::count_if(
+      rows.begin(), rows.end(), [](const PartitionLag& r) { return r.committed.is_logical(); }));
+  if (uncommitted == rows.size()) {
+    std::cout << "no committed offset: group " << group << " has committed nothing on " << topic
+              << "\n";
+  } else if (uncommitted > 0) {
+    std::cout << "total lag " << total_lag << " (" << uncommitted << " of " << rows.size()
+              << " partitions have no committed offset)\n";
+  } else {
+    std::cout << "total lag " << total_lag << "\n";
+  }
 }
 
 int Offsets(const std::vector<std::string>& args) {
