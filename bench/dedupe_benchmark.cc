@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "state/dedupe.h"
@@ -71,9 +72,11 @@ double HeapInUseMiB() {
   return static_cast<double>(info.uordblks + info.hblkhd) / (1 << 20);
 }
 
-class FixedClock : public DedupeClock {
+class FixedClock : public base::Clock {
  public:
   int64_t NowMs() override { return now_ms; }
+  SteadyTime SteadyNow() override { return SteadyTime(std::chrono::milliseconds(now_ms)); }
+  void SleepFor(std::chrono::milliseconds) override {}
   int64_t now_ms = kStartMs;
 };
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -104,7 +105,7 @@ void RunRecordPath(benchmark::State& state, Transform& transform, const Input& i
   NoopSink sink(input.value.data());
   runtime::RecordProcessorConfig config;
   config.default_topic = "out";
-  runtime::RecordProcessor processor(transform, config, sink, runtime::SystemClock());
+  runtime::RecordProcessor processor(transform, config, sink, base::SystemClock());
 
   // One record first, so buffers reused across records have their capacity.
   if (absl::StatusOr<runtime::RecordOutcome> o = processor.Process(in);

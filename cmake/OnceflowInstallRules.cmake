@@ -14,7 +14,7 @@ include(CMakePackageConfigHelpers)
 set(ONCEFLOW_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/onceflow"
     CACHE STRING "Where onceflowConfig.cmake is installed")
 
-install(TARGETS onceflow_core onceflow_state onceflow_proto onceflow_plugin_api
+install(TARGETS onceflow_base onceflow_core onceflow_state onceflow_proto onceflow_plugin_api
   EXPORT onceflowTargets
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT onceflow_Development
   LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT onceflow_Runtime

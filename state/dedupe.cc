@@ -633,15 +633,6 @@ absl::StatusOr<v1::DedupeEntry> ParseEntry(absl::string_view entry_key, const st
   return entry;
 }
 
-class SystemClock final : public DedupeClock {
- public:
-  int64_t NowMs() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
-
 }  // namespace
 
 absl::StatusOr<std::string> CanonicalJson(absl::string_view json) {
@@ -673,13 +664,8 @@ absl::StatusOr<std::unique_ptr<KeyExtractor>> KeyExtractor::Create(const DedupeO
       absl::StrCat("unknown DedupeKeySource ", static_cast<int>(options.source)));
 }
 
-DedupeClock& SystemDedupeClock() {
-  static SystemClock* const clock = new SystemClock();  // never destroyed: used until exit
-  return *clock;
-}
-
 absl::StatusOr<std::unique_ptr<Deduper>> Deduper::Create(DedupeOptions options,
-                                                         DedupeClock& clock) {
+                                                         base::Clock& clock) {
   if (options.window.count() < 0) {
     return absl::InvalidArgumentError(absl::StrCat("dedupe window must be >= 0 (0 = forever), got ",
                                                    options.window.count(), " ms"));
@@ -690,7 +676,7 @@ absl::StatusOr<std::unique_ptr<Deduper>> Deduper::Create(DedupeOptions options,
 }
 
 Deduper::Deduper(PrivateTag, DedupeOptions options, std::unique_ptr<KeyExtractor> extractor,
-                 DedupeClock& clock)
+                 base::Clock& clock)
     : options_(std::move(options)), extractor_(std::move(extractor)), clock_(clock) {}
 
 absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyValueStore& store) {

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/clock.h"
 #include "state/kv_store.h"
 
 namespace google::protobuf {
@@ -96,13 +97,6 @@ absl::StatusOr<std::string> CanonicalJson(absl::string_view json);
 // (non-ASCII UTF-8 included) as is.
 void AppendJsonString(absl::string_view decoded, std::string& out);
 
-// Milliseconds since the epoch; injectable so tests need no sleeps.
-class DedupeClock {
- public:
-  virtual ~DedupeClock() = default;
-  virtual int64_t NowMs() = 0;
-};
-DedupeClock& SystemDedupeClock();
 
 struct DedupeCounters {
   int64_t seen = 0;        // records checked
@@ -118,7 +112,7 @@ class Deduper {
   enum class Verdict { kPass, kDuplicate, kKeyless };
 
   // `clock` must outlive the Deduper.
-  static absl::StatusOr<std::unique_ptr<Deduper>> Create(DedupeOptions options, DedupeClock& clock);
+  static absl::StatusOr<std::unique_ptr<Deduper>> Create(DedupeOptions options, base::Clock& clock);
 
   // Checks `record` against `store`; on kPass remembers its key (writes to `store`).
   absl::StatusOr<Verdict> Check(const RecordView& record, KeyValueStore& store);
@@ -130,12 +124,12 @@ class Deduper {
 
   struct PrivateTag {};
   Deduper(PrivateTag, DedupeOptions options, std::unique_ptr<KeyExtractor> extractor,
-          DedupeClock& clock);
+          base::Clock& clock);
 
  private:
   DedupeOptions options_;
   std::unique_ptr<KeyExtractor> extractor_;
-  DedupeClock& clock_;
+  base::Clock& clock_;
   DedupeCounters counters_;
 };
 

@@ -23,6 +23,7 @@
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "kafka/read_to_end.h"
 #include "onceflow/status_macros.h"
 
 namespace onceflow::audit {
@@ -66,52 +67,24 @@ kafka::Properties ClientProps(const std::string& bootstrap, const kafka::Propert
 absl::StatusOr<std::vector<ReadBack>> ReadTopic(const std::string& bootstrap,
                                                 const std::string& topic, int partitions,
                                                 bool read_committed, milliseconds timeout) {
-  ONCEFLOW_ASSIGN_OR_RETURN(
-      auto consumer,
-      kafka::Consumer::Create(ClientProps(
-          bootstrap, {{"group.id", absl::StrCat(topic, "-audit-reader")},
-                      {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"},
-                      {"enable.partition.eof", "true"},
-                      {"auto.offset.reset", "earliest"}})));
-  std::vector<int64_t> high(static_cast<size_t>(partitions), 0);
-  std::vector<TopicPartitionOffset> assignment;
-  for (int p = 0; p < partitions; ++p) {
-    const TopicPartition tp{topic, Partition(p)};
-    ONCEFLOW_ASSIGN_OR_RETURN(auto marks, consumer->Watermarks(tp, std::chrono::seconds(30)));
-    high[static_cast<size_t>(p)] = marks.second.value();
-    assignment.push_back({tp, Offset::Beginning()});
-  }
-  ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
+  (void)partitions;
   std::vector<ReadBack> out;
-  std::set<int> done;
-  for (int p = 0; p < partitions; ++p) {
-    if (high[static_cast<size_t>(p)] == 0) done.insert(p);
-  }
-  const auto deadline = Clock::now() + timeout;
-  while (static_cast<int>(done.size()) < partitions) {
-    if (Clock::now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("reading ", topic, (read_committed ? " (read_committed)" : ""), ": only ",
-                       done.size(), " of ", partitions, " partitions reached their end within ",
-                       timeout.count(), " ms (a transaction still open?)"));
-    }
-    absl::StatusOr<kafka::MessagePtr> polled = consumer->Poll(milliseconds(200));
-    if (!polled.ok() || *polled == nullptr) continue;  // transient errors: retry until deadline
-    const rd_kafka_message_t* m = polled->get();
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (m->offset >= high[static_cast<size_t>(m->partition)]) done.insert(m->partition);
-      continue;
-    }
-    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    ReadBack r;
-    r.partition = m->partition;
-    r.offset = m->offset;
-    if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
-    r.null_value = m->payload == nullptr;
-    if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
-    if (r.offset + 1 >= high[static_cast<size_t>(m->partition)]) done.insert(m->partition);
-    out.push_back(std::move(r));
-  }
+  kafka::ReadToEndOptions options;
+  options.read_committed = read_committed;
+  options.until_high_watermark = true;
+  options.timeout = timeout;
+  ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(
+      ClientProps(bootstrap, {{"group.id", absl::StrCat(topic, "-audit-reader")}}), topic,
+      options, [&out](const kafka::ConsumedMessage& m) {
+        const Record& rec = m.record();
+        ReadBack r;
+        r.partition = rec.partition().value();
+        r.offset = rec.offset().value();
+        if (rec.has_key()) r.key = std::string(rec.key());
+        r.null_value = !rec.has_value();
+        if (rec.has_value()) r.value = std::string(rec.value());
+        out.push_back(std::move(r));
+      }));
   return out;
 }
 
@@ -152,14 +125,15 @@ class LiveReader {
  private:
   void Loop() {
     while (!stop_) {
-      absl::StatusOr<kafka::MessagePtr> polled = consumer_->Poll(milliseconds(100));
-      if (!polled.ok() || *polled == nullptr) continue;  // broker restarts: keep polling
-      const rd_kafka_message_t* m = polled->get();
-      if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      absl::StatusOr<std::optional<kafka::ConsumedMessage>> polled =
+          consumer_->Poll(milliseconds(100));
+      // Broker restarts: keep polling.
+      if (!polled.ok() || !polled->has_value() || !(*polled)->is_record()) continue;
+      const Record& rec = (*polled)->record();
       ReadBack r;
-      r.partition = m->partition;
-      r.offset = m->offset;
-      if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+      r.partition = rec.partition().value();
+      r.offset = rec.offset().value();
+      if (rec.has_value()) r.value = std::string(rec.value());
       r.seen_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - start_).count();
       records_.push_back(std::move(r));
       ++count_;

@@ -58,11 +58,13 @@ class OutputReader {
     }
     ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
     while (!quit.load() && measured_.load() < expected_) {
-      ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg, consumer->Poll(milliseconds(50)));
-      if (msg == nullptr || msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      ONCEFLOW_ASSIGN_OR_RETURN(std::optional<kafka::ConsumedMessage> msg,
+                                consumer->Poll(milliseconds(50)));
+      if (!msg.has_value() || !msg->is_record()) continue;
       const int64_t now = NowMicros();
-      if (msg->len < kHeaderBytes) continue;
-      const char* v = static_cast<const char*>(msg->payload);
+      const absl::string_view value = msg->record().value();
+      if (value.size() < kHeaderBytes) continue;
+      const char* v = value.data();
       int64_t sent = 0;
       std::memcpy(&sent, v, sizeof(sent));
       if (v[8] == kMeasured) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "benchmark/calibration.h"
 #include "benchmark/latency.h"
+#include "kafka/read_to_end.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "onceflow/status_macros.h"
@@ -125,34 +126,13 @@ absl::Status Runner::Preload(const std::string& topic, const BlockConfig& block)
 }
 
 absl::StatusOr<int64_t> Runner::CountOutput(const std::string& topic, int partitions) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
-                            kafka::Consumer::Create({{"bootstrap.servers", env_.bootstrap},
-                                                     {"group.id", NewAppId("count")},
-                                                     {"isolation.level", "read_committed"},
-                                                     {"enable.partition.eof", "true"},
-                                                     {"auto.offset.reset", "earliest"}}));
-  std::vector<TopicPartitionOffset> assignment;
-  for (int p = 0; p < partitions; ++p) {
-    assignment.push_back({{topic, Partition(p)}, Offset::Beginning()});
-  }
-  ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
+  (void)partitions;
   int64_t count = 0;
-  std::vector<bool> at_end(static_cast<size_t>(partitions), false);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!std::all_of(at_end.begin(), at_end.end(), [](bool b) { return b; })) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("counting ", topic, ": no end in 5 min"));
-    }
-    ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg, consumer->Poll(milliseconds(200)));
-    if (msg == nullptr) continue;
-    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      at_end[static_cast<size_t>(msg->partition)] = true;
-    } else if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      at_end[static_cast<size_t>(msg->partition)] = false;
-      ++count;
-    }
-  }
-  ONCEFLOW_RETURN_IF_ERROR(consumer->Close());
+  kafka::ReadToEndOptions options;
+  options.timeout = std::chrono::minutes(5);
+  ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd({{"bootstrap.servers", env_.bootstrap}}, topic,
+                                            options,
+                                            [&count](const kafka::ConsumedMessage&) { ++count; }));
   return count;
 }
 

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "benchmark/subprocess.h"
+#include "base/retry.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
@@ -162,31 +163,30 @@ class RawSystem : public System {
     };
     const int first_partition = thread;
     while (!done()) {
-      ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg, consumer->Poll(milliseconds(100)));
-      if (msg == nullptr) {
+      absl::StatusOr<std::optional<kafka::ConsumedMessage>> polled =
+          consumer->Poll(milliseconds(100));
+      if (!polled.ok()) return base::Annotate("raw: consume: ", polled.status());
+      if (!polled->has_value()) {
         producer->Poll(milliseconds(0));
         continue;
       }
-      if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
-        return absl::UnavailableError(
-            absl::StrCat("raw: consume: ", rd_kafka_message_errstr(msg.get())));
-      }
+      if (!(*polled)->is_record()) continue;
+      const Record& in = (*polled)->record();
       start.Mark();
       kafka::OutMessage out;
       out.topic = spec.output_topic;
-      out.key = absl::string_view(static_cast<const char*>(msg->key), msg->key_len);
-      out.value = absl::string_view(static_cast<const char*>(msg->payload), msg->len);
-      out.null_key = msg->key == nullptr;
-      out.null_value = msg->payload == nullptr;
-      out.timestamp_ms = rd_kafka_message_timestamp(msg.get(), nullptr);
-      if (out.timestamp_ms < 0) out.timestamp_ms = 0;
+      out.key = in.key();
+      out.value = in.value();
+      out.null_key = !in.has_key();
+      out.null_value = !in.has_value();
+      out.timestamp_ms = std::max<int64_t>(0, in.timestamp_ms());
       ONCEFLOW_RETURN_IF_ERROR(producer->Produce(out));
       ++count;
       if ((count & 255) == 0) producer->Poll(milliseconds(0));
       if (!target.empty()) {
-        const size_t i = static_cast<size_t>((msg->partition - first_partition) / threads);
-        position[i] = std::max(position[i], msg->offset + 1);
+        const size_t i =
+            static_cast<size_t>((in.partition().value() - first_partition) / threads);
+        position[i] = std::max(position[i], in.offset().value() + 1);
       }
     }
     ONCEFLOW_RETURN_IF_ERROR(producer->Flush(std::chrono::minutes(5)));

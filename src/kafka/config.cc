@@ -3,6 +3,7 @@
 #include <array>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -23,17 +24,24 @@ absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::st
   char errstr[512];
   const std::string key(name);
   const std::string val(value);
-  if (rd_kafka_conf_set(conf, key.c_str(), val.c_str(), errstr, sizeof(errstr)) !=
-      RD_KAFKA_CONF_OK) {
+  const rd_kafka_conf_res_t res =
+      rd_kafka_conf_set(conf, key.c_str(), val.c_str(), errstr, sizeof(errstr));
+  if (res != RD_KAFKA_CONF_OK) {
     const bool secret = IsSecretProperty(name);
     const std::string shown = secret ? "<redacted>" : absl::StrCat("\"", val, "\"");
     std::string reason = errstr;
     // librdkafka's own message may quote the value.
     if (secret && !val.empty()) reason = absl::StrReplaceAll(reason, {{val, "<redacted>"}});
-    return absl::InvalidArgumentError(
+    absl::Status status = absl::InvalidArgumentError(
         absl::StrCat("librdkafka property ", key, "=", shown, ": ", reason));
+    if (res == RD_KAFKA_CONF_UNKNOWN) status.SetPayload(kUnknownPropertyPayload, absl::Cord("1"));
+    return status;
   }
   return absl::OkStatus();
+}
+
+bool IsUnknownProperty(const absl::Status& status) {
+  return status.GetPayload(kUnknownPropertyPayload).has_value();
 }
 
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props) {

@@ -22,9 +22,14 @@ using Properties = std::map<std::string, std::string>;
 // True for properties whose values must never be printed (passwords, keys, JAAS configs).
 bool IsSecretProperty(absl::string_view name);
 
-// Sets one property. On error the message names the property and librdkafka's reason, and
-// shows the value only if the property is not secret.
+// Sets one property. On error (kInvalidArgument) the message names the property and
+// librdkafka's reason, and shows the value only if the property is not secret.
 absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::string_view value);
+
+// Marks SetProperty's error for a name librdkafka does not know (as opposed to a bad value).
+inline constexpr absl::string_view kUnknownPropertyPayload =
+    "type.onceflow.dev/kafka.UnknownProperty";
+bool IsUnknownProperty(const absl::Status& status);
 
 // A new configuration with every property of `props` set.
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props);

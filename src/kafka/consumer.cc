@@ -1,5 +1,7 @@
 #include "kafka/consumer.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,52 @@ std::vector<TopicPartition> Partitions(const rd_kafka_topic_partition_list_t* li
   std::vector<TopicPartition> out;
   for (const TopicPartitionOffset& tpo : FromList(list)) out.push_back(tpo.tp);
   return out;
+}
+
+// librdkafka before 2.1.0 (fixed by #4230, "Fix timeout unit in rd_kafka_seek_partitions") passed
+// the remaining milliseconds of rd_kafka_seek_partitions' timeout on as microseconds.
+int SeekTimeoutArgument(std::chrono::milliseconds timeout) {
+  static const bool micros = rd_kafka_version() < 0x02010000;
+  const int64_t ms = std::max<int64_t>(1, timeout.count());
+  return static_cast<int>(micros ? std::min<int64_t>(ms * 1000, INT32_MAX) : ms);
+}
+
+// Wraps a consumed librdkafka message: the record's views point into it.
+ConsumedMessage Wrap(MessagePtr msg) {
+  const rd_kafka_message_t& m = *msg;
+  Record record;
+  // The topic name lives as long as the topic handle, which the message holds.
+  record.set_topic(rd_kafka_topic_name(m.rkt))
+      .set_partition(Partition(m.partition))
+      .set_offset(Offset(m.offset));
+  if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    return ConsumedMessage(ConsumedMessage::Kind::kPartitionEnd, std::move(record),
+                           ConsumedMessage::Owner(msg.release(), [](void* p) {
+                             rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(p));
+                           }));
+  }
+  rd_kafka_timestamp_type_t ts_type;
+  record.set_timestamp_ms(rd_kafka_message_timestamp(&m, &ts_type));
+  if (m.key != nullptr) record.set_key({static_cast<const char*>(m.key), m.key_len});
+  if (m.payload != nullptr) record.set_value({static_cast<const char*>(m.payload), m.len});
+  rd_kafka_headers_t* headers = nullptr;
+  // librdkafka parses headers lazily into the message.
+  if (rd_kafka_message_headers(msg.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      record.add_header(name, value == nullptr
+                                  ? absl::string_view()
+                                  : absl::string_view(static_cast<const char*>(value), size));
+    }
+  }
+  return ConsumedMessage(ConsumedMessage::Kind::kRecord, std::move(record),
+                         ConsumedMessage::Owner(msg.release(), [](void* p) {
+                           rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(p));
+                         }));
 }
 
 }  // namespace
@@ -51,9 +99,10 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<Consumer*>(opaque);
   const std::vector<TopicPartition> tps = Partitions(partitions);
+  rd_kafka_resp_err_t assign_err;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (self->listener_ != nullptr) self->listener_->OnAssigned(tps);
-    rd_kafka_assign(rk, partitions);
+    assign_err = rd_kafka_assign(rk, partitions);
   } else {
     if (self->listener_ != nullptr) {
       if (rd_kafka_assignment_lost(rk)) {
@@ -62,7 +111,19 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
         self->listener_->OnRevoked(tps);
       }
     }
-    rd_kafka_assign(rk, nullptr);
+    assign_err = rd_kafka_assign(rk, nullptr);
+  }
+  if (assign_err != RD_KAFKA_RESP_ERR_NO_ERROR && self->rebalance_error_.ok()) {
+    // E.g. _STATE under the cooperative protocol, which wants incremental_assign(): the group
+    // would wait for an assignment call forever, consuming nothing. Stop instead.
+    const absl::Status st = CodeToStatus(
+        assign_err,
+        absl::StrCat("applying the group's assignment (rebalance protocol ",
+                     rd_kafka_rebalance_protocol(rk) != nullptr ? rd_kafka_rebalance_protocol(rk)
+                                                               : "NONE",
+                     ")"));
+    self->rebalance_error_ = absl::Status(absl::StatusCode::kFailedPrecondition, st.message());
+    self->rebalance_error_.SetPayload(kErrorCodePayload, *st.GetPayload(kErrorCodePayload));
   }
 }
 
@@ -79,10 +140,11 @@ absl::Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partition
   return CodeToStatus(rd_kafka_assign(rk_.get(), list.get()), "assign");
 }
 
-absl::StatusOr<MessagePtr> Consumer::Poll(std::chrono::milliseconds timeout) {
+absl::StatusOr<std::optional<ConsumedMessage>> Consumer::Poll(std::chrono::milliseconds timeout) {
   MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), ToMs(timeout)));
-  if (msg == nullptr) return MessagePtr();
-  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return msg;
+  if (!rebalance_error_.ok()) return rebalance_error_;
+  if (msg == nullptr) return std::optional<ConsumedMessage>();
+  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Wrap(std::move(msg));
   if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
     // The underlying error (e.g. FENCED_INSTANCE_ID) says what actually happened.
     char errstr[512];
@@ -100,8 +162,10 @@ absl::StatusOr<MessagePtr> Consumer::Poll(std::chrono::milliseconds timeout) {
     return CodeToStatus(msg->err, absl::StrCat("consume", where),
                         rd_kafka_message_errstr(msg.get()));
   }
-  return msg;
+  return Wrap(std::move(msg));
 }
+
+bool Consumer::AssignmentLost() const { return rd_kafka_assignment_lost(rk_.get()) == 1; }
 
 absl::StatusOr<std::vector<TopicPartition>> Consumer::Assignment() const {
   rd_kafka_topic_partition_list_t* raw = nullptr;
@@ -143,7 +207,7 @@ absl::Status Consumer::CommitAsync(const std::vector<TopicPartitionOffset>& offs
 absl::Status Consumer::Seek(const TopicPartitionOffset& position,
                             std::chrono::milliseconds timeout) {
   TopicPartitionListPtr list = ToList(std::vector<TopicPartitionOffset>{position});
-  ErrorPtr error(rd_kafka_seek_partitions(rk_.get(), list.get(), ToMs(timeout)));
+  ErrorPtr error(rd_kafka_seek_partitions(rk_.get(), list.get(), SeekTimeoutArgument(timeout)));
   ONCEFLOW_RETURN_IF_ERROR(ErrorToStatus(error.get(), "seek"));
   return FirstPartitionError(list.get(), "seek of");
 }
@@ -172,8 +236,43 @@ absl::StatusOr<std::pair<Offset, Offset>> Consumer::Watermarks(
   return std::make_pair(Offset(low), Offset(high));
 }
 
-GroupMetadataPtr Consumer::GroupMetadata() const {
-  return GroupMetadataPtr(rd_kafka_consumer_group_metadata(rk_.get()));
+std::optional<std::pair<Offset, Offset>> Consumer::CachedWatermarks(
+    const TopicPartition& tp) const {
+  int64_t low = 0;
+  int64_t high = 0;
+  if (rd_kafka_get_watermark_offsets(rk_.get(), tp.topic.c_str(), tp.partition.value(), &low,
+                                     &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(Offset(low), Offset(high));
+}
+
+absl::StatusOr<std::vector<std::string>> Consumer::ListTopics(
+    std::chrono::milliseconds timeout) const {
+  const rd_kafka_metadata_t* raw = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(rk_.get(), /*all_topics=*/1, nullptr, &raw, ToMs(timeout));
+  MetadataPtr md(raw);
+  ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(err, "metadata request"));
+  std::vector<std::string> topics;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) topics.emplace_back(md->topics[i].topic);
+  }
+  return topics;
+}
+
+kafka::GroupMetadata Consumer::GroupMetadata() const {
+  return kafka::GroupMetadata(kafka::GroupMetadata::Handle(
+      rd_kafka_consumer_group_metadata(rk_.get()), [](void* p) {
+        rd_kafka_consumer_group_metadata_destroy(
+            static_cast<rd_kafka_consumer_group_metadata_t*>(p));
+      }));
+}
+
+std::string Consumer::RebalanceProtocol() const {
+  const char* protocol = rd_kafka_rebalance_protocol(rk_.get());
+  return protocol != nullptr ? protocol : "NONE";
 }
 
 absl::Status Consumer::Close() {

@@ -4,14 +4,16 @@
 //       {"bootstrap.servers", bootstrap}, {"group.id", "app"},
 //       {"isolation.level", "read_committed"}}));
 //   ONCEFLOW_RETURN_IF_ERROR(consumer->Subscribe({"in"}));
-//   ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg, consumer->Poll(100ms));
+//   ONCEFLOW_ASSIGN_OR_RETURN(std::optional<kafka::ConsumedMessage> msg, consumer->Poll(100ms));
 //
 // Thread-safety: one thread drives a Consumer; the listener runs on that thread, inside Poll.
+// No librdkafka type appears in this interface.
 #ifndef ONCEFLOW_KAFKA_CONSUMER_H_
 #define ONCEFLOW_KAFKA_CONSUMER_H_
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,23 +21,11 @@
 #include "absl/status/statusor.h"
 #include "kafka/config.h"
 #include "kafka/handles.h"
+#include "kafka/message.h"
+#include "kafka/rebalance_listener.h"
 #include "onceflow/kafka_types.h"
 
 namespace onceflow::kafka {
-
-// Told about partitions given to and taken from this consumer, from inside Poll(). The
-// consumer applies the change after the call returns (eager protocol: every revocation is
-// of the whole assignment), so OnRevoked is the last moment to commit for those partitions.
-// Implementations must not throw.
-class RebalanceListener {
- public:
-  virtual ~RebalanceListener() = default;
-  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
-  virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
-  // The assignment was lost without a clean revoke (session timeout, fencing): commits for
-  // these partitions will fail; drop their in-flight work.
-  virtual void OnLost(const std::vector<TopicPartition>& partitions) { OnRevoked(partitions); }
-};
 
 class Consumer {
  public:
@@ -58,21 +48,26 @@ class Consumer {
   // auto.offset.reset".
   absl::Status Assign(const std::vector<TopicPartitionOffset>& partitions);
 
-  // The next message, or nullptr when none arrived within `timeout`. Errors come back as a
-  // status. With enable.partition.eof=true (off by default here), end-of-partition events are
-  // returned as messages whose err is RD_KAFKA_RESP_ERR__PARTITION_EOF.
-  absl::StatusOr<MessagePtr> Poll(std::chrono::milliseconds timeout);
+  // The next message, or nullopt when none arrived within `timeout`. Errors come back as a
+  // status (kFailedPrecondition for a fatal consumer error, with the underlying cause's code,
+  // e.g. FENCED_INSTANCE_ID; also when an assignment change the group asked for failed, which
+  // would otherwise leave the group stuck). With enable.partition.eof=true (off by default
+  // here), end-of-partition events come as kPartitionEnd messages.
+  absl::StatusOr<std::optional<ConsumedMessage>> Poll(std::chrono::milliseconds timeout);
 
   // Current assignment.
   absl::StatusOr<std::vector<TopicPartition>> Assignment() const;
   // Whether librdkafka considers the current assignment lost (session timeout, fencing) while
   // the rebalance event that drops it has not been served yet: nothing can be committed for it
   // any more, and seeks on it may time out.
-  bool AssignmentLost() const { return rd_kafka_assignment_lost(rk_.get()) == 1; }
+  bool AssignmentLost() const;
   // The position (next offset to read) of each partition; Invalid when nothing consumed yet.
   absl::StatusOr<std::vector<TopicPartitionOffset>> Positions(
       const std::vector<TopicPartition>& partitions) const;
-  // The group's committed offsets for `partitions`; Invalid where none is committed.
+  // The group's committed offsets for `partitions`; Invalid where none is committed. With
+  // isolation.level=read_committed librdkafka asks for stable offsets (KIP-447's
+  // RequireStable): an offset commit still pending in an open transaction is waited for
+  // (retried until `timeout`), never returned half-done.
   absl::StatusOr<std::vector<TopicPartitionOffset>> Committed(
       const std::vector<TopicPartition>& partitions, std::chrono::milliseconds timeout) const;
   // Synchronously commits `offsets` (positions) for the group.
@@ -80,21 +75,29 @@ class Consumer {
   // Sends the commit and returns at once; its result is logged by librdkafka (a later
   // successful commit supersedes a failed one).
   absl::Status CommitAsync(const std::vector<TopicPartitionOffset>& offsets);
-  // Moves the fetch position of an assigned partition.
+  // Moves the fetch position of an assigned partition. (librdkafka before 2.1.0 waited
+  // `timeout` in microseconds, not milliseconds; this waits the milliseconds asked for with
+  // every version.)
   absl::Status Seek(const TopicPartitionOffset& position, std::chrono::milliseconds timeout);
   absl::Status Pause(const std::vector<TopicPartition>& partitions);
   absl::Status Resume(const std::vector<TopicPartition>& partitions);
   // Low and high watermark (high = end offset) of a partition, from the broker.
   absl::StatusOr<std::pair<Offset, Offset>> Watermarks(const TopicPartition& tp,
                                                        std::chrono::milliseconds timeout) const;
+  // The same, as last seen in fetch responses: no broker round trip. nullopt when unknown.
+  std::optional<std::pair<Offset, Offset>> CachedWatermarks(const TopicPartition& tp) const;
+
+  // The names of the topics that exist in the cluster (one metadata request).
+  absl::StatusOr<std::vector<std::string>> ListTopics(std::chrono::milliseconds timeout) const;
 
   // The group metadata for send_offsets_to_transaction (generation, member id...).
-  GroupMetadataPtr GroupMetadata() const;
+  kafka::GroupMetadata GroupMetadata() const;
+
+  // "EAGER", "COOPERATIVE", or "NONE" (not in a group yet).
+  std::string RebalanceProtocol() const;
 
   // Leaves the group, running the listener's OnRevoked for the current assignment.
   absl::Status Close();
-
-  rd_kafka_t* handle() const { return rk_.get(); }
 
  private:
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
@@ -103,6 +106,9 @@ class Consumer {
   KafkaPtr rk_;
   RebalanceListener* listener_;
   bool closed_ = false;
+  // An assignment change asked for by the group that failed (set in OnRebalance, returned by
+  // the next Poll).
+  absl::Status rebalance_error_;
 };
 
 }  // namespace onceflow::kafka

@@ -113,6 +113,23 @@ std::optional<rd_kafka_resp_err_t> KafkaErrorCode(const absl::Status& status) {
   return static_cast<rd_kafka_resp_err_t>(value);
 }
 
+bool IsRecordError(const absl::Status& status) {
+  std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(status);
+  if (!code.has_value()) return false;
+  switch (*code) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool IsFenced(const absl::Status& status) {
   std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(status);
   return code.has_value() &&

@@ -43,6 +43,13 @@ std::optional<rd_kafka_resp_err_t> KafkaErrorCode(const absl::Status& status);
 // live twin, or a restarted instance). The process must stop.
 bool IsFenced(const absl::Status& status);
 
+// True when producing one record failed for a reason no retry of that record can fix: it is
+// larger than the producer's message.max.bytes or the topic's max.message.bytes, names a
+// partition the topic does not have, or goes to a topic that does not exist or that this
+// principal may not write. The record, not the transaction, is at fault: the loop applies the
+// error policy to the input that made it (dead letter with the reason, skip, or fail).
+bool IsRecordError(const absl::Status& status);
+
 }  // namespace onceflow::kafka
 
 #endif  // ONCEFLOW_KAFKA_ERROR_H_

@@ -29,6 +29,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const Properties& pro
   }
   conf.release();  // owned by rk from here on
   producer->rk_ = std::move(rk);
+  producer->transactional_ = props.count("transactional.id") > 0;
   return producer;
 }
 
@@ -103,6 +104,16 @@ absl::Status Producer::Produce(const OutMessage& m, std::chrono::milliseconds qu
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || Clock::now() >= deadline) {
       if (err == RD_KAFKA_RESP_ERR__FATAL) return FatalError();
       absl::Status status = ErrorToStatus(error.get(), absl::StrCat("produce to ", topic));
+      if (err == RD_KAFKA_RESP_ERR__STATE && transactional_ &&
+          !rd_kafka_error_is_fatal(error.get())) {
+        // The transaction failed (e.g. a delivery failed) and takes no more records until it
+        // is aborted (rd_kafka_txn_may_enq_msg); librdkafka sets no abort flag on this error.
+        absl::Status aborted(absl::StatusCode::kAborted,
+                             absl::StrCat(status.message(),
+                                          " (the transaction failed and must be aborted)"));
+        aborted.SetPayload(kErrorCodePayload, *status.GetPayload(kErrorCodePayload));
+        return aborted;
+      }
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         return absl::UnavailableError(std::string(status.message()));
       }
@@ -150,20 +161,25 @@ absl::Status Producer::BeginTransaction() {
 }
 
 absl::Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
-                                                const rd_kafka_consumer_group_metadata_t* group,
+                                                const GroupMetadata& group,
                                                 std::chrono::milliseconds timeout) {
+  if (group.empty()) {
+    return absl::InvalidArgumentError("send_offsets_to_transaction: no consumer group metadata");
+  }
   TopicPartitionListPtr list = ToList(offsets);
-  ErrorPtr error(rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), group, ToMs(timeout)));
+  ErrorPtr error(rd_kafka_send_offsets_to_transaction(
+      rk_.get(), list.get(), static_cast<const rd_kafka_consumer_group_metadata_t*>(group.get()),
+      ToMs(timeout)));
   return ErrorToStatus(error.get(), "send_offsets_to_transaction");
 }
 
-absl::Status Producer::CommitTransaction() {
-  ErrorPtr error(rd_kafka_commit_transaction(rk_.get(), -1));
+absl::Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
+  ErrorPtr error(rd_kafka_commit_transaction(rk_.get(), ToMs(timeout)));
   return ErrorToStatus(error.get(), "commit_transaction");
 }
 
-absl::Status Producer::AbortTransaction() {
-  ErrorPtr error(rd_kafka_abort_transaction(rk_.get(), -1));
+absl::Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
+  ErrorPtr error(rd_kafka_abort_transaction(rk_.get(), ToMs(timeout)));
   return ErrorToStatus(error.get(), "abort_transaction");
 }
 

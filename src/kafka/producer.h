@@ -7,10 +7,12 @@
 //   ONCEFLOW_RETURN_IF_ERROR(producer->Produce({"out", Partition::Any(), "k", "v"}));
 //   ONCEFLOW_RETURN_IF_ERROR(producer->CommitTransaction());
 //
-// Transactional calls follow librdkafka's examples/transactions.c: commit and abort wait for
-// as long as the transaction needs (-1), and their statuses use kafka/error.h's mapping
-// (kAborted = abort and rewind, kFailedPrecondition = fatal, kDeadlineExceeded = retry the same
-// call; a commit that timed out is retried, never turned into an abort).
+// Transactional calls return statuses by kafka/error.h's mapping (kAborted = abort and rewind,
+// kFailedPrecondition = fatal, kDeadlineExceeded = retry the same call: a commit or abort that
+// timed out is resumed by calling it again, never turned into the other). Every call takes a
+// finite timeout: librdkafka's -1 means "forever" for commit and abort (not "the remaining
+// transaction time", whatever its header says), and a commit that hangs while a coordinator is
+// away must come back to the loop.
 //
 // Thread-safety: one thread drives a Producer. Delivery reports are served from the calls
 // that poll (Produce on a full queue, Poll, Flush, CommitTransaction) on that same thread.
@@ -30,33 +32,10 @@
 #include "absl/strings/string_view.h"
 #include "kafka/config.h"
 #include "kafka/handles.h"
+#include "kafka/message.h"
 #include "onceflow/kafka_types.h"
 
 namespace onceflow::kafka {
-
-// One record to produce. Key, value and header bytes are copied by librdkafka before
-// Produce() returns, so the views need to outlive the call only.
-struct OutMessage {
-  absl::string_view topic;
-  Partition partition = Partition::Any();
-  absl::string_view key;
-  absl::string_view value;
-  std::vector<std::pair<absl::string_view, absl::string_view>> headers;
-  // Create time in ms since the epoch; 0 = now.
-  int64_t timestamp_ms = 0;
-  // Key and value as null (not empty) when true: a tombstone has a key and a null value.
-  bool null_key = false;
-  bool null_value = false;
-  // Handed back, untouched, in the delivery report.
-  void* opaque = nullptr;
-};
-
-// The outcome of one produced record, as librdkafka reported it.
-struct DeliveryReport {
-  absl::Status status;
-  TopicPartitionOffset position;  // partition and offset written (offset invalid on error)
-  void* opaque = nullptr;
-};
 
 class Producer {
  public:
@@ -75,7 +54,10 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   // Enqueues one record. On a full local queue, serves delivery reports and retries until
-  // `queue_full_timeout`; then kUnavailable.
+  // `queue_full_timeout`; then kUnavailable. A transactional producer whose transaction can
+  // take no more records (it failed and must be aborted: librdkafka's _STATE here carries no
+  // abort flag) returns kAborted. Errors that no retry can fix for this record (too large,
+  // no such partition or topic, not authorized) satisfy IsRecordError (kafka/error.h).
   absl::Status Produce(const OutMessage& message,
                        std::chrono::milliseconds queue_full_timeout = std::chrono::seconds(30));
 
@@ -99,12 +81,14 @@ class Producer {
   // Adds `offsets` (positions: next offset to read) for the consumer group `group` to the
   // open transaction.
   absl::Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
-                                        const rd_kafka_consumer_group_metadata_t* group,
+                                        const GroupMetadata& group,
                                         std::chrono::milliseconds timeout);
-  // Flushes, then commits. Waits as long as the transaction needs.
-  absl::Status CommitTransaction();
-  // Purges what is not yet sent, then aborts. Waits as long as the transaction needs.
-  absl::Status AbortTransaction();
+  // Flushes, then commits, for up to `timeout`. kDeadlineExceeded: still committing; call
+  // again to resume (the outcome is not known until then).
+  absl::Status CommitTransaction(std::chrono::milliseconds timeout);
+  // Purges what is not yet sent, waits for what is in flight, then aborts, for up to
+  // `timeout`. kDeadlineExceeded: call again to resume.
+  absl::Status AbortTransaction(std::chrono::milliseconds timeout);
 
   // Records produced so far whose delivery failed / succeeded (from delivery reports).
   int64_t delivery_failures() const { return delivery_failures_; }
@@ -113,8 +97,6 @@ class Producer {
   // The fatal error that made this producer unusable, if any (OK otherwise).
   absl::Status FatalError() const;
 
-  rd_kafka_t* handle() const { return rk_.get(); }
-
  private:
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
 
@@ -122,6 +104,7 @@ class Producer {
   // Declared after rk_: released before it, as librdkafka requires.
   std::vector<TopicPtr> topics_;
   DeliveryHandler on_delivery_;
+  bool transactional_ = false;
   int64_t delivery_failures_ = 0;
   int64_t delivered_ = 0;
 };

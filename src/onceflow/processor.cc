@@ -9,7 +9,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/error.h"
-#include "runtime/pipeline.h"
+#include "kafka/guarded_properties.h"
+#include "onceflow/status_macros.h"
+#include "runtime/pipeline_factory.h"
 
 namespace onceflow {
 namespace {
@@ -24,47 +26,14 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("ProcessorOptions.", field, ": ", why));
 }
 
-// Refuses pass-through librdkafka properties that would break the mode's guarantee.
+// Refuses pass-through librdkafka properties that would break the mode's guarantee (the one
+// table in kafka/guarded_properties.h, which `onceflow validate` reads too).
 absl::Status CheckProperties(absl::string_view field,
                              const std::map<std::string, std::string>& props, Mode mode) {
-  for (const auto& [name, raw] : props) {
-    const std::string value = absl::AsciiStrToLower(raw);
-    const std::string where = absl::StrCat(field, "[\"", name, "\"]");
-    if (name == "enable.auto.commit" && value != "false") {
-      return Invalid(where,
-                     "auto commit would commit offsets of records whose outputs are not "
-                     "yet written; onceflow commits offsets itself");
-    }
-    if (name == "enable.auto.offset.store" && value != "false") {
-      return Invalid(where, "onceflow stores offsets itself, after the outputs are safe");
-    }
-    if (name == "isolation.level" && value != "read_committed") {
-      return Invalid(where,
-                     "inputs are read with read_committed, or aborted upstream records "
-                     "would be processed");
-    }
-    if (name == "group.id") {
-      return Invalid(where, "the group id is application_id");
-    }
-    if (name == "transactional.id") {
-      return Invalid(where, mode == Mode::kExactlyOnce
-                                ? "the transactional.id is <application_id>-<instance_id>, "
-                                  "stable per instance so a restart fences its zombie"
-                                : "at-least-once mode does not use transactions");
-    }
-    if (name == "enable.idempotence" && value != "true") {
-      return Invalid(where, "the producer must be idempotent (no duplicates from its retries)");
-    }
-    if ((name == "acks" || name == "request.required.acks") && value != "all" && value != "-1") {
-      return Invalid(where,
-                     "acks must be all: an output acknowledged by fewer replicas can be "
-                     "lost after its input offset was committed");
-    }
-    if (name == "group.instance.id") {
-      return Invalid(where, "set from instance_id (see static_membership)");
-    }
-    if (name == "enable.partition.eof") {
-      return Invalid(where, "set by onceflow (see stop_when_caught_up)");
+  for (const auto& [name, value] : props) {
+    if (std::optional<std::string> why =
+            kafka::GuaranteeConflict(name, value, mode == Mode::kExactlyOnce)) {
+      return Invalid(absl::StrCat(field, "[\"", name, "\"]"), *why);
     }
   }
   return absl::OkStatus();
@@ -98,6 +67,11 @@ absl::Status Validate(ProcessorOptions& o) {
       o.errors.retry.max_backoff < o.errors.retry.base_backoff) {
     return Invalid("errors.retry", "need 0 <= base_backoff <= max_backoff");
   }
+  if (o.mode == Mode::kExactlyOnce) {
+    if (std::optional<std::string> why = TransactionBudgetConflict(o)) {
+      return Invalid("commit_interval", *why);
+    }
+  }
   if (absl::Status st = CheckProperties("kafka_properties", o.kafka_properties, o.mode); !st.ok()) {
     return st;
   }
@@ -110,11 +84,48 @@ absl::Status Validate(ProcessorOptions& o) {
 
 }  // namespace
 
+std::chrono::milliseconds WorstCaseRetryTime(const RetryOptions& retry) {
+  int64_t total = 0;
+  for (int attempt = 2; attempt <= retry.max_attempts; ++attempt) {
+    const int64_t raw = std::min<int64_t>(
+        retry.max_backoff.count(), retry.base_backoff.count() << std::min(attempt - 2, 40));
+    total += raw + raw / 5;  // +20 % jitter at most
+  }
+  return std::chrono::milliseconds(total);
+}
+
+std::optional<std::string> TransactionBudgetConflict(const ProcessorOptions& o) {
+  std::string error;
+  const std::chrono::milliseconds timeout =
+      kafka::TransactionTimeout({&o.kafka_properties, &o.producer_properties}, &error);
+  if (!error.empty()) return error;
+  if (o.commit_interval >= timeout) {
+    return absl::StrCat("commit_interval (", o.commit_interval.count(),
+                        " ms) must be shorter than the producer's transaction.timeout.ms (",
+                        timeout.count(),
+                        " ms): the broker aborts a transaction open longer than that, and every "
+                        "transaction would be aborted (Kafka Streams refuses this too)");
+  }
+  const std::chrono::milliseconds retries = WorstCaseRetryTime(o.errors.retry);
+  if (o.commit_interval + retries >= timeout) {
+    return absl::StrCat(
+        "commit_interval (", o.commit_interval.count(), " ms) plus the longest retry of one record (",
+        retries.count(), " ms: errors.retry max_attempts ", o.errors.retry.max_attempts,
+        ", backoff ", o.errors.retry.base_backoff.count(), "..", o.errors.retry.max_backoff.count(),
+        " ms) must be shorter than transaction.timeout.ms (", timeout.count(),
+        " ms), or one slow record makes the broker abort the transaction; lower the retries or "
+        "raise transaction.timeout.ms");
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<std::unique_ptr<Processor>> Processor::Create(ProcessorOptions options,
                                                              std::unique_ptr<Transform> transform) {
   if (transform == nullptr) return Invalid("transform", "required");
   if (absl::Status st = Validate(options); !st.ok()) return st;
-  return std::make_unique<runtime::Pipeline>(std::move(options), std::move(transform));
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Pipeline> pipeline,
+                            runtime::MakeKafkaPipeline(std::move(options), std::move(transform)));
+  return pipeline;
 }
 
 int ProcessorExitCode(const absl::Status& status) {

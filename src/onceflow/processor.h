@@ -15,6 +15,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -91,6 +93,15 @@ class Processor {
   virtual ProcessorStats stats() const = 0;
   virtual ProcessorMetrics metrics() const = 0;
 };
+
+// Under exactly-once, why `options` could not keep a transaction inside the producer's
+// transaction.timeout.ms (librdkafka's default 60 s, or the value passed through): the commit
+// interval must be shorter, with room for one record's retries. nullopt when it fits.
+// Processor::Create refuses such options; `onceflow validate` reports the same reason.
+std::optional<std::string> TransactionBudgetConflict(const ProcessorOptions& options);
+// The longest time one record's transient-error retries can wait (every backoff at its +20 %
+// jitter).
+std::chrono::milliseconds WorstCaseRetryTime(const RetryOptions& retry);
 
 // The process exit code for Run()'s status: 0 OK, 3 fenced by another instance, 4 other
 // fatal Kafka errors, 2 bad options, 1 anything else.

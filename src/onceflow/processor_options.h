@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "state/dedupe.h"
 #include "state/partition_store.h"
 
@@ -93,7 +94,7 @@ struct StateOptions {
   // How often expired dedupe entries are removed (at a commit). Default: 10 s.
   std::chrono::milliseconds expiry_interval{10000};
   // The dedupe clock; null = the system clock. Tests inject a fake. Must outlive the Processor.
-  state::DedupeClock* clock = nullptr;
+  base::Clock* clock = nullptr;
   // Partitions of a changelog topic onceflow creates = the inputs' partition count; its
   // replication factor. Default: -1 (the broker's default.replication.factor).
   int changelog_replication_factor = -1;

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 #include "onceflow/kafka_types.h"
 #include "onceflow/record.h"
 #include "onceflow/status_macros.h"
@@ -21,26 +22,6 @@
 
 namespace onceflow {
 namespace {
-
-// NowMs = start + every advance; SleepFor advances too and is summed as backoff.
-class FakeClock : public runtime::Clock {
- public:
-  explicit FakeClock(int64_t start_ms) : now_ms_(start_ms) {}
-
-  int64_t NowMs() override { return now_ms_; }
-  void SleepFor(std::chrono::milliseconds d) override {
-    now_ms_ += d.count();
-    total_backoff_ += d;
-  }
-
-  void Advance(std::chrono::milliseconds d) { now_ms_ += d.count(); }
-  int64_t now_ms() const { return now_ms_; }
-  std::chrono::milliseconds total_backoff() const { return total_backoff_; }
-
- private:
-  int64_t now_ms_;
-  std::chrono::milliseconds total_backoff_{0};
-};
 
 std::optional<std::string> Copy(const Bytes& b) {
   if (b.is_null()) return std::nullopt;
@@ -255,9 +236,11 @@ class TestDriver::Impl {
   const std::vector<TestOutput>& dead_letters() const { return sink_.dead_letters(); }
   const std::vector<TestFailure>& failures() const { return failures_; }
   int64_t retries() const { return retries_; }
-  std::chrono::milliseconds total_backoff() const { return clock_.total_backoff(); }
+  std::chrono::milliseconds total_backoff() const {
+    return std::chrono::milliseconds(clock_.slept_ms());
+  }
   void AdvanceClock(std::chrono::milliseconds d) { clock_.Advance(d); }
-  int64_t now_ms() const { return clock_.now_ms(); }
+  int64_t now_ms() { return clock_.NowMs(); }
   absl::StatusOr<std::optional<std::string>> StoreGet(absl::string_view store, int32_t partition,
                                                       absl::string_view key) {
     MemoryStore* s = context_.Find(store, partition);
@@ -276,7 +259,7 @@ class TestDriver::Impl {
 
   TestDriverOptions options_;
   std::unique_ptr<Transform> transform_;
-  FakeClock clock_;
+  base::ManualClock clock_;
   MemorySink sink_;
   runtime::RecordProcessor processor_;  // refers to the three above
   std::map<std::pair<std::string, int32_t>, int64_t> next_offset_;

@@ -9,7 +9,7 @@
 namespace onceflow::runtime {
 
 absl::StatusOr<std::unique_ptr<DedupeTransform>> DedupeTransform::Create(
-    state::DedupeOptions options, state::DedupeClock& clock) {
+    state::DedupeOptions options, base::Clock& clock) {
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<state::Deduper> deduper,
                             state::Deduper::Create(std::move(options), clock));
   return std::make_unique<DedupeTransform>(std::move(deduper));

@@ -19,7 +19,7 @@ inline constexpr char kDedupeStore[] = "dedupe";
 class DedupeTransform : public Transform {
  public:
   static absl::StatusOr<std::unique_ptr<DedupeTransform>> Create(state::DedupeOptions options,
-                                                                 state::DedupeClock& clock);
+                                                                 base::Clock& clock);
 
   absl::Status Init(TransformContext& context) override;
   absl::Status Process(const Record& in, Emitter& out) override;

@@ -1,16 +1,20 @@
-// Pipeline: the Processor implementation. Runs the exactly-once loop (transactions carrying
-// the input offsets) or the at-least-once loop (idempotent producer, offsets committed after
-// the outputs are acknowledged) over one consumer and one producer, on the calling thread.
+// Pipeline: the Processor implementation — the consume-transform-produce loop, the same for
+// both delivery guarantees. It polls records from a Source, runs each through the
+// RecordProcessor (transform, retries, error policy) whose outputs go to a ProducerSink, and
+// asks its Committer when to commit, to commit, and to give up a unit after a failure; it then
+// applies or drops state and replays from the rewind points. Everything that depends on the
+// guarantee is in the Committer (runtime/committer.h); everything that talks to Kafka is behind
+// runtime/io.h. The production wiring is in runtime/pipeline_factory.h.
 //
-// The loops are documented step by step in docs/internals/engine.md. Everything here runs on
-// the thread that calls Run(), including the rebalance callbacks (served inside Poll) and the
-// delivery reports (served inside the producer's polling calls); only Stop() comes from
-// elsewhere.
+// The loop, step by step, and its error table: docs/internals/engine.md.
+//
+// Thread-safety: everything runs on the thread that calls Run(), including the rebalance
+// callbacks (served inside Source::Poll) and the delivery reports (served inside the
+// producer's polling calls); only Stop(), stats() and metrics() come from elsewhere.
 #ifndef ONCEFLOW_RUNTIME_PIPELINE_H_
 #define ONCEFLOW_RUNTIME_PIPELINE_H_
 
 #include <atomic>
-#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -19,20 +23,37 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "kafka/consumer.h"
-#include "kafka/producer.h"
+#include "base/clock.h"
 #include "onceflow/processor.h"
+#include "runtime/committer.h"
+#include "runtime/counters.h"
 #include "runtime/dedupe_transform.h"
 #include "runtime/histogram.h"
+#include "runtime/io.h"
+#include "runtime/offset_tracker.h"
+#include "runtime/producer_sink.h"
 #include "runtime/record_processor.h"
 #include "runtime/state_manager.h"
 
 namespace onceflow::runtime {
 
-class Pipeline final : public Processor, private kafka::RebalanceListener, private Sink {
+// The parts a Pipeline runs on, made by the factory (runtime/pipeline_factory.h).
+struct PipelineParts {
+  base::Clock* clock = nullptr;                   // outlives the Pipeline
+  std::unique_ptr<EngineCounters> counters;       // the committer counts into it
+  std::unique_ptr<Source> source;
+  std::unique_ptr<ProducerClient> producer;
+  std::unique_ptr<ProducerSink> sink;             // over `producer`
+  std::unique_ptr<Committer> committer;           // over `producer`, `source`, `sink`
+  std::unique_ptr<StateManager> state;            // writes its changelog through `sink`
+  std::unique_ptr<Transform> transform;           // dedupe first when it is on
+  DedupeTransform* dedupe = nullptr;              // inside `transform`, or null
+};
+
+class Pipeline final : public Processor, private kafka::RebalanceListener {
  public:
-  // REQUIRES: `options` validated (Processor::Create does it).
-  Pipeline(ProcessorOptions options, std::unique_ptr<Transform> transform);
+  // REQUIRES: `options` validated (Processor::Create does it); every part set but `dedupe`.
+  Pipeline(ProcessorOptions options, PipelineParts parts);
   ~Pipeline() override;
 
   absl::Status Run() override;
@@ -41,83 +62,79 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   ProcessorMetrics metrics() const override;
 
  private:
-  using SteadyClock = std::chrono::steady_clock;
+  using SteadyTime = base::Clock::SteadyTime;
 
-  bool eos() const { return options_.mode == Mode::kExactlyOnce; }
-  std::string transactional_id() const;
-
-  // Start-up: clients, reachability, topics, init_transactions, subscribe.
+  // Start-up: reachability, topics, state, init_transactions, subscribe.
   absl::Status Start();
-  absl::Status CreateProducer();
   absl::Status WaitForCluster();
 
-  // One consumed message through the transform to the producer.
-  absl::Status ProcessMessage(const rd_kafka_message_t& msg);
+  // One poll batch; false when the loop must stop with `*stop_status`.
+  bool PollBatch(absl::Status* stop_status);
+  // One consumed record through the transform to the sink.
+  absl::Status ProcessRecord(const kafka::ConsumedMessage& message);
+  absl::StatusOr<RecordOutcome> RunRecord(const Record& record, uint32_t index);
+  // Counts and logs how a record ended; the stop status under ErrorPolicy::kFail.
+  absl::Status Account(const Record& record, const RecordOutcome& outcome);
 
-  // Commits if the mode's policy says it is time (or `force`).
+  // Commits if the committer's policy says it is time (or `force`).
   absl::Status MaybeCommit(bool force, bool end_of_batch);
-  absl::Status CommitTransaction();
-  absl::Status CommitOffsets();
-
-  // eos: classifies a transactional error: abortable -> abort and rewind (OK); fatal but not
-  // fenced -> recreate the producer and rewind (OK); fenced and other fatal errors -> the
-  // error to stop with.
-  absl::Status RecoverFromTransactionError(const absl::Status& error);
-  absl::Status AbortAndRewind(const absl::Status& reason);
-  // Seeks every partition consumed since the last commit back to its first uncommitted offset.
+  absl::Status CommitUnit();
+  // After a failure anywhere in the unit: the committer ends it (abort, recreate, or stop),
+  // then the loop drops its state and replays it.
+  absl::Status HandleFailure(const absl::Status& cause);
+  absl::Status AfterUnitEnd(UnitEnd end, SteadyTime started);
+  // Charges failed deliveries to their inputs: record errors (too large, no such partition or
+  // topic) mark the input for the error policy on replay. An error when a dead letter itself
+  // cannot be produced.
+  absl::Status TakeDeliveryFailures(absl::Status* first);
+  // Seeks every partition of the unit back to its rewind point and forgets the unit.
   absl::Status Rewind();
-  // Positions of the partitions consumed since the last commit.
-  absl::StatusOr<std::vector<TopicPartitionOffset>> PositionsToCommit();
-  void ResetUncommitted();
-  // After a successful commit: latencies, lag, readiness.
-  void RecordCommit(SteadyClock::time_point started);
-  void UpdateLag();
+  void ResetUnit();
   // Removes expired dedupe entries when the expiry interval has passed (inside the open
   // transaction under eos, so their tombstones commit with it).
   absl::Status MaybeExpire();
-  // Every assigned partition has reported its end (and none was consumed from since).
+  void RecordCommit(SteadyTime started);
+  void UpdateLag();
   bool AllAtEnd() const;
   bool CaughtUp() const;
   absl::Status Shutdown(absl::Status status);
 
-  // kafka::RebalanceListener: runs inside consumer_->Poll on the loop thread.
+  // kafka::RebalanceListener: runs inside source_->Poll on the loop thread.
   void OnAssigned(const std::vector<TopicPartition>& partitions) override;
   void OnRevoked(const std::vector<TopicPartition>& partitions) override;
   void OnLost(const std::vector<TopicPartition>& partitions) override;
 
-  // Sink: outputs and dead letters go to the producer (inside the open transaction, in eos).
-  absl::Status Send(const std::string& topic, const OutputRecord& record) override;
-
-  void OnDelivery(const kafka::DeliveryReport& report);
+  bool eos() const { return options_.mode == Mode::kExactlyOnce; }
 
   const ProcessorOptions options_;
-  std::unique_ptr<Transform> transform_;
-  std::unique_ptr<RecordProcessor> record_processor_;
-  std::unique_ptr<kafka::Consumer> consumer_;
-  std::unique_ptr<kafka::Producer> producer_;
+  base::Clock& clock_;
+  // Declared in dependency order; the destructor tears them down explicitly.
+  std::unique_ptr<EngineCounters> counters_;
+  std::unique_ptr<Source> source_;
+  std::unique_ptr<ProducerClient> producer_;
+  std::unique_ptr<ProducerSink> sink_;
+  std::unique_ptr<Committer> committer_;
   std::unique_ptr<StateManager> state_;
-  DedupeTransform* dedupe_ = nullptr;  // owned by transform_ (a Chain) when dedupe is on
+  std::unique_ptr<Transform> transform_;
+  DedupeTransform* const dedupe_;
+  std::unique_ptr<RecordProcessor> record_processor_;
   std::atomic<bool> stop_{false};
 
   // Loop state (loop thread only).
+  OffsetTracker unit_;
   std::vector<TopicPartition> assignment_;
-  std::set<TopicPartition> at_end_;                 // partitions whose end we reached
-  std::map<TopicPartition, Offset> rewind_points_;  // first uncommitted offset per partition
-  // The partition of the last record that updated rewind_points_ (a fast path: no map lookup
-  // while records come from the same partition). Reset with rewind_points_.
-  const rd_kafka_topic_t* last_rkt_ = nullptr;
-  int32_t last_partition_ = -1;
-  bool in_transaction_ = false;
-  int64_t uncommitted_records_ = 0;
-  SteadyClock::time_point last_commit_;
-  SteadyClock::time_point last_expiry_;
+  std::map<TopicPartition, Offset> at_end_;  // partitions whose end we reached, and the end
+  // Inputs whose output can never be produced (learned from the producer), by partition index
+  // and offset: the error policy applies when they are replayed. Suspects failed in a batch
+  // with others (the broker fails a whole batch): replayed alone to find out.
+  std::map<std::pair<uint32_t, int64_t>, absl::Status> poison_;
+  std::set<std::pair<uint32_t, int64_t>> suspects_;
+  SteadyTime last_commit_{};
+  SteadyTime last_expiry_{};
   absl::Status deferred_error_;  // a fatal error found inside a callback
-  // alos: a delivery failed since the last commit: never commit past it.
-  bool delivery_failed_ = false;
-  absl::Status delivery_error_;
-
-  // Input timestamps of the records since the last commit (end-to-end latency).
-  std::vector<int64_t> uncommitted_timestamps_;
+  // Inside a revoke or lost callback: a rolled-back unit is dropped, not replayed (its
+  // partitions are leaving).
+  bool in_rebalance_ = false;
   Histogram commit_latency_;
   Histogram e2e_latency_;
   mutable absl::Mutex lag_mu_;
@@ -125,14 +142,6 @@ class Pipeline final : public Processor, private kafka::RebalanceListener, priva
   std::atomic<bool> running_{false};
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> last_loop_ms_{0};
-
-  // Counters (read from any thread through stats()).
-  struct Counters {
-    std::atomic<int64_t> records_in{0}, records_out{0}, dead_lettered{0}, skipped{0}, retries{0},
-        committed{0}, aborted{0}, offset_commits{0}, rewinds{0}, producers_recreated{0},
-        rebalances{0};
-  };
-  Counters counters_;
 };
 
 }  // namespace onceflow::runtime

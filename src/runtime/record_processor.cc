@@ -18,18 +18,6 @@
 namespace onceflow::runtime {
 namespace {
 
-class SystemClockImpl : public Clock {
- public:
-  int64_t NowMs() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-  void SleepFor(std::chrono::milliseconds d) override {
-    if (d.count() > 0) std::this_thread::sleep_for(d);
-  }
-};
-
 class PendingEmitter : public Emitter {
  public:
   explicit PendingEmitter(std::vector<OutputRecord>& pending) : pending_(pending) {}
@@ -73,14 +61,8 @@ std::string DeadLetterHeaderName(DeadLetterHeaderStyle style, absl::string_view 
                       name);
 }
 
-Clock& SystemClock() {
-  // Stateless, so destruction at exit cannot race with a late user.
-  static SystemClockImpl clock;
-  return clock;
-}
-
 RecordProcessor::RecordProcessor(Transform& transform, RecordProcessorConfig config, Sink& sink,
-                                 Clock& clock)
+                                 base::Clock& clock)
     : transform_(transform),
       config_(std::move(config)),
       sink_(sink),
@@ -100,12 +82,23 @@ std::chrono::milliseconds RecordProcessor::Backoff(int attempt) {
   return std::chrono::milliseconds(static_cast<int64_t>(std::llround(jittered)));
 }
 
-absl::StatusOr<RecordOutcome> RecordProcessor::Process(const Record& in) {
+absl::StatusOr<RecordOutcome> RecordProcessor::Process(
+    const Record& in, std::optional<base::Clock::SteadyTime> deadline) {
   RecordOutcome outcome;
   const int max_attempts = std::max(1, config_.errors.retry.max_attempts);
   absl::Status error;
   for (int attempt = 1;; ++attempt) {
-    if (attempt > 1) clock_.SleepFor(Backoff(attempt));
+    if (attempt > 1) {
+      const std::chrono::milliseconds wait = Backoff(attempt);
+      if (deadline.has_value() && clock_.SteadyNow() + wait > *deadline) {
+        pending_.clear();
+        return absl::AbortedError(absl::StrCat(
+            "retrying ", in.topic(), "[", in.partition().value(), "]@", in.offset().value(),
+            " (attempt ", attempt, ", last error: ", error.message(),
+            ") would outlast the transaction; replaying it in a new one"));
+      }
+      clock_.SleepFor(wait);
+    }
     outcome.attempts = attempt;
     pending_.clear();  // whatever a failed attempt emitted is discarded
     PendingEmitter emitter(pending_);
@@ -139,7 +132,13 @@ absl::StatusOr<RecordOutcome> RecordProcessor::Process(const Record& in) {
     return outcome;
   }
   pending_.clear();
+  return ApplyPolicy(in, std::move(error), outcome.attempts);
+}
 
+absl::StatusOr<RecordOutcome> RecordProcessor::ApplyPolicy(const Record& in, absl::Status error,
+                                                           int attempts) {
+  RecordOutcome outcome;
+  outcome.attempts = attempts;
   outcome.error = error;
   switch (config_.errors.policy) {
     case ErrorPolicy::kSkip:

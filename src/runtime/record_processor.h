@@ -14,11 +14,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/clock.h"
 #include "onceflow/processor_options.h"
 #include "onceflow/record.h"
 #include "onceflow/transform.h"
@@ -31,17 +33,6 @@ class Sink {
   virtual ~Sink() = default;
   virtual absl::Status Send(const std::string& topic, const OutputRecord& record) = 0;
 };
-
-// Time, injectable so tests need no sleeps.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual int64_t NowMs() = 0;                             // wall clock, ms since epoch
-  virtual void SleepFor(std::chrono::milliseconds d) = 0;  // backoff waits
-};
-
-// The real clock (system_clock, std::this_thread::sleep_for).
-Clock& SystemClock();
 
 // Names of the dead-letter headers (see docs/sidecar.md once the sidecar lands).
 inline constexpr char kHeaderOriginalTopic[] = "original-topic";
@@ -83,14 +74,23 @@ struct RecordOutcome {
 class RecordProcessor {
  public:
   // All references must outlive the RecordProcessor.
-  RecordProcessor(Transform& transform, RecordProcessorConfig config, Sink& sink, Clock& clock);
+  RecordProcessor(Transform& transform, RecordProcessorConfig config, Sink& sink,
+                  base::Clock& clock);
 
   RecordProcessor(const RecordProcessor&) = delete;
   RecordProcessor& operator=(const RecordProcessor&) = delete;
 
   // Processes one input. An error status means the Sink failed (a Kafka problem the loop
-  // handles: abort and rewind); transform failures are in the outcome.
-  absl::StatusOr<RecordOutcome> Process(const Record& in);
+  // handles: abort and rewind); transform failures are in the outcome. A retry whose backoff
+  // would end past `deadline` (the transaction's) is not waited for: kAborted, so the loop
+  // replays the record in a fresh transaction instead of letting the broker abort this one.
+  absl::StatusOr<RecordOutcome> Process(
+      const Record& in, std::optional<base::Clock::SteadyTime> deadline = std::nullopt);
+
+  // Applies the error policy to `in` as if its transform had failed with `error` after
+  // `attempts` attempts, without running the transform: for an input whose output can never
+  // be produced (the loop learned it from the producer).
+  absl::StatusOr<RecordOutcome> ApplyPolicy(const Record& in, absl::Status error, int attempts);
 
   // The backoff before attempt `attempt` (2, 3, ...), with jitter. Exposed for tests.
   std::chrono::milliseconds Backoff(int attempt);
@@ -99,7 +99,7 @@ class RecordProcessor {
   Transform& transform_;
   RecordProcessorConfig config_;
   Sink& sink_;
-  Clock& clock_;
+  base::Clock& clock_;
   uint64_t rng_state_;
   std::vector<OutputRecord> pending_;  // reused across inputs
 };

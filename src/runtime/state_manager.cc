@@ -194,23 +194,23 @@ absl::Status StateManager::Restore(const std::vector<std::pair<std::string, int3
           " changelog partitions reached their end within ",
           std::chrono::duration_cast<std::chrono::seconds>(kRestoreTimeout).count(), " s"));
     }
-    ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg,
+    ONCEFLOW_ASSIGN_OR_RETURN(std::optional<kafka::ConsumedMessage> msg,
                               consumer->Poll(std::chrono::milliseconds(200)));
-    if (msg == nullptr) continue;
-    const std::pair<std::string, int32_t> key{rd_kafka_topic_name(msg->rkt), msg->partition};
+    if (!msg.has_value()) continue;
+    const std::pair<std::string, int32_t> key{std::string(msg->topic()),
+                                              msg->partition().value()};
     auto it = by_tp.find(key);
     if (it == by_tp.end() || done.count(key) > 0) continue;
-    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      // msg->offset is the end: the position to restore from next time.
-      ONCEFLOW_RETURN_IF_ERROR(it->second->FinishRestore(msg->offset));
+    if (!msg->is_record()) {
+      // The end offset: the position to restore from next time.
+      ONCEFLOW_RETURN_IF_ERROR(it->second->FinishRestore(msg->offset().value()));
       done.insert(key);
       continue;
     }
-    const absl::string_view k(static_cast<const char*>(msg->key), msg->key_len);
+    const Record& r = msg->record();
     std::optional<absl::string_view> v;
-    if (msg->payload != nullptr)
-      v = absl::string_view(static_cast<const char*>(msg->payload), msg->len);
-    ONCEFLOW_RETURN_IF_ERROR(it->second->ApplyRestored(k, v));
+    if (r.has_value()) v = r.value();
+    ONCEFLOW_RETURN_IF_ERROR(it->second->ApplyRestored(r.key(), v));
     ++records[key];
   }
   (void)consumer->Close();

@@ -27,12 +27,13 @@ namespace onceflow::runtime {
 
 class StateManager : public TransformContext {
  public:
-  // Produces one changelog record (value nullopt = tombstone) with the pipeline's producer,
+  // Produces one changelog record (value nullopt = tombstone) through the pipeline's sink,
   // inside the open transaction under eos.
   using ProduceFn =
       std::function<absl::Status(const std::string& topic, int32_t partition, absl::string_view key,
                                  std::optional<absl::string_view> value)>;
 
+  // Keeps a copy of `options`.
   StateManager(const ProcessorOptions& options, ProduceFn produce);
   ~StateManager() override;
   StateManager(const StateManager&) = delete;
@@ -93,7 +94,7 @@ class StateManager : public TransformContext {
   absl::StatusOr<state::PartitionStore*> Current(const std::string& name);
   absl::Status Restore(const std::vector<std::pair<std::string, int32_t>>& opened);
 
-  const ProcessorOptions& options_;
+  const ProcessorOptions options_;
   ProduceFn produce_;
   std::vector<std::string> store_names_;
   std::map<std::string, Named, std::less<>> stores_;

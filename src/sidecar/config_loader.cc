@@ -30,6 +30,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
 #include "kafka/config.h"
+#include "kafka/guarded_properties.h"
 #include "kafka/handles.h"
 #include "onceflow/status_macros.h"
 
@@ -1209,7 +1210,7 @@ class Validator {
     return Enum("log.level", c_.log().level(), {"debug", "info", "warn", "error"});
   }
 
-  // The guarantee rules of Processor::Create (processor.cc CheckProperties), then librdkafka's
+  // The guarantee rules (kafka/guarded_properties.h, as Processor::Create), then librdkafka's
   // own acceptance of each name and value. In file order, so the first error is the first line.
   absl::Status KafkaProperties(const std::string& field,
                                const pb::Map<std::string, std::string>& map,
@@ -1228,7 +1229,7 @@ class Validator {
     for (const Property& p : props) {
       absl::Status st = kafka::SetProperty(scratch.get(), p.name, p.value);
       if (st.ok()) continue;
-      if (absl::StrContains(st.message(), "No such configuration property")) {
+      if (kafka::IsUnknownProperty(st)) {
         return Err(p.path, absl::StrCat("unknown librdkafka property '", p.name, "'",
                                         DidYouMean(p.name, LibrdkafkaPropertyNames())));
       }
@@ -1244,43 +1245,11 @@ class Validator {
     return absl::OkStatus();
   }
 
+  // The one table of properties that would break the guarantee (kafka/guarded_properties.h).
   absl::Status Guarantee(const Property& p, const std::string& mode) const {
-    const std::string value = absl::AsciiStrToLower(p.value);
-    const auto refuse = [&](absl::string_view reason) {
-      return Err(p.path, absl::StrCat("refused: ", reason));
-    };
-    const std::string& name = p.name;
-    if (name == "enable.auto.commit" && value != "false") {
-      return refuse(
-          "auto commit would commit offsets of records whose outputs are not yet "
-          "written; onceflow commits offsets itself");
+    if (std::optional<std::string> why = kafka::GuaranteeConflict(p.name, p.value, mode == "eos")) {
+      return Err(p.path, absl::StrCat("refused: ", *why));
     }
-    if (name == "enable.auto.offset.store" && value != "false") {
-      return refuse("onceflow stores offsets itself, after the outputs are safe");
-    }
-    if (name == "isolation.level" && value != "read_committed") {
-      return refuse(
-          "inputs are read with read_committed, or aborted upstream records would "
-          "be processed");
-    }
-    if (name == "group.id") return refuse("the group id is application_id");
-    if (name == "transactional.id") {
-      return refuse(mode == "eos" ? "the transactional.id is <application_id>-<instance_id>, "
-                                    "stable per instance so a restart fences its zombie"
-                                  : "at-least-once mode does not use transactions");
-    }
-    if (name == "enable.idempotence" && value != "true") {
-      return refuse("the producer must be idempotent (no duplicates from its retries)");
-    }
-    if ((name == "acks" || name == "request.required.acks") && value != "all" && value != "-1") {
-      return refuse(
-          "acks must be all: an output acknowledged by fewer replicas can be lost "
-          "after its input offset was committed");
-    }
-    if (name == "group.instance.id") {
-      return refuse("set from instance_id (see static_membership)");
-    }
-    if (name == "enable.partition.eof") return refuse("set by onceflow");
     return absl::OkStatus();
   }
 

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -33,9 +34,10 @@ using onceflow::OutputRecord;
 using onceflow::Record;
 namespace rt = onceflow::runtime;
 
-class FakeClock : public rt::Clock {
+class FakeClock : public onceflow::base::Clock {
  public:
   int64_t NowMs() override { return now_ms; }
+  SteadyTime SteadyNow() override { return SteadyTime(std::chrono::milliseconds(now_ms)); }
   void SleepFor(std::chrono::milliseconds d) override { now_ms += d.count(); }
   int64_t now_ms = 1'700'000'000'000;
 };

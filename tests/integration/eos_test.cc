@@ -189,6 +189,9 @@ TEST_F(EngineTest, DrainingCommitsAtTheEndWithoutWaitingForTheInterval) {
     options.mode = mode;
     options.stop_when_caught_up = true;
     options.commit_interval = std::chrono::minutes(10);
+    // A transaction may stay open that long only if the producer says so (the broker allows
+    // up to transaction.max.timeout.ms, 15 min by default).
+    options.producer_properties["transaction.timeout.ms"] = "900000";
     ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(options, Passthrough()));
     absl::Status run_status;
     std::atomic<bool> done{false};

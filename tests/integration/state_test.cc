@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -135,9 +136,11 @@ class StateTest : public testing::PipelineTest {
   std::vector<std::string> apps_;
 };
 
-class FakeClock : public state::DedupeClock {
+class FakeClock : public base::Clock {
  public:
   int64_t NowMs() override { return now_ms; }
+  SteadyTime SteadyNow() override { return SteadyTime(std::chrono::milliseconds(now_ms)); }
+  void SleepFor(std::chrono::milliseconds d) override { now_ms += d.count(); }
   int64_t now_ms = 1'700'000'000'000;
 };
 

@@ -73,16 +73,16 @@ TEST_F(TransactionsTest, ReadCommittedSeesOnlyCommittedRecordsInOrder) {
 
   ASSERT_THAT(producer->BeginTransaction(), IsOk());
   ProduceRange(*producer, topic, "committed-", 0, 50);
-  ASSERT_THAT(producer->CommitTransaction(), IsOk());
+  ASSERT_THAT(producer->CommitTransaction(30s), IsOk());
 
   ASSERT_THAT(producer->BeginTransaction(), IsOk());
   ProduceRange(*producer, topic, "aborted-", 0, 100);
   ASSERT_THAT(producer->Flush(30s), IsOk());  // make sure they reach the log before the abort
-  ASSERT_THAT(producer->AbortTransaction(), IsOk());
+  ASSERT_THAT(producer->AbortTransaction(30s), IsOk());
 
   ASSERT_THAT(producer->BeginTransaction(), IsOk());
   ProduceRange(*producer, topic, "committed-", 50, 100);
-  ASSERT_THAT(producer->CommitTransaction(), IsOk());
+  ASSERT_THAT(producer->CommitTransaction(30s), IsOk());
   EXPECT_EQ(producer->delivered(), 200);
   EXPECT_EQ(producer->delivery_failures(), 0);
 
@@ -139,9 +139,9 @@ TEST_F(TransactionsTest, SentOffsetsCommitWithTheTransactionOnly) {
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     for (int got = 0; got < n;) {
       ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "consumed " << got << "/" << n;
-      ASSERT_OK_AND_ASSIGN(kafka::MessagePtr msg, consumer->Poll(100ms));
-      if (msg == nullptr) continue;
-      absl::string_view value(static_cast<const char*>(msg->payload), msg->len);
+      ASSERT_OK_AND_ASSIGN(std::optional<kafka::ConsumedMessage> msg, consumer->Poll(100ms));
+      if (!msg.has_value() || !msg->is_record()) continue;
+      absl::string_view value = msg->record().value();
       ASSERT_THAT(producer->Produce({output, Partition(0), {}, value}), IsOk());
       ++got;
     }
@@ -151,9 +151,9 @@ TEST_F(TransactionsTest, SentOffsetsCommitWithTheTransactionOnly) {
   copy(5);
   ASSERT_OK_AND_ASSIGN(auto positions, consumer->Positions({in0}));
   ASSERT_EQ(positions.at(0).offset, Offset(5));
-  ASSERT_THAT(producer->SendOffsetsToTransaction(positions, consumer->GroupMetadata().get(), 30s),
+  ASSERT_THAT(producer->SendOffsetsToTransaction(positions, consumer->GroupMetadata(), 30s),
               IsOk());
-  ASSERT_THAT(producer->CommitTransaction(), IsOk());
+  ASSERT_THAT(producer->CommitTransaction(30s), IsOk());
   ASSERT_OK_AND_ASSIGN(auto committed, CommittedOffsets(group, input));
   EXPECT_THAT(committed, ElementsAreArray({TopicPartitionOffset{in0, Offset(5)}}));
 
@@ -161,9 +161,9 @@ TEST_F(TransactionsTest, SentOffsetsCommitWithTheTransactionOnly) {
   copy(3);
   ASSERT_OK_AND_ASSIGN(positions, consumer->Positions({in0}));
   ASSERT_EQ(positions.at(0).offset, Offset(8));
-  ASSERT_THAT(producer->SendOffsetsToTransaction(positions, consumer->GroupMetadata().get(), 30s),
+  ASSERT_THAT(producer->SendOffsetsToTransaction(positions, consumer->GroupMetadata(), 30s),
               IsOk());
-  ASSERT_THAT(producer->AbortTransaction(), IsOk());
+  ASSERT_THAT(producer->AbortTransaction(30s), IsOk());
   ASSERT_OK_AND_ASSIGN(committed, CommittedOffsets(group, input));
   EXPECT_THAT(committed, ElementsAreArray({TopicPartitionOffset{in0, Offset(5)}}));
 
@@ -188,10 +188,10 @@ TEST_F(TransactionsTest, SameTransactionalIdFencesTheFirstProducer) {
   ASSERT_NE(second, nullptr);
   ASSERT_THAT(second->BeginTransaction(), IsOk());
   ProduceRange(*second, topic, "live-", 0, 10);
-  ASSERT_THAT(second->CommitTransaction(), IsOk());
+  ASSERT_THAT(second->CommitTransaction(30s), IsOk());
 
   // The zombie's next transactional call is refused, fatally, as fenced.
-  absl::Status zombie = first->CommitTransaction();
+  absl::Status zombie = first->CommitTransaction(30s);
   EXPECT_THAT(zombie, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("enced")));
   EXPECT_TRUE(kafka::IsFenced(zombie)) << zombie;
   EXPECT_THAT(first->FatalError(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("")));

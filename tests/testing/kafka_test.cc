@@ -9,6 +9,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "kafka/read_to_end.h"
 #include "kafka/consumer.h"
 #include "kafka/handles.h"
 #include "onceflow/status_macros.h"
@@ -71,64 +72,25 @@ std::string KafkaTest::CreateTopic(absl::string_view stem, int partitions,
 absl::StatusOr<std::vector<ReadRecord>> KafkaTest::ReadAll(const std::string& topic,
                                                            Isolation isolation,
                                                            std::chrono::milliseconds timeout) {
-  ONCEFLOW_ASSIGN_OR_RETURN(const int partitions,
-                            admin_->PartitionCount(topic, std::chrono::seconds(10)));
-  ONCEFLOW_ASSIGN_OR_RETURN(
-      auto consumer,
-      kafka::Consumer::Create(ClientProps({
-          {"group.id", UniqueName("reader")},
-          {"isolation.level",
-           isolation == Isolation::kReadCommitted ? "read_committed" : "read_uncommitted"},
-          {"enable.partition.eof", "true"},
-          {"auto.offset.reset", "earliest"},
-      })));
-  std::vector<TopicPartitionOffset> assignment;
-  for (int p = 0; p < partitions; ++p) {
-    assignment.push_back({TopicPartition{topic, Partition(p)}, Offset::Beginning()});
-  }
-  ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
-
   std::map<int, std::vector<ReadRecord>> by_partition;
-  std::set<int> at_end;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (static_cast<int>(at_end.size()) < partitions) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("reading ", topic, ": only ", at_end.size(), " of ", partitions,
-                       " partitions reached their end within ", timeout.count(), " ms"));
-    }
-    ONCEFLOW_ASSIGN_OR_RETURN(kafka::MessagePtr msg,
-                              consumer->Poll(std::chrono::milliseconds(100)));
-    if (msg == nullptr) continue;
-    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      at_end.insert(msg->partition);
-      continue;
-    }
-    at_end.erase(msg->partition);  // more arrived after an EOF: not at the end after all
-    ReadRecord r;
-    r.tp = TopicPartition{topic, Partition(msg->partition)};
-    r.offset = Offset(msg->offset);
-    if (msg->key != nullptr) r.key.assign(static_cast<const char*>(msg->key), msg->key_len);
-    if (msg->payload != nullptr) {
-      r.value.assign(static_cast<const char*>(msg->payload), msg->len);
-    }
-    rd_kafka_timestamp_type_t tstype;
-    r.timestamp_ms = rd_kafka_message_timestamp(msg.get(), &tstype);
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_headers(msg.get(), &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      const char* name = nullptr;
-      const void* val = nullptr;
-      size_t size = 0;
-      for (size_t i = 0;
-           rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-           ++i) {
-        r.headers.emplace_back(name, val == nullptr
-                                         ? std::string()
-                                         : std::string(static_cast<const char*>(val), size));
-      }
-    }
-    by_partition[msg->partition].push_back(std::move(r));
-  }
+  kafka::ReadToEndOptions options;
+  options.read_committed = isolation == Isolation::kReadCommitted;
+  options.timeout = timeout;
+  ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(
+      ClientProps({{"group.id", UniqueName("reader")}}), topic, options,
+      [&](const kafka::ConsumedMessage& m) {
+        const Record& in = m.record();
+        ReadRecord r;
+        r.tp = TopicPartition{topic, in.partition()};
+        r.offset = in.offset();
+        r.key = std::string(in.key());
+        r.value = std::string(in.value());
+        r.timestamp_ms = in.timestamp_ms();
+        for (const auto& [name, value] : in.headers()) {
+          r.headers.emplace_back(std::string(name), std::string(value));
+        }
+        by_partition[in.partition().value()].push_back(std::move(r));
+      }));
   std::vector<ReadRecord> out;
   for (auto& [p, records] : by_partition) {
     for (ReadRecord& r : records) out.push_back(std::move(r));

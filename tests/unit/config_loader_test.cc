@@ -379,7 +379,8 @@ std::vector<ErrorCase> ErrorCases() {
        "p.yaml:5: producer.enable.idempotence: refused: the producer must be idempotent (no "
        "duplicates from its retries)"},
       {"RefusedPartitionEof", base + "consumer: {enable.partition.eof: true}\n",
-       "p.yaml:5: consumer.enable.partition.eof: refused: set by onceflow"},
+       "p.yaml:5: consumer.enable.partition.eof: refused: set by onceflow (see "
+       "stop_when_caught_up)"},
       {"UnknownLibrdkafkaProperty", base + "kafka:\n  client.id: app\n  linger.msx: 5\n",
        "p.yaml:7: kafka.linger.msx: unknown librdkafka property 'linger.msx'; did you mean "
        "'linger.ms'?"},

@@ -1,3 +1,4 @@
+#include "base/clock.h"
 #include "state/dedupe.h"
 
 #include <stdlib.h>
@@ -444,9 +445,11 @@ TEST(KeyExtractorTest, RequiredOptions) {
 // ---------------------------------------------------------------------------------------------
 // Deduper
 
-class FakeClock : public DedupeClock {
+class FakeClock : public base::Clock {
  public:
   int64_t NowMs() override { return now_ms; }
+  SteadyTime SteadyNow() override { return SteadyTime(std::chrono::milliseconds(now_ms)); }
+  void SleepFor(std::chrono::milliseconds d) override { now_ms += d.count(); }
   int64_t now_ms = 1'700'000'000'000;
 };
 
@@ -660,7 +663,7 @@ TEST(DeduperTest, RejectsANegativeWindow) {
   options.window = milliseconds(-1);
   EXPECT_THAT(Deduper::Create(options, clock),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("window")));
-  EXPECT_GT(SystemDedupeClock().NowMs(), 1'600'000'000'000);
+  EXPECT_GT(base::SystemClock().NowMs(), 1'600'000'000'000);
 }
 
 // The deduper over the real store: a passed key survives commit and reopen; an aborted

@@ -1,5 +1,6 @@
 // Dedupe in front of a transform that fails transiently: the retry re-runs the dedupe stage,
 // which must not take the entry its own first attempt wrote for an upstream duplicate.
+#include "base/clock.h"
 #include "runtime/dedupe_transform.h"
 
 #include <memory>
@@ -18,9 +19,11 @@ namespace {
 using ::onceflow::testing::IsOk;
 using ::testing::ElementsAre;
 
-class FixedClock : public state::DedupeClock {
+class FixedClock : public base::Clock {
  public:
   int64_t NowMs() override { return 1'700'000'000'000; }
+  SteadyTime SteadyNow() override { return SteadyTime(); }
+  void SleepFor(std::chrono::milliseconds) override {}
 };
 
 TEST(DedupeTransformTest, TransientRetriesDoNotTurnARecordIntoItsOwnDuplicate) {

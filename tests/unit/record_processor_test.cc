@@ -1,3 +1,4 @@
+#include "base/clock.h"
 #include "runtime/record_processor.h"
 
 #include <chrono>
@@ -30,9 +31,10 @@ using ::testing::Pair;
 using Disposition = RecordOutcome::Disposition;
 using std::chrono::milliseconds;
 
-class FakeClock : public Clock {
+class FakeClock : public base::Clock {
  public:
   int64_t NowMs() override { return now_ms; }
+  SteadyTime SteadyNow() override { return SteadyTime(std::chrono::milliseconds(now_ms)); }
   void SleepFor(milliseconds d) override {
     sleeps.push_back(d);
     now_ms += d.count();
@@ -421,8 +423,8 @@ TEST(RecordProcessorTest, DeadLetterPolicyWithoutTopicFails) {
 }
 
 TEST(SystemClockTest, IsOneInstanceAndTicks) {
-  Clock& a = SystemClock();
-  Clock& b = SystemClock();
+  base::Clock& a = base::SystemClock();
+  base::Clock& b = base::SystemClock();
   EXPECT_EQ(&a, &b);
   const int64_t now = a.NowMs();
   EXPECT_GT(now, int64_t{1'600'000'000'000});

@@ -1,0 +1,132 @@
+#include "runtime/pipeline_factory.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "kafka/guarded_properties.h"
+#include "onceflow/processor.h"
+#include "onceflow/status_macros.h"
+#include "runtime/dedupe_transform.h"
+#include "runtime/kafka_io.h"
+#include "runtime/offsets_committer.h"
+#include "runtime/transactional_committer.h"
+
+namespace onceflow::runtime {
+namespace {
+
+std::string TransactionalId(const ProcessorOptions& o) {
+  return absl::StrCat(o.application_id, "-", o.instance_id);
+}
+
+}  // namespace
+
+kafka::Properties ConsumerProperties(const ProcessorOptions& o) {
+  kafka::Properties props = kafka::Merge(
+      {
+          {"bootstrap.servers", o.bootstrap_servers},
+          {"client.id", TransactionalId(o)},
+          {"auto.offset.reset", "earliest"},
+          {"socket.nagle.disable", "true"},
+      },
+      o.kafka_properties);
+  props = kafka::Merge(props, o.consumer_properties);
+  props = kafka::Merge(props, {
+                                  {"group.id", o.application_id},
+                                  {"isolation.level", "read_committed"},
+                                  {"enable.auto.commit", "false"},
+                                  {"enable.auto.offset.store", "false"},
+                                  {"enable.partition.eof", o.stop_when_caught_up ? "true" : "false"},
+                              });
+  if (o.static_membership) props["group.instance.id"] = o.instance_id;
+  return props;
+}
+
+kafka::Properties ProducerProperties(const ProcessorOptions& o) {
+  kafka::Properties props = kafka::Merge(
+      {
+          {"bootstrap.servers", o.bootstrap_servers},
+          {"client.id", TransactionalId(o)},
+          {"socket.nagle.disable", "true"},
+          {"linger.ms", "5"},
+      },
+      o.kafka_properties);
+  props = kafka::Merge(props, o.producer_properties);
+  props = kafka::Merge(props, {{"acks", "all"}, {"enable.idempotence", "true"}});
+  if (o.mode == Mode::kExactlyOnce) props["transactional.id"] = TransactionalId(o);
+  return props;
+}
+
+absl::StatusOr<std::unique_ptr<Pipeline>> MakeKafkaPipeline(ProcessorOptions options,
+                                                            std::unique_ptr<Transform> transform) {
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<KafkaSource> source,
+                            KafkaSource::Create(ConsumerProperties(options)));
+  std::vector<std::string> topics;
+  if (!options.output_topic.empty()) topics.push_back(options.output_topic);
+  if (options.errors.policy == ErrorPolicy::kDeadLetter) {
+    topics.push_back(options.errors.dead_letter_topic);
+  }
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<KafkaProducerClient> producer,
+                            KafkaProducerClient::Create(ProducerProperties(options), topics));
+  return MakePipeline(std::move(options), std::move(transform), std::move(source),
+                      std::move(producer), base::SystemClock());
+}
+
+absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(ProcessorOptions options,
+                                                       std::unique_ptr<Transform> transform,
+                                                       std::unique_ptr<Source> source,
+                                                       std::unique_ptr<ProducerClient> producer,
+                                                       base::Clock& clock) {
+  PipelineParts parts;
+  parts.clock = &clock;
+  parts.counters = std::make_unique<EngineCounters>();
+  parts.source = std::move(source);
+  parts.producer = std::move(producer);
+  parts.sink = std::make_unique<ProducerSink>(*parts.producer, clock);
+
+  if (options.mode == Mode::kExactlyOnce) {
+    TransactionalCommitterOptions t;
+    t.transactional_id = TransactionalId(options);
+    t.commit_interval = options.commit_interval;
+    t.max_records = options.max_records_per_transaction;
+    t.call_timeout = options.transaction_call_timeout;
+    t.transaction_timeout =
+        kafka::TransactionTimeout({&options.kafka_properties, &options.producer_properties});
+    t.longest_record = WorstCaseRetryTime(options.errors.retry);
+    t.recovery_timeout = options.startup_timeout;
+    parts.committer = std::make_unique<TransactionalCommitter>(
+        std::move(t), *parts.producer, *parts.source, clock, *parts.counters);
+  } else {
+    OffsetsCommitterOptions a;
+    a.policy = options.commit_policy;
+    a.commit_interval = options.commit_interval;
+    a.every_records = options.commit_every_records;
+    a.async = options.async_commit;
+    a.flush_timeout = options.transaction_call_timeout;
+    parts.committer = std::make_unique<OffsetsCommitter>(std::move(a), *parts.producer,
+                                                         *parts.sink, *parts.source,
+                                                         *parts.counters);
+  }
+
+  if (options.state.dedupe.has_value()) {
+    base::Clock& dedupe_clock =
+        options.state.clock != nullptr ? *options.state.clock : base::SystemClock();
+    ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<DedupeTransform> dedupe,
+                              DedupeTransform::Create(*options.state.dedupe, dedupe_clock));
+    parts.dedupe = dedupe.get();
+    transform = Chain(std::move(dedupe), std::move(transform));
+  }
+  parts.transform = std::move(transform);
+
+  ProducerSink* sink = parts.sink.get();
+  parts.state = std::make_unique<StateManager>(
+      options, [sink](const std::string& topic, int32_t partition, absl::string_view key,
+                      std::optional<absl::string_view> value) {
+        return sink->SendChangelog(topic, partition, key, value);
+      });
+  StateManager* state = parts.state.get();
+  sink->SetChangelogDelivered(
+      [state](const TopicPartitionOffset& position) { state->OnChangelogDelivered(position); });
+  return std::make_unique<Pipeline>(std::move(options), std::move(parts));
+}
+
+}  // namespace onceflow::runtime
