@@ -130,6 +130,12 @@ bool IsRecordError(const absl::Status& status) {
   }
 }
 
+bool IsPurged(const absl::Status& status) {
+  std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(status);
+  return code.has_value() &&
+         (*code == RD_KAFKA_RESP_ERR__PURGE_QUEUE || *code == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT);
+}
+
 bool IsFenced(const absl::Status& status) {
   std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(status);
   return code.has_value() &&

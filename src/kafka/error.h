@@ -50,6 +50,11 @@ bool IsFenced(const absl::Status& status);
 // error policy to the input that made it (dead letter with the reason, skip, or fail).
 bool IsRecordError(const absl::Status& status);
 
+// True for the delivery report of a record that was purged before it was sent or acknowledged
+// (an abort_transaction or a purge did it): a consequence of giving the transaction up, not a
+// new failure.
+bool IsPurged(const absl::Status& status);
+
 }  // namespace onceflow::kafka
 
 #endif  // ONCEFLOW_KAFKA_ERROR_H_

@@ -415,6 +415,9 @@ absl::Status Pipeline::AfterUnitEnd(UnitEnd end, SteadyTime started) {
     case UnitEnd::kOffsetsPending:
       return absl::OkStatus();
     case UnitEnd::kRolledBack:
+      // The reports of the given-up unit that are ready: its record errors still count, the
+      // rest must not end the next unit.
+      producer_->Poll();
       ONCEFLOW_RETURN_IF_ERROR(TakeDeliveryFailures(nullptr));
       return Rewind();
   }
@@ -521,6 +524,7 @@ bool Pipeline::CaughtUp() const {
 absl::Status Pipeline::Shutdown(absl::Status status) {
   running_ = false;
   ready_ = false;
+  stopping_ = true;
   if (status.ok()) {
     // Finish what is in flight: commit it, so a restart does not redo it.
     status = MaybeCommit(/*force=*/true, /*end_of_batch=*/false);
@@ -575,7 +579,9 @@ void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
   // The last moment to commit for these partitions: finish the open unit before they go to
   // another member. If it rolls back, its records are replayed by their next owner.
   in_rebalance_ = true;
-  if (deferred_error_.ok()) {
+  // While stopping, the unit was already committed or given up (Shutdown), before leaving the
+  // group runs this.
+  if (deferred_error_.ok() && !stopping_) {
     if (absl::Status st = MaybeCommit(/*force=*/true, /*end_of_batch=*/false); !st.ok()) {
       deferred_error_ = st;
     }
@@ -595,7 +601,7 @@ void Pipeline::OnLost(const std::vector<TopicPartition>& partitions) {
   ready_ = false;
   Warn(absl::StrCat("lost ", partitions.size(),
                     " partition(s) without a clean revoke: ", Describe(partitions)));
-  if (deferred_error_.ok() && (committer_->open() || !unit_.empty())) {
+  if (deferred_error_.ok() && !stopping_ && (committer_->open() || !unit_.empty())) {
     in_rebalance_ = true;
     absl::Status st = TakeDeliveryFailures(nullptr);
     if (st.ok()) {

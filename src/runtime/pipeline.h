@@ -135,6 +135,7 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   // Inside a revoke or lost callback: a rolled-back unit is dropped, not replayed (its
   // partitions are leaving).
   bool in_rebalance_ = false;
+  bool stopping_ = false;  // in Shutdown: leaving the group must not commit again
   Histogram commit_latency_;
   Histogram e2e_latency_;
   mutable absl::Mutex lag_mu_;

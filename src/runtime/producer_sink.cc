@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "kafka/error.h"
+
 namespace onceflow::runtime {
 namespace {
 
@@ -86,6 +88,8 @@ void ProducerSink::OnDelivery(const kafka::DeliveryReport& report) {
     if (changelog && changelog_delivered_) changelog_delivered_(report.position);
     return;
   }
+  // Purged by our own abort: that unit is already given up.
+  if (kafka::IsPurged(report.status)) return;
   DeliveryFailure f;
   f.topic = report.position.tp.topic;
   f.status = report.status;
