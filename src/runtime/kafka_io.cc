@@ -33,11 +33,16 @@ absl::Status KafkaProducerClient::Make() {
       producer_, kafka::Producer::Create(props_, [this](const kafka::DeliveryReport& report) {
         if (on_delivery_) on_delivery_(report);
       }));
+  prepared_ = false;
+  return absl::OkStatus();
+}
+
+void KafkaProducerClient::Prepare() {
+  prepared_ = true;
   if (absl::Status st = producer_->PrepareTopics(topics_, std::chrono::seconds(10)); !st.ok()) {
     // The first records to these topics wait for their metadata instead.
     Log(LogLevel::kWarn, absl::StrCat("learning the output topics' leaders: ", st.message()));
   }
-  return absl::OkStatus();
 }
 
 absl::Status KafkaProducerClient::Recreate() {

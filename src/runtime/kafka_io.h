@@ -71,9 +71,10 @@ class KafkaSource final : public Source, private kafka::RebalanceListener {
 
 class KafkaProducerClient final : public ProducerClient {
  public:
-  // `props`: the producer's librdkafka properties, complete. `topics`: learned at creation
-  // (and at every Recreate) so the first record to each is sent at once (Producer::
-  // PrepareTopics); best effort.
+  // `props`: the producer's librdkafka properties, complete. `topics`: learned before the first
+  // record (at init_transactions, or the first produce) and again after every Recreate, so the
+  // first record to each is sent at once (Producer::PrepareTopics); best effort. Creating the
+  // client talks to no broker.
   static absl::StatusOr<std::unique_ptr<KafkaProducerClient>> Create(
       kafka::Properties props, std::vector<std::string> topics);
 
@@ -83,11 +84,13 @@ class KafkaProducerClient final : public ProducerClient {
 
   void SetDeliveryHandler(DeliveryHandler handler) override { on_delivery_ = std::move(handler); }
   absl::Status Produce(const kafka::OutMessage& message, milliseconds queue_full_timeout) override {
+    if (!prepared_) Prepare();
     return producer_->Produce(message, queue_full_timeout);
   }
   void Poll() override { producer_->Poll(milliseconds(0)); }
   absl::Status Flush(milliseconds timeout) override { return producer_->Flush(timeout); }
   absl::Status InitTransactions(milliseconds timeout) override {
+    if (!prepared_) Prepare();
     return producer_->InitTransactions(timeout);
   }
   absl::Status BeginTransaction() override { return producer_->BeginTransaction(); }
@@ -107,11 +110,13 @@ class KafkaProducerClient final : public ProducerClient {
 
  private:
   absl::Status Make();
+  void Prepare();
 
   const kafka::Properties props_;
   const std::vector<std::string> topics_;
   DeliveryHandler on_delivery_;
   std::unique_ptr<kafka::Producer> producer_;
+  bool prepared_ = false;
 };
 
 }  // namespace onceflow::runtime

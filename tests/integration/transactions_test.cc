@@ -206,3 +206,31 @@ TEST_F(TransactionsTest, SameTransactionalIdFencesTheFirstProducer) {
 
 }  // namespace
 }  // namespace onceflow
+
+namespace onceflow {
+namespace {
+
+// A failed assignment call stops the consumer instead of leaving the group waiting for it
+// forever: under the cooperative protocol librdkafka refuses the eager assign() (_STATE) and,
+// before, the consumer simply read nothing while the member looked healthy.
+TEST_F(TransactionsTest, RefusedAssignmentStopsPollWithTheReason) {
+  const std::string topic = CreateTopic("coop", 2);
+  ASSERT_OK_AND_ASSIGN(
+      auto consumer,
+      kafka::Consumer::Create(ClientProps({{"group.id", UniqueName("coop")},
+                                           {"partition.assignment.strategy", "cooperative-sticky"},
+                                           {"auto.offset.reset", "earliest"}})));
+  ASSERT_THAT(consumer->Subscribe({topic}), IsOk());
+  absl::Status error;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (error.ok() && std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<std::optional<kafka::ConsumedMessage>> polled = consumer->Poll(100ms);
+    if (!polled.ok()) error = polled.status();
+  }
+  EXPECT_THAT(error, StatusIs(absl::StatusCode::kFailedPrecondition,
+                              AllOf(HasSubstr("applying the group's assignment"),
+                                    HasSubstr("COOPERATIVE"), HasSubstr("_STATE"))));
+}
+
+}  // namespace
+}  // namespace onceflow
