@@ -237,6 +237,7 @@ struct PartitionStore::Impl {
   rocksdb::WriteBatch restore_batch;
   int64_t checkpoint_offset = -1;
   std::string rebuilt;
+  bool rebuilt_from_new = false;
   // True while Scan runs a callback: WriteBatchWithIndex invalidates a live iterator's
   // key()/value() on any update, so writes from inside a scan are refused, not corrupted.
   bool scanning = false;
@@ -352,6 +353,7 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
         OpenDb(MakeOptions(*options.env, /*create_if_missing=*/true), impl->db_path, impl->db);
     if (!s.ok()) return FromRocks(s, "create", impl->db_path);
     impl->checkpoint_offset = -1;
+    impl->rebuilt_from_new = why == kNoCheckpoint;
     impl->rebuilt = std::move(why);
   }
   return std::make_unique<PartitionStore>(PrivateTag{}, std::move(impl));
@@ -481,6 +483,7 @@ absl::Status PartitionStore::FinishRestore(int64_t next_offset) {
 int64_t PartitionStore::checkpoint_offset() const { return impl_->checkpoint_offset; }
 
 const std::string& PartitionStore::rebuilt() const { return impl_->rebuilt; }
+bool PartitionStore::rebuilt_from_new() const { return impl_->rebuilt_from_new; }
 
 absl::Status PartitionStore::Close() {
   if (impl_->db == nullptr) return absl::OkStatus();

@@ -126,6 +126,9 @@ class PartitionStore : public KeyValueStore {
   int64_t checkpoint_offset() const;
   // Why the folder was wiped at Open ("" if it was not).
   const std::string& rebuilt() const;
+  // Whether it was wiped only because it had no checkpoint (a new folder, or one wiped on
+  // purpose), as opposed to damaged files.
+  bool rebuilt_from_new() const;
   // Writes the checkpoint one last time and closes the database. Pending writes must have
   // been committed or discarded.
   absl::Status Close();

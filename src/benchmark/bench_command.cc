@@ -1,6 +1,5 @@
 // `onceflow bench`: parses the command line, runs the Runner, prints the table and writes the
 // JSON and chart. Exit codes: 0 ok, 1 a run or the broker failed, 2 usage error.
-#include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "kafka/config.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -141,7 +141,7 @@ std::string ConfigJson(const BenchOptions& o, const std::string& run_id) {
       ", \"verify\": ", o.verify ? "true" : "false",
       ", \"time_span\": \"first record processed -> last output committed (eos, alos, Streams) "
       "or acknowledged (raw)\"",
-      ", \"librdkafka\": ", JsonString(rd_kafka_version_str()),
+      ", \"librdkafka\": ", JsonString(kafka::LibrdkafkaVersion()),
       ", \"cpus\": ", sysconf(_SC_NPROCESSORS_ONLN), "}");
 }
 

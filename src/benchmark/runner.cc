@@ -1,6 +1,5 @@
 #include "benchmark/runner.h"
 
-#include <librdkafka/rdkafka.h>
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -1,12 +1,16 @@
 #include "kafka/config.h"
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace onceflow::kafka {
 
@@ -43,6 +47,35 @@ absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::st
 bool IsUnknownProperty(const absl::Status& status) {
   return status.GetPayload(kUnknownPropertyPayload).has_value();
 }
+
+absl::Status CheckProperty(absl::string_view name, absl::string_view value) {
+  ConfPtr scratch(rd_kafka_conf_new());
+  return SetProperty(scratch.get(), name, value);
+}
+
+const std::vector<std::string>& KnownPropertyNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    char* buffer = nullptr;
+    size_t size = 0;
+    FILE* stream = open_memstream(&buffer, &size);
+    if (stream == nullptr) return list;
+    rd_kafka_conf_properties_show(stream);
+    std::fclose(stream);
+    for (absl::string_view line : absl::StrSplit(absl::string_view(buffer, size), '\n')) {
+      const size_t bar = line.find('|');
+      if (bar == absl::string_view::npos) continue;
+      const absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, bar));
+      if (name.empty() || name == "Property" || absl::StartsWith(name, "-")) continue;
+      list.emplace_back(name);
+    }
+    std::free(buffer);
+    return list;
+  }();
+  return names;
+}
+
+std::string LibrdkafkaVersion() { return rd_kafka_version_str(); }
 
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props) {
   ConfPtr conf(rd_kafka_conf_new());

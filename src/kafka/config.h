@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,6 +31,15 @@ absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::st
 inline constexpr absl::string_view kUnknownPropertyPayload =
     "type.onceflow.dev/kafka.UnknownProperty";
 bool IsUnknownProperty(const absl::Status& status);
+
+// Whether librdkafka accepts `name` = `value` (SetProperty on a scratch configuration).
+absl::Status CheckProperty(absl::string_view name, absl::string_view value);
+
+// Every property name librdkafka knows (for "did you mean" on an unknown one).
+const std::vector<std::string>& KnownPropertyNames();
+
+// The librdkafka version in use (run time, not build time), e.g. "2.0.2".
+std::string LibrdkafkaVersion();
 
 // A new configuration with every property of `props` set.
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props);

@@ -145,8 +145,7 @@ absl::Status StateManager::Assign(const std::vector<TopicPartition>& partitions)
                                 state::PartitionStore::Open(o, sink.get()));
       if (!store->rebuilt().empty()) {
         // A new folder is routine; a wiped or corrupt one deserves a warning.
-        const bool routine = absl::StrContains(store->rebuilt(), "new or wiped");
-        Log(routine ? LogLevel::kInfo : LogLevel::kWarn,
+        Log(store->rebuilt_from_new() ? LogLevel::kInfo : LogLevel::kWarn,
             absl::StrCat("store ", name, " partition ", p, " at ", o.path, ": ", store->rebuilt(),
                          "; rebuilding it from ", n.changelog_topic));
       }

@@ -795,27 +795,7 @@ absl::StatusOr<LoadedConfig> ParseTextproto(absl::string_view text, const std::s
 // ---------------------------------------------------------------- validation
 
 // librdkafka's property names, for "did you mean" on an unknown one.
-const std::vector<std::string>& LibrdkafkaPropertyNames() {
-  static const std::vector<std::string>* const names = [] {
-    auto* list = new std::vector<std::string>;
-    char* buffer = nullptr;
-    size_t size = 0;
-    FILE* stream = open_memstream(&buffer, &size);
-    if (stream == nullptr) return list;
-    rd_kafka_conf_properties_show(stream);
-    std::fclose(stream);
-    for (absl::string_view line : absl::StrSplit(absl::string_view(buffer, size), '\n')) {
-      const size_t bar = line.find('|');
-      if (bar == absl::string_view::npos) continue;
-      const absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, bar));
-      if (name.empty() || name == "Property" || absl::StartsWith(name, "-")) continue;
-      list->emplace_back(name);
-    }
-    std::free(buffer);
-    return list;
-  }();
-  return *names;
-}
+const std::vector<std::string>& LibrdkafkaPropertyNames() { return kafka::KnownPropertyNames(); }
 
 bool IsTopicChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
@@ -1225,9 +1205,8 @@ class Validator {
       return std::tie(a.line, a.name) < std::tie(b.line, b.name);
     });
     for (const Property& p : props) ONCEFLOW_RETURN_IF_ERROR(Guarantee(p, mode));
-    kafka::ConfPtr scratch(rd_kafka_conf_new());
     for (const Property& p : props) {
-      absl::Status st = kafka::SetProperty(scratch.get(), p.name, p.value);
+      absl::Status st = kafka::CheckProperty(p.name, p.value);
       if (st.ok()) continue;
       if (kafka::IsUnknownProperty(st)) {
         return Err(p.path, absl::StrCat("unknown librdkafka property '", p.name, "'",

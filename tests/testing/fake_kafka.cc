@@ -292,8 +292,20 @@ absl::Status FakeProducer::Produce(const kafka::OutMessage& m, runtime::millisec
   return absl::OkStatus();
 }
 
-void FakeProducer::Serve() {
+void FakeProducer::Serve(bool all) {
   std::optional<absl::Status> batch_failure;
+  if (!all) {
+    // Serve the ready prefix; what remains becomes ready for the next Poll.
+    std::deque<Pending> later;
+    while (!pending_.empty() && !pending_.back().ready) {
+      later.push_front(pending_.back());
+      pending_.pop_back();
+    }
+    for (Pending& p : later) p.ready = true;
+    Serve(/*all=*/true);
+    pending_ = std::move(later);
+    return;
+  }
   for (const Pending& p : pending_) {
     const FakeOutput& o = cluster_.log()[p.log_index];
     std::optional<size_t> max = cluster_.max_bytes(o.topic);

@@ -202,7 +202,9 @@ class FakeProducer final : public runtime::ProducerClient {
   // runtime::ProducerClient.
   void SetDeliveryHandler(DeliveryHandler handler) override { handler_ = std::move(handler); }
   absl::Status Produce(const kafka::OutMessage& message, runtime::milliseconds) override;
-  void Poll() override { Serve(); }
+  // Serves the reports of records produced before the previous Poll: a report is not ready at
+  // once (the record is in flight), so only Flush and commit see every report.
+  void Poll() override { Serve(/*all=*/false); }
   absl::Status Flush(runtime::milliseconds) override;
   absl::Status InitTransactions(runtime::milliseconds) override;
   absl::Status BeginTransaction() override;
@@ -219,10 +221,11 @@ class FakeProducer final : public runtime::ProducerClient {
     size_t log_index;
     void* opaque;
     int nth;  // produce number (for kDeliver faults)
+    bool ready = false;  // a Poll has passed since it was produced
   };
   // Counts the call and returns its scripted failure, if any.
   std::optional<absl::Status> Fault(Call call);
-  void Serve();
+  void Serve(bool all = true);
   void EndTransaction(bool commit);
 
   FakeCluster& cluster_;
