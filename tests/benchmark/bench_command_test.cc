@@ -5,31 +5,26 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/admin.h"
 #include "kafka/handles.h"
-#include "tests/testing/child_process.h"
 #include "tests/testing/kafka_test.h"
+#include "tests/testing/status_matchers.h"
 
 namespace onceflow::testing {
 namespace {
 
-constexpr int64_t kRecords = 3000;
+using ::onceflow::base::ChildProcess;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+constexpr int64_t kRecords = 3000;
 
 // The result object of `system` in the JSON (the text from its "system" key to its closing
 // brace; results hold no nested objects).
@@ -83,14 +78,14 @@ TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
                                                             "--verify",
                                                             "--json",
                                                             json},
-                                                           {}, log);
+                                                           base::SpawnOptions::ToLog(log));
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(240));
   ASSERT_TRUE(exit.ok()) << exit.status();
   ASSERT_FALSE(exit->signaled);
-  ASSERT_EQ(exit->code, 0) << ReadFile(log);
+  ASSERT_EQ(exit->code, 0) << base::ReadFile(log).value_or("(no log)");
 
-  const std::string text = ReadFile(json);
+  ASSERT_OK_AND_ASSIGN(const std::string text, base::ReadFile(json));
   ASSERT_THAT(text, ::testing::StartsWith("{\"config\": {")) << text;
   EXPECT_THAT(text, ::testing::HasSubstr("\"results\": ["));
   EXPECT_EQ(Field(text, "records"), absl::StrCat(kRecords));  // the config's, first in the file
