@@ -18,8 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "audit/child_process.h"
 #include "audit/workload.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
@@ -29,6 +30,7 @@
 namespace onceflow::audit {
 namespace {
 
+using ::onceflow::base::ChildProcess;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -259,21 +261,9 @@ std::string ConfigYaml(const RunOptions& o, const std::string& app, const std::s
   return y;
 }
 
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-  f.close();
-  if (!f) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
-}
-
 void AppendLine(const std::string& path, const std::string& line) {
   std::ofstream f(path, std::ios::app);
   f << line << "\n";
-}
-
-std::string ExitText(const ChildProcess::Exit& e) {
-  return e.signaled ? absl::StrCat("signal ", e.signal) : absl::StrCat("code ", e.code);
 }
 
 // Whether the instance logging to `log_path` holds input partitions now, from its own log:
@@ -391,15 +381,16 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     inst.index = i;
     inst.config = absl::StrCat(o.run_dir, "/i", i, ".yaml");
     inst.log = absl::StrCat(o.run_dir, "/i", i, ".log");
-    ONCEFLOW_RETURN_IF_ERROR(WriteFile(inst.config, ConfigYaml(o, app, in, out, i, result.dedupe)));
+    ONCEFLOW_RETURN_IF_ERROR(
+        base::WriteFile(inst.config, ConfigYaml(o, app, in, out, i, result.dedupe)));
   }
   auto start_instance = [&](Instance& inst) -> absl::Status {
     AppendLine(
         inst.log,
         absl::StrFormat("==== onceflow audit: start %d at %d ms ====", ++inst.starts, now_ms()));
-    ONCEFLOW_ASSIGN_OR_RETURN(
-        inst.child,
-        ChildProcess::Start({o.onceflow_exe, "run", "--config", inst.config}, inst.log));
+    ONCEFLOW_ASSIGN_OR_RETURN(inst.child,
+                              ChildProcess::Start({o.onceflow_exe, "run", "--config", inst.config},
+                                                  base::SpawnOptions::ToLog(inst.log)));
     inst.restart_at.reset();
     return absl::OkStatus();
   };
@@ -451,9 +442,9 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
       if (inst.paused) continue;
       if (std::optional<ChildProcess::Exit> exit = inst.child.Poll()) {
         ++result.instance_exits;
-        ++result.exit_reasons[ExitText(*exit)];
+        ++result.exit_reasons[exit->ToString()];
         say(absl::StrFormat("i%d exited (%s) on its own; restarting in %d ms", inst.index,
-                            ExitText(*exit), kRestartBackoff.count()));
+                            exit->ToString(), kRestartBackoff.count()));
         inst.restart_at = now + kRestartBackoff;
       }
       if (!inst.child.running() && inst.restart_at.has_value() && now >= *inst.restart_at) {
@@ -470,7 +461,8 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
       bool finished = false;
       if (active->planned.kind == FaultKind::kPause && now >= active_until) {
         Instance& inst = instances[static_cast<size_t>(active->planned.instance)];
-        inst.child.Signal(SIGCONT);
+        // A paused child is not polled, so not reaped: it is running and the signal lands.
+        inst.child.Signal(SIGCONT).IgnoreError();
         inst.paused = false;
         say(absl::StrFormat("i%d resumed (SIGCONT) after %d ms", inst.index,
                             now_ms() - active->started_ms));
@@ -479,8 +471,8 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         if (std::optional<ChildProcess::Exit> exit = broker_restart.Poll()) {
           if (exit->signaled || exit->code != 0) {
             failure = absl::UnavailableError(
-                absl::StrCat(o.kafka_script, " restart --hard failed (", ExitText(*exit), "); see ",
-                             o.run_dir, "/broker-restarts.log"));
+                absl::StrCat(o.kafka_script, " restart --hard failed (", exit->ToString(),
+                             "); see ", o.run_dir, "/broker-restarts.log"));
             break;
           }
           say(absl::StrFormat("broker back after %d ms", now_ms() - active->started_ms));
@@ -501,9 +493,10 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
       const Fault& f = schedule[next_fault];
       FaultEvent ev{.planned = f, .started_ms = now_ms()};
       if (f.kind == FaultKind::kBrokerRestart) {
-        ONCEFLOW_ASSIGN_OR_RETURN(broker_restart,
-                                  ChildProcess::Start({o.kafka_script, "restart", "--hard"},
-                                                      o.run_dir + "/broker-restarts.log"));
+        ONCEFLOW_ASSIGN_OR_RETURN(
+            broker_restart,
+            ChildProcess::Start({o.kafka_script, "restart", "--hard"},
+                                base::SpawnOptions::ToLog(o.run_dir + "/broker-restarts.log")));
         ++result.broker_restarts;
         ev.detail = "scripts/kafka restart --hard";
         say("fault: broker restart (kill -9 and start)");
@@ -534,7 +527,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         if (inst.child.running()) {
           if (f.kind == FaultKind::kKill) {
             const pid_t pid = inst.child.pid();
-            inst.child.Signal(SIGKILL);
+            inst.child.Signal(SIGKILL).IgnoreError();  // running(): cannot fail
             (void)inst.child.Wait(std::chrono::seconds(30));
             ++result.processor_kills;
             ev.detail = absl::StrCat("SIGKILL i", inst.index, " (pid ", pid, "), restarted");
@@ -547,7 +540,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
             settled_at = Clock::now() + kSettle;
             result.faults.push_back(ev);
           } else {
-            inst.child.Signal(SIGSTOP);
+            inst.child.Signal(SIGSTOP).IgnoreError();  // running(): cannot fail
             inst.paused = true;
             ++result.pauses;
             active_until = Clock::now() + milliseconds(pause_ms);
@@ -599,19 +592,20 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
 
   // Stop everything: SIGTERM (commit and leave), SIGKILL after the grace period.
   for (Instance& inst : instances) {
-    inst.child.Signal(SIGCONT);
-    inst.child.Signal(SIGTERM);
+    if (!inst.child.running()) continue;       // waiting out its restart backoff
+    inst.child.Signal(SIGCONT).IgnoreError();  // running(): cannot fail
+    inst.child.Signal(SIGTERM).IgnoreError();
   }
   for (Instance& inst : instances) {
     if (!inst.child.running()) continue;
     absl::StatusOr<ChildProcess::Exit> exit = inst.child.Wait(kStopGrace);
     if (!exit.ok()) {
-      inst.child.Signal(SIGKILL);
+      inst.child.Signal(SIGKILL).IgnoreError();  // not reaped by the failed Wait: running
       (void)inst.child.Wait(std::chrono::seconds(10));
       say(absl::StrFormat("i%d did not stop within %d ms of SIGTERM; killed", inst.index,
                           kStopGrace.count()));
     } else if (exit->signaled || exit->code != 0) {
-      say(absl::StrFormat("i%d stopped with %s", inst.index, ExitText(*exit)));
+      say(absl::StrFormat("i%d stopped with %s", inst.index, exit->ToString()));
     }
   }
   if (broker_restart.running()) (void)broker_restart.Wait(std::chrono::seconds(120));

@@ -8,7 +8,7 @@
 //
 // Thread-safety: RunOnce runs on the calling thread (it starts and joins its own generator
 // and live-consumer threads). Call it from the main thread: children are bound to the thread
-// that started them (see child_process.h).
+// that started them (see base/child_process.h).
 #ifndef ONCEFLOW_AUDIT_RUNNER_H_
 #define ONCEFLOW_AUDIT_RUNNER_H_
 

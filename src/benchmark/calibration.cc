@@ -6,7 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "benchmark/subprocess.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "onceflow/status_macros.h"
 
 namespace onceflow::benchmark {
@@ -16,17 +17,18 @@ absl::StatusOr<std::string> RunTool(const CalibrationSpec& spec, const std::stri
                                     std::vector<std::string> args) {
   std::vector<std::string> argv = {absl::StrCat(spec.repo, "/scripts/kafka"), "tool"};
   argv.insert(argv.end(), args.begin(), args.end());
-  ChildOptions co;
-  co.stdout_path = absl::StrCat(spec.work_dir, "/", name, ".out");
-  co.stderr_path = absl::StrCat(spec.work_dir, "/", name, ".err");
-  co.timeout = std::chrono::minutes(10);
-  ONCEFLOW_ASSIGN_OR_RETURN(ChildResult r, RunChild(argv, co));
-  if (r.exit_code != 0) {
-    return absl::InternalError(absl::StrCat("calibration: ", args[0], " failed (exit ", r.exit_code,
-                                            "):\n", TailOfFile(co.stderr_path, 10),
-                                            TailOfFile(co.stdout_path, 5)));
+  const std::string out = absl::StrCat(spec.work_dir, "/", name, ".out");
+  const std::string err = absl::StrCat(spec.work_dir, "/", name, ".err");
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      base::Completion r,
+      base::RunToCompletion(argv, std::chrono::minutes(10),
+                            {.spawn = {.stdout_path = out, .stderr_path = err}}));
+  if (!r.exit.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "calibration: ", args[0], " failed (", r.exit.ToString(), r.timed_out ? ", timed out" : "",
+        "):\n", base::TailOfFile(err, 10), base::TailOfFile(out, 5)));
   }
-  return r.stdout_text;
+  return r.output;
 }
 
 // ProducerPerformance's summary: "N records sent, X records/sec (Y MB/sec), ...".

@@ -10,7 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "benchmark/subprocess.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "onceflow/status_macros.h"
 #include "state/dedupe.h"
 
@@ -289,7 +290,7 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
       << "unset multiplot\n";
     if (!f) return absl::UnavailableError(absl::StrCat("cannot write ", script));
   }
-  if (!InPath("gnuplot")) {
+  if (!base::FindInPath("gnuplot").has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("gnuplot is not installed (Debian: apt-get install gnuplot-nox); the data "
                      "and script are in ",
@@ -297,10 +298,12 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
   }
   const std::string log = path + ".log";
   ONCEFLOW_ASSIGN_OR_RETURN(
-      ChildResult r, RunChild({"gnuplot", script}, {.stdout_path = log, .stderr_path = log}));
-  if (r.exit_code != 0) {
-    return absl::InternalError(
-        absl::StrCat("gnuplot failed on ", script, ":\n", TailOfFile(log, 10)));
+      base::Completion r,
+      base::RunToCompletion({"gnuplot", script}, std::chrono::minutes(30),
+                            {.spawn = {.stdout_path = log, .stderr_path = log}}));
+  if (!r.exit.ok()) {
+    return absl::InternalError(absl::StrCat("gnuplot failed on ", script, " (", r.exit.ToString(),
+                                            "):\n", base::TailOfFile(log, 10)));
   }
   std::remove(log.c_str());
   return absl::OkStatus();

@@ -17,7 +17,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "benchmark/subprocess.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "base/retry.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
@@ -360,31 +361,32 @@ class StreamsSystem : public System {
                                      "--timeout-sec",
                                      "900"};
     if (dedupe_) argv.push_back("--dedupe");
-    ChildOptions co;
-    co.stdout_path = absl::StrCat(env_.work_dir, "/", spec.app_id, ".out");
-    co.stderr_path = absl::StrCat(env_.work_dir, "/", spec.app_id, ".err");
-    co.timeout = std::chrono::seconds(960);
-    co.stop = spec.stop;
-    co.stop_grace = milliseconds(0);
-    ONCEFLOW_ASSIGN_OR_RETURN(ChildResult r, RunChild(argv, co));
+    const std::string stdout_path = absl::StrCat(env_.work_dir, "/", spec.app_id, ".out");
+    const std::string stderr_path = absl::StrCat(env_.work_dir, "/", spec.app_id, ".err");
+    ONCEFLOW_ASSIGN_OR_RETURN(
+        base::Completion r,
+        base::RunToCompletion(argv, std::chrono::seconds(960),
+                              {.spawn = {.stdout_path = stdout_path, .stderr_path = stderr_path},
+                               .stop = spec.stop,
+                               .stop_grace = milliseconds(0)}));
     RunOutcome out;
     if (dedupe_) out.internal_topics.push_back(absl::StrCat(spec.app_id, "-dedupe-seen-changelog"));
     if (latency && r.stopped) return out;
-    if (r.exit_code != 0 || r.timed_out) {
-      return absl::InternalError(absl::StrCat(
-          name_, ": the Kafka Streams peer failed (exit ", r.exit_code,
-          r.signal ? absl::StrCat(", signal ", r.signal) : "", r.timed_out ? ", timed out" : "",
-          "); its stderr (", co.stderr_path, ") ends with:\n", TailOfFile(co.stderr_path, 15)));
+    if (!r.exit.ok() || r.timed_out) {
+      return absl::InternalError(absl::StrCat(name_, ": the Kafka Streams peer failed (",
+                                              r.exit.ToString(), r.timed_out ? ", timed out" : "",
+                                              "); its stderr (", stderr_path, ") ends with:\n",
+                                              base::TailOfFile(stderr_path, 15)));
     }
-    const double records = JsonNumber(r.stdout_text, "records");
-    const double seconds = JsonNumber(r.stdout_text, "seconds");
+    const double records = JsonNumber(r.output, "records");
+    const double seconds = JsonNumber(r.output, "seconds");
     if (!(records >= 0) || !(seconds > 0)) {
       return absl::InternalError(
-          absl::StrCat(name_, ": unexpected output from the peer: ", r.stdout_text));
+          absl::StrCat(name_, ": unexpected output from the peer: ", r.output));
     }
     out.records = static_cast<int64_t>(records);
     out.seconds = seconds;
-    out.cpu_seconds = JsonNumber(r.stdout_text, "cpu_seconds");
+    out.cpu_seconds = JsonNumber(r.output, "cpu_seconds");
     if (!(out.cpu_seconds >= 0)) out.cpu_seconds = -1;
     return out;
   }
@@ -419,7 +421,7 @@ double ProcessCpuSeconds() {
 
 absl::StatusOr<std::string> EnsureStreamsPeerJar(const std::string& repo) {
   const std::string jar = absl::StrCat(repo, "/", kPeerJar);
-  if (!InPath("java")) {
+  if (!base::FindInPath("java").has_value()) {
     return absl::FailedPreconditionError(
         "the Kafka Streams systems need java (17) in PATH; install it or leave kafka-streams-* "
         "out of --systems");
@@ -430,7 +432,7 @@ absl::StatusOr<std::string> EnsureStreamsPeerJar(const std::string& repo) {
     return absl::FailedPreconditionError(absl::StrCat("the Kafka Streams peer is not at ", pom,
                                                       "; pass --repo with the onceflow checkout"));
   }
-  if (!InPath("mvn")) {
+  if (!base::FindInPath("mvn").has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat(jar, " is missing and mvn is not in PATH to build it: install Maven, or ",
                      "build it elsewhere with `mvn -q -f ", kPeerPom, " package`"));
@@ -438,13 +440,14 @@ absl::StatusOr<std::string> EnsureStreamsPeerJar(const std::string& repo) {
   std::cerr << "onceflow bench: building the Kafka Streams peer (mvn -q -f " << pom
             << " package); first time only, may take a few minutes\n";
   const std::string log = absl::StrCat(repo, "/bench/peers/kafka-streams/target-build.log");
-  ChildOptions co;
-  co.stdout_path = log;
-  co.stderr_path = log;
-  ONCEFLOW_ASSIGN_OR_RETURN(ChildResult r, RunChild({"mvn", "-q", "-f", pom, "package"}, co));
-  if (r.exit_code != 0 || !FileExists(jar)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("building the Kafka Streams peer failed (", log, "):\n", TailOfFile(log, 20)));
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      base::Completion r,
+      base::RunToCompletion({"mvn", "-q", "-f", pom, "package"}, std::chrono::minutes(30),
+                            {.spawn = {.stdout_path = log, .stderr_path = log}}));
+  if (!r.exit.ok() || !FileExists(jar)) {
+    return absl::FailedPreconditionError(absl::StrCat("building the Kafka Streams peer failed (",
+                                                      r.exit.ToString(), "; ", log, "):\n",
+                                                      base::TailOfFile(log, 20)));
   }
   std::remove(log.c_str());
   return jar;

@@ -1,18 +1,14 @@
 #include "sidecar/builtins.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +24,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "base/file.h"
+#include "base/retry.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/descriptor_database.h"
@@ -523,20 +521,11 @@ struct PoolHolder {
   pb::DescriptorPool pool{&database, &errors};
 };
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    const int error = errno;
-    const std::string message =
-        absl::StrCat("descriptor set ", path, ": cannot read: ", std::strerror(error));
-    return error == ENOENT ? absl::NotFoundError(message) : absl::InvalidArgumentError(message);
-  }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) {
-    return absl::InvalidArgumentError(absl::StrCat("descriptor set ", path, ": read error"));
-  }
-  return std::move(contents).str();
+// The bytes of a descriptor set; errors are base::ReadFile's, said to be about one.
+absl::StatusOr<std::string> ReadDescriptorSet(const std::string& path) {
+  absl::StatusOr<std::string> bytes = base::ReadFile(path);
+  if (!bytes.ok()) return base::Annotate("descriptor set: ", bytes.status());
+  return bytes;
 }
 
 void CollectMessageNames(const pb::Descriptor& d, std::vector<std::string>& out) {
@@ -600,7 +589,7 @@ class ProcessPools {
   }
 
   absl::StatusOr<MessageType> Load(const std::string& path, const std::string& message) {
-    ONCEFLOW_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+    ONCEFLOW_ASSIGN_OR_RETURN(std::string bytes, ReadDescriptorSet(path));
     absl::MutexLock lock(&mu_);
     auto it = pools_.find(bytes);
     if (it != pools_.end()) {
@@ -628,7 +617,7 @@ bool IsValidTopicName(absl::string_view topic) {
 
 absl::StatusOr<MessageType> LoadMessageType(const std::string& descriptor_set_path,
                                             const std::string& message) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::string bytes, ReadFile(descriptor_set_path));
+  ONCEFLOW_ASSIGN_OR_RETURN(std::string bytes, ReadDescriptorSet(descriptor_set_path));
   return BuildMessageType(descriptor_set_path, bytes, message);
 }
 

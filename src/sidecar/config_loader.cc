@@ -4,11 +4,9 @@
 #include <yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <initializer_list>
 #include <memory>
@@ -25,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "base/file.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/message.h"
@@ -102,29 +101,15 @@ std::vector<std::string> FieldNames(const pb::Descriptor& descriptor) {
   return names;
 }
 
-// Reads a whole file. kNotFound, kPermissionDenied or kFailedPrecondition (with strerror)
-// when it cannot.
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (file == nullptr) {
-    const int err = errno;
-    const std::string message = absl::StrCat("cannot read ", path, ": ", std::strerror(err));
-    if (err == ENOENT) return absl::NotFoundError(message);
-    if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(message);
-    return absl::FailedPreconditionError(message);
+// The config file's text. base::ReadFile's errors ("cannot read PATH: <reason>"), except that
+// kInvalidArgument (a directory) becomes kFailedPrecondition: kInvalidArgument means "the
+// config is wrong" (exit 2), and a file that cannot be read is not that (exit 1).
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
+  absl::StatusOr<std::string> text = base::ReadFile(path);
+  if (text.status().code() == absl::StatusCode::kInvalidArgument) {
+    return absl::FailedPreconditionError(text.status().message());
   }
-  std::string contents;
-  char buffer[65536];
-  while (true) {
-    const size_t n = std::fread(buffer, 1, sizeof(buffer), file.get());
-    contents.append(buffer, n);
-    if (n < sizeof(buffer)) break;
-  }
-  if (std::ferror(file.get()) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
-  }
-  return contents;
+  return text;
 }
 
 bool IsEnvName(absl::string_view name) {
@@ -166,7 +151,7 @@ absl::StatusOr<Substituted> Substitute(absl::string_view text, const EnvLookup& 
     if (absl::StartsWith(ref, "file:")) {
       const std::string path(ref.substr(5));
       if (path.empty()) return absl::InvalidArgumentError("'${file:}' names no file");
-      absl::StatusOr<std::string> contents = ReadFile(path);
+      absl::StatusOr<std::string> contents = base::ReadFile(path);
       if (!contents.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("${file:", path, "}: ", contents.status().message()));
@@ -1283,7 +1268,7 @@ absl::StatusOr<LoadedConfig> ParseConfig(absl::string_view text, const std::stri
 }
 
 absl::StatusOr<LoadedConfig> LoadConfig(const std::string& path, const EnvLookup& env) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  ONCEFLOW_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(path));
   const std::string extension =
       absl::AsciiStrToLower(std::filesystem::path(path).extension().string());
   absl::string_view format = "yaml";

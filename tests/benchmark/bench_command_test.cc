@@ -5,31 +5,30 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/child_process.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/retry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/admin.h"
 #include "kafka/handles.h"
-#include "tests/testing/child_process.h"
 #include "tests/testing/kafka_test.h"
+#include "tests/testing/status_matchers.h"
 
 namespace onceflow::testing {
 namespace {
 
-constexpr int64_t kRecords = 3000;
+using ::onceflow::base::ChildProcess;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+constexpr int64_t kRecords = 3000;
 
 // The result object of `system` in the JSON (the text from its "system" key to its closing
 // brace; results hold no nested objects).
@@ -83,14 +82,14 @@ TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
                                                             "--verify",
                                                             "--json",
                                                             json},
-                                                           {}, log);
+                                                           base::SpawnOptions::ToLog(log));
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(240));
   ASSERT_TRUE(exit.ok()) << exit.status();
   ASSERT_FALSE(exit->signaled);
-  ASSERT_EQ(exit->code, 0) << ReadFile(log);
+  ASSERT_EQ(exit->code, 0) << base::ReadFile(log).value_or("(no log)");
 
-  const std::string text = ReadFile(json);
+  ASSERT_OK_AND_ASSIGN(const std::string text, base::ReadFile(json));
   ASSERT_THAT(text, ::testing::StartsWith("{\"config\": {")) << text;
   EXPECT_THAT(text, ::testing::HasSubstr("\"results\": ["));
   EXPECT_EQ(Field(text, "records"), absl::StrCat(kRecords));  // the config's, first in the file
@@ -123,20 +122,34 @@ TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
   EXPECT_EQ(Number(ResultOf(text, "raw"), "ratio_to_raw"), 1.0);
   EXPECT_GT(Number(ResultOf(text, "onceflow-eos"), "transactions"), 0);
 
-  // Nothing left behind: every topic of this bench run (named after its run id) is gone.
+  // Nothing left behind: every topic of this bench run (named after its run id) is deleted.
+  // Deleting is asynchronous (the broker's metadata lags the controller's), so the check waits
+  // for the metadata to show none of them, at most 30 s.
   const std::string run_id = Field(text, "run_id");
   ASSERT_GT(run_id.size(), 2u);
   const std::string prefix = absl::StrCat("onceflow-bench-", run_id.substr(1, run_id.size() - 2));
   absl::StatusOr<std::unique_ptr<kafka::Admin>> admin =
       kafka::Admin::Create({{"bootstrap.servers", Bootstrap()}});
   ASSERT_TRUE(admin.ok());
-  const rd_kafka_metadata_t* raw = nullptr;
-  ASSERT_EQ(rd_kafka_metadata((*admin)->handle(), 1, nullptr, &raw, 10000),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  kafka::MetadataPtr md(raw);
-  for (int i = 0; i < md->topic_cnt; ++i) {
-    EXPECT_THAT(std::string(md->topics[i].topic), ::testing::Not(::testing::StartsWith(prefix)));
-  }
+  base::Clock& clock = base::SystemClock();
+  EXPECT_OK(base::RetryUntil(
+      clock.SteadyNow() + std::chrono::seconds(30), clock,
+      [&](int) -> absl::Status {
+        const rd_kafka_metadata_t* raw = nullptr;
+        const rd_kafka_resp_err_t err =
+            rd_kafka_metadata((*admin)->handle(), 1, nullptr, &raw, 10000);
+        kafka::MetadataPtr md(raw);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          return absl::UnavailableError(absl::StrCat("metadata: ", rd_kafka_err2str(err)));
+        }
+        std::vector<std::string> left;
+        for (int i = 0; i < md->topic_cnt; ++i) {
+          if (absl::StartsWith(md->topics[i].topic, prefix)) left.push_back(md->topics[i].topic);
+        }
+        if (left.empty()) return absl::OkStatus();
+        return absl::UnavailableError(absl::StrCat("left behind: ", absl::StrJoin(left, ", ")));
+      },
+      {.what = "bench topics deleted", .max_backoff = std::chrono::seconds(1)}));
 }
 
 }  // namespace

@@ -16,12 +16,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
 #include "runtime/fault_injection.h"
-#include "tests/testing/child_process.h"
 #include "tests/testing/kafka_test.h"
 #include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
@@ -29,7 +30,8 @@
 namespace onceflow {
 namespace {
 
-using ::onceflow::testing::ChildProcess;
+using ::onceflow::base::ChildProcess;
+using ::onceflow::base::SpawnOptions;
 using ::onceflow::testing::IsOk;
 using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
@@ -328,15 +330,16 @@ TEST_F(EngineTest, SecondInstanceWithSameIdFencesTheFirst) {
   // A is slow (2 ms per record), so it is mid-stream when its twin arrives.
   ASSERT_OK_AND_ASSIGN(ChildProcess a, ChildProcess::Start(ChildArgs(app, "twin", in, out, "eos",
                                                                      {"--delay-us", "2000"}),
-                                                           {}, LogPath("a")));
+                                                           SpawnOptions::ToLog(LogPath("a"))));
   WaitForCommittedAtLeast(app, in, 100, 60s);
   ASSERT_OK_AND_ASSIGN(ChildProcess b, ChildProcess::Start(ChildArgs(app, "twin", in, out, "eos",
                                                                      {"--stop-when-caught-up"}),
-                                                           {}, LogPath("b")));
+                                                           SpawnOptions::ToLog(LogPath("b"))));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit a_exit, a.Wait(60s));
   EXPECT_FALSE(a_exit.signaled);
   EXPECT_EQ(a_exit.code, 3) << "exit code 3 = fenced; log " << LogPath("a");
-  EXPECT_THAT(ReadFile(LogPath("a")), HasSubstr("fenced"));
+  ASSERT_OK_AND_ASSIGN(const std::string a_log, base::ReadFile(LogPath("a")));
+  EXPECT_THAT(a_log, HasSubstr("fenced"));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit b_exit, b.Wait(120s));
   EXPECT_EQ(b_exit.code, 0) << "log " << LogPath("b");
 
@@ -359,22 +362,22 @@ TEST_F(EngineTest, RebalanceMidStreamStaysExactlyOnce) {
   // completes, which can take 2-3 s on a loaded machine; with 1 ms, A sometimes finished first.
   const std::vector<std::string> slow = {"--delay-us", "2000", "--commit-interval-ms", "50"};
 
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess a,
-      ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", slow), {}, LogPath("a")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess a,
+                       ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", slow),
+                                           SpawnOptions::ToLog(LogPath("a"))));
   WaitForCommittedAtLeast(app, in, 300, 60s);
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess b,
-      ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", slow), {}, LogPath("b")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess b,
+                       ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", slow),
+                                           SpawnOptions::ToLog(LogPath("b"))));
   WaitForCommittedAtLeast(app, in, int64_t{kPartitions} * kPerPartition, 120s);
-  a.Signal(SIGTERM);
-  b.Signal(SIGTERM);
+  ASSERT_OK(a.Signal(SIGTERM));
+  ASSERT_OK(b.Signal(SIGTERM));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit a_exit, a.Wait(60s));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit b_exit, b.Wait(60s));
   EXPECT_EQ(a_exit.code, 0) << "log " << LogPath("a");
   EXPECT_EQ(b_exit.code, 0) << "log " << LogPath("b");
   // B really took part: it was assigned partitions and processed records.
-  const std::string b_log = ReadFile(LogPath("b"));
+  ASSERT_OK_AND_ASSIGN(const std::string b_log, base::ReadFile(LogPath("b")));
   EXPECT_THAT(b_log, HasSubstr("assigned"));
   EXPECT_THAT(b_log, ::testing::Not(HasSubstr("stopped (in=0 ")));
 

@@ -12,17 +12,19 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/producer.h"
-#include "tests/testing/child_process.h"
 #include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
 
 namespace onceflow {
 namespace {
 
-using ::onceflow::testing::ChildProcess;
+using ::onceflow::base::ChildProcess;
+using ::onceflow::base::SpawnOptions;
 using ::onceflow::testing::IsOk;
 using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
@@ -63,13 +65,14 @@ class SidecarRetryTest : public testing::PipelineTest {
 
   // Runs `config` with --until-drained; expects exit 0.
   void RunUntilDrained(const std::string& config, const std::string& log) {
-    ASSERT_OK_AND_ASSIGN(
-        ChildProcess child,
-        ChildProcess::Start(SidecarArgs(config, {"--until-drained"}), {}, LogPath(log)));
+    ASSERT_OK_AND_ASSIGN(ChildProcess child,
+                         ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
+                                             SpawnOptions::ToLog(LogPath(log))));
     ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
     EXPECT_FALSE(exit.signaled) << "log " << LogPath(log);
-    ASSERT_EQ(exit.code, 0) << "log " << LogPath(log) << "\n" << ReadFile(LogPath(log));
-    EXPECT_THAT(ReadFile(LogPath(log)), HasSubstr("stopped (in="));
+    ASSERT_OK_AND_ASSIGN(const std::string text, base::ReadFile(LogPath(log)));
+    ASSERT_EQ(exit.code, 0) << "log " << LogPath(log) << "\n" << text;
+    EXPECT_THAT(text, HasSubstr("stopped (in="));
   }
 };
 

@@ -21,17 +21,19 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/child_process.h"
+#include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/producer.h"
-#include "tests/testing/child_process.h"
 #include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
 
 namespace onceflow {
 namespace {
 
-using ::onceflow::testing::ChildProcess;
+using ::onceflow::base::ChildProcess;
+using ::onceflow::base::SpawnOptions;
 using ::onceflow::testing::IsOk;
 using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
@@ -113,18 +115,20 @@ TEST_F(SidecarTest, SigtermMidStreamExitsZeroAndRestartDuplicatesNothing) {
       Header(app, in, out, TempDir("state")) +
       "transforms:\n  - headers:\n      set: {via: onceflow}\nmetrics:\n  address: \"off\"\n");
 
-  ASSERT_OK_AND_ASSIGN(ChildProcess first,
-                       ChildProcess::Start(SidecarArgs(config), {}, LogPath("first")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess first,
+      ChildProcess::Start(SidecarArgs(config), SpawnOptions::ToLog(LogPath("first"))));
   WaitForCommittedAtLeast(app, in, 1000, 60s);
-  first.Signal(SIGTERM);
+  ASSERT_OK(first.Signal(SIGTERM));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, first.Wait(60s));
   EXPECT_FALSE(exit.signaled);
   EXPECT_EQ(exit.code, 0) << "log " << LogPath("first");
-  EXPECT_THAT(ReadFile(LogPath("first")), HasSubstr("stopped (in="));
+  ASSERT_OK_AND_ASSIGN(const std::string first_log, base::ReadFile(LogPath("first")));
+  EXPECT_THAT(first_log, HasSubstr("stopped (in="));
 
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess second,
-      ChildProcess::Start(SidecarArgs(config, {"--until-drained"}), {}, LogPath("second")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess second,
+                       ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
+                                           SpawnOptions::ToLog(LogPath("second"))));
   ASSERT_OK_AND_ASSIGN(exit, second.Wait(120s));
   EXPECT_EQ(exit.code, 0) << "log " << LogPath("second");
 
@@ -151,8 +155,9 @@ TEST_F(SidecarTest, MetricsEndpointCountsWhatFlows) {
       "transforms:\n  - json_to_proto:\n      descriptor_set: ", ONCEFLOW_ORDERS_DESC,
       "\n      message: onceflow.examples.Order\n", "errors:\n  policy: dlq\n  dead_letter_topic: ",
       dlq, "\n", "metrics:\n  address: 127.0.0.1:", port, "\n"));
-  ASSERT_OK_AND_ASSIGN(ChildProcess child,
-                       ChildProcess::Start(SidecarArgs(config), {}, LogPath("child")));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess child,
+      ChildProcess::Start(SidecarArgs(config), SpawnOptions::ToLog(LogPath("child"))));
 
   // Ready once partitions are assigned and state restored.
   const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -209,7 +214,7 @@ TEST_F(SidecarTest, MetricsEndpointCountsWhatFlows) {
   EXPECT_THAT(body, HasSubstr("onceflow_end_to_end_latency_seconds_count{"));
   EXPECT_THAT(body, HasSubstr(absl::StrCat("onceflow_consumer_lag_records{application=\"", app)));
 
-  child.Signal(SIGTERM);
+  ASSERT_OK(child.Signal(SIGTERM));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(60s));
   EXPECT_EQ(exit.code, 0);
   (void)admin().DeleteTopics({absl::StrCat(app, "-dedupe-changelog")}, 30s);
@@ -237,9 +242,9 @@ TEST_F(SidecarTest, PoisonRecordsReachTheDeadLetterTopicWithEveryHeader) {
         "\n      message: onceflow.examples.Order\n",
         "errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\n  header_style: ", style,
         "\nmetrics:\n  address: \"off\"\n"));
-    ASSERT_OK_AND_ASSIGN(
-        ChildProcess child,
-        ChildProcess::Start(SidecarArgs(config, {"--until-drained"}), {}, LogPath("child")));
+    ASSERT_OK_AND_ASSIGN(ChildProcess child,
+                         ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
+                                             SpawnOptions::ToLog(LogPath("child"))));
     ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
     ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
 

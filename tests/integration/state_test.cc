@@ -12,21 +12,23 @@
 #include <string>
 #include <vector>
 
-#include "base/clock.h"
 #include "absl/strings/str_cat.h"
+#include "base/child_process.h"
+#include "base/clock.h"
+#include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
 #include "runtime/state_manager.h"
-#include "tests/testing/child_process.h"
 #include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
 
 namespace onceflow {
 namespace {
 
-using ::onceflow::testing::ChildProcess;
+using ::onceflow::base::ChildProcess;
+using ::onceflow::base::SpawnOptions;
 using ::onceflow::testing::IsOk;
 using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
@@ -251,9 +253,9 @@ TEST_F(StateTest, PartitionMovedToEmptyStateFolderStillDropsDuplicates) {
                                            "--stop-when-caught-up"};
   std::vector<std::string> a_flags = common;
   a_flags.insert(a_flags.end(), {"--state-dir", TempDir("a")});
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess a,
-      ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", a_flags), {}, LogPath("a")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess a,
+                       ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", a_flags),
+                                           SpawnOptions::ToLog(LogPath("a"))));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit a_exit, a.Wait(120s));
   ASSERT_EQ(a_exit.code, 0) << "log " << LogPath("a");
 
@@ -262,12 +264,13 @@ TEST_F(StateTest, PartitionMovedToEmptyStateFolderStillDropsDuplicates) {
   Produce(in, second);
   std::vector<std::string> b_flags = common;
   b_flags.insert(b_flags.end(), {"--state-dir", TempDir("b")});  // empty
-  ASSERT_OK_AND_ASSIGN(
-      ChildProcess b,
-      ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", b_flags), {}, LogPath("b")));
+  ASSERT_OK_AND_ASSIGN(ChildProcess b,
+                       ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", b_flags),
+                                           SpawnOptions::ToLog(LogPath("b"))));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit b_exit, b.Wait(120s));
   ASSERT_EQ(b_exit.code, 0) << "log " << LogPath("b");
-  EXPECT_THAT(ReadFile(LogPath("b")), HasSubstr("restored 2 store partition(s)"));
+  ASSERT_OK_AND_ASSIGN(const std::string b_log, base::ReadFile(LogPath("b")));
+  EXPECT_THAT(b_log, HasSubstr("restored 2 store partition(s)"));
 
   std::map<int, std::set<std::string>> seen;
   auto expected = FirstOccurrences(first, seen, "|t");

@@ -5,14 +5,16 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/child_process.h"
 #include "kafka/producer.h"
-#include "tests/testing/child_process.h"
 
 namespace onceflow::testing {
+
+using ::onceflow::base::ChildProcess;
+using ::onceflow::base::SpawnOptions;
 
 std::vector<std::string> PipelineTest::ChildArgs(const std::string& app,
                                                  const std::string& instance, const std::string& in,
@@ -40,13 +42,6 @@ std::vector<std::string> PipelineTest::ChildArgs(const std::string& app,
 std::string PipelineTest::LogPath(absl::string_view name) {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   return absl::StrCat("/tmp/onceflow-test-", info->name(), "-", name, "-", ::getpid(), ".log");
-}
-
-std::string PipelineTest::ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string PipelineTest::TempDir(absl::string_view name) {
@@ -89,8 +84,8 @@ void PipelineTest::ProduceKeyValues(const std::string& topic,
 void PipelineTest::KillAtEachFaultThenDrain(const std::vector<std::string>& args,
                                             const std::vector<std::string>& faults) {
   for (const std::string& fault : faults) {
-    absl::StatusOr<ChildProcess> child =
-        ChildProcess::Start(args, {{"ONCEFLOW_FAULT", fault}}, LogPath("child"));
+    absl::StatusOr<ChildProcess> child = ChildProcess::Start(
+        args, SpawnOptions::ToLog(LogPath("child"), {{"ONCEFLOW_FAULT", fault}}));
     ASSERT_TRUE(child.ok()) << child.status();
     absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(120));
     ASSERT_TRUE(exit.ok()) << fault << ": " << exit.status() << "; log " << LogPath("child");
@@ -100,7 +95,8 @@ void PipelineTest::KillAtEachFaultThenDrain(const std::vector<std::string>& args
   }
   std::vector<std::string> last = args;
   last.push_back("--stop-when-caught-up");
-  absl::StatusOr<ChildProcess> child = ChildProcess::Start(last, {}, LogPath("child"));
+  absl::StatusOr<ChildProcess> child =
+      ChildProcess::Start(last, SpawnOptions::ToLog(LogPath("child")));
   ASSERT_TRUE(child.ok()) << child.status();
   absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(180));
   ASSERT_TRUE(exit.ok()) << exit.status() << "; log " << LogPath("child");

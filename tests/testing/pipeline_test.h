@@ -19,7 +19,6 @@ class PipelineTest : public KafkaTest {
                                             std::vector<std::string> extra = {});
   // A log file for a child of the current test, kept for post-mortems.
   static std::string LogPath(absl::string_view name);
-  static std::string ReadFile(const std::string& path);
   // A fresh, empty folder for this test (under /tmp).
   static std::string TempDir(absl::string_view name);
   // Writes `yaml` to a fresh pipeline.yaml of this test and returns its path.

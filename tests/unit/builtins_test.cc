@@ -444,8 +444,8 @@ TEST(BuiltinsTest, ProtoCodecBuildErrors) {
   EXPECT_THAT(
       BuildStatus(R"(json_to_proto { descriptor_set: "/nonexistent/x.desc" message: "a.B" })"),
       StatusIs(absl::StatusCode::kNotFound,
-               HasSubstr("transforms[3]: json_to_proto: descriptor set "
-                         "/nonexistent/x.desc: cannot read: No such file")));
+               HasSubstr("transforms[3]: json_to_proto: descriptor set: cannot read "
+                         "/nonexistent/x.desc: No such file")));
   EXPECT_THAT(BuildStatus("json_to_proto { descriptor_set: \"" + garbage + "\" message: \"a.B\" }"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not a FileDescriptorSet")));
   EXPECT_THAT(BuildStatus(CodecConfig("json_to_proto", "onceflow.testing.Nope")),
@@ -797,7 +797,8 @@ TEST(BuiltinsTest, DedupeBuildErrors) {
   EXPECT_THAT(
       BuildDedupeOptions(Dedupe(
           R"(key: "proto_field" field: "id" descriptor_set: "/nonexistent.desc" message: "a.B")")),
-      StatusIs(absl::StatusCode::kNotFound, HasSubstr("dedupe: descriptor set /nonexistent.desc")));
+      StatusIs(absl::StatusCode::kNotFound,
+               HasSubstr("dedupe: descriptor set: cannot read /nonexistent.desc")));
 }
 
 }  // namespace

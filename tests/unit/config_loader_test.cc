@@ -670,6 +670,13 @@ TEST_F(LoadConfigTest, UnreadableFileIsNotAConfigError) {
                        Eq(absl::StrCat("cannot read ", path, ": No such file or directory"))));
 }
 
+TEST_F(LoadConfigTest, ADirectoryIsUnreadableNotAnInvalidConfig) {
+  // kInvalidArgument would make `onceflow run` exit 2 ("invalid config") instead of 1.
+  EXPECT_THAT(LoadConfig(dir_.string(), FakeEnv({})),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       Eq(absl::StrCat("cannot read ", dir_.string(), ": Is a directory"))));
+}
+
 TEST_F(LoadConfigTest, EmptyFile) {
   EXPECT_THAT(LoadConfig(Write("empty.yaml", "# nothing\n"), FakeEnv({})),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("the file is empty")));
