@@ -12,6 +12,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
@@ -238,6 +239,9 @@ struct PartitionStore::Impl {
   int64_t checkpoint_offset = -1;
   std::string rebuilt;
   bool rebuilt_from_new = false;
+  // An attempt is open (BeginAttempt): its changelog records wait here until CommitAttempt.
+  bool in_attempt = false;
+  std::vector<std::pair<std::string, std::optional<std::string>>> attempt_log;
   // True while Scan runs a callback: WriteBatchWithIndex invalidates a live iterator's
   // key()/value() on any update, so writes from inside a scan are refused, not corrupted.
   bool scanning = false;
@@ -384,8 +388,10 @@ absl::StatusOr<std::optional<std::string>> PartitionStore::Get(absl::string_view
 
 absl::Status PartitionStore::Put(absl::string_view key, absl::string_view value) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
-  // Changelog first: if it refuses the record, the pending batch is left unchanged.
-  if (impl_->changelog != nullptr) {
+  if (impl_->in_attempt) {
+    impl_->attempt_log.emplace_back(std::string(key), std::string(value));
+  } else if (impl_->changelog != nullptr) {
+    // Changelog first: if it refuses the record, the pending batch is left unchanged.
     if (absl::Status st = impl_->changelog->Append(key, value); !st.ok()) return st;
   }
   return FromRocks(impl_->pending.Put(ToSlice(key), ToSlice(value)), "put into pending batch of",
@@ -394,7 +400,9 @@ absl::Status PartitionStore::Put(absl::string_view key, absl::string_view value)
 
 absl::Status PartitionStore::Delete(absl::string_view key) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
-  if (impl_->changelog != nullptr) {
+  if (impl_->in_attempt) {
+    impl_->attempt_log.emplace_back(std::string(key), std::nullopt);
+  } else if (impl_->changelog != nullptr) {
     if (absl::Status st = impl_->changelog->Append(key, std::nullopt); !st.ok()) return st;
   }
   return FromRocks(impl_->pending.Delete(ToSlice(key)), "delete into pending batch of",
@@ -434,6 +442,37 @@ absl::Status PartitionStore::Scan(absl::string_view begin, absl::string_view end
 
 bool PartitionStore::has_pending() const { return impl_->pending.GetWriteBatch()->Count() > 0; }
 
+void PartitionStore::BeginAttempt() {
+  if (impl_->in_attempt) RollbackAttempt();
+  impl_->pending.SetSavePoint();
+  impl_->in_attempt = true;
+  impl_->attempt_log.clear();
+}
+
+void PartitionStore::RollbackAttempt() {
+  if (!impl_->in_attempt) return;
+  // RollbackToSavePoint also pops the save point. A failure would mean there is none, which
+  // BeginAttempt rules out.
+  impl_->pending.RollbackToSavePoint().PermitUncheckedError();
+  impl_->in_attempt = false;
+  impl_->attempt_log.clear();
+}
+
+absl::Status PartitionStore::CommitAttempt() {
+  if (!impl_->in_attempt) return absl::OkStatus();
+  impl_->pending.PopSavePoint().PermitUncheckedError();
+  impl_->in_attempt = false;
+  std::vector<std::pair<std::string, std::optional<std::string>>> log;
+  log.swap(impl_->attempt_log);
+  if (impl_->changelog == nullptr) return absl::OkStatus();
+  for (const auto& [key, value] : log) {
+    std::optional<absl::string_view> v;
+    if (value.has_value()) v = *value;
+    if (absl::Status st = impl_->changelog->Append(key, v); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
   if (has_pending()) {
@@ -448,7 +487,11 @@ absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
   return impl_->MoveCheckpoint(changelog_next_offset, /*clean_shutdown=*/false);
 }
 
-void PartitionStore::DiscardPending() { impl_->pending.Clear(); }
+void PartitionStore::DiscardPending() {
+  impl_->pending.Clear();
+  impl_->in_attempt = false;
+  impl_->attempt_log.clear();
+}
 
 absl::Status PartitionStore::ApplyRestored(absl::string_view key,
                                            std::optional<absl::string_view> value) {

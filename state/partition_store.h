@@ -110,6 +110,16 @@ class PartitionStore : public KeyValueStore {
   absl::Status Scan(absl::string_view begin, absl::string_view end, const ScanFn& fn) override;
 
   bool has_pending() const;
+
+  // Attempts: one try of a transform on one record. Between BeginAttempt and the end of the
+  // attempt, writes go to the pending batch after a save point and their changelog records are
+  // held back. RollbackAttempt drops the attempt's writes (the batch returns to the save point);
+  // CommitAttempt keeps them and appends their changelog records to the sink, in write order
+  // (the sink's error is returned; the writes stay pending, and the unit they belong to is
+  // rolled back by the caller). At most one attempt is open; DiscardPending ends it.
+  void BeginAttempt();
+  void RollbackAttempt();
+  absl::Status CommitAttempt();
   // The Kafka transaction committed: writes the pending batch to RocksDB, then the checkpoint
   // with `changelog_next_offset` (the changelog position after this transaction's records;
   // -1 = unchanged).

@@ -73,9 +73,14 @@ std::optional<std::string> TestOutput::header(const std::string& name) const {
 }
 
 // A KeyValueStore over a std::map: what a partition's store looks like to a transform, minus
-// durability (writes apply at once; there are no transactions in the driver).
+// durability (writes apply at once; there are no transactions in the driver). An attempt's
+// writes are all or nothing, as in the runtime: a snapshot taken at the attempt's first touch
+// is put back when the attempt fails.
 class MemoryStore : public state::KeyValueStore {
  public:
+  void Snapshot() { snapshot_ = data_; }
+  void Restore() { data_ = snapshot_; }
+
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override {
     auto it = data_.find(key);
     if (it == data_.end()) return std::optional<std::string>();
@@ -100,10 +105,11 @@ class MemoryStore : public state::KeyValueStore {
 
  private:
   std::map<std::string, std::string, std::less<>> data_;
+  std::map<std::string, std::string, std::less<>> snapshot_;
 };
 
 // Stores by name and partition, routed to the partition of the record being piped.
-class DriverContext : public TransformContext {
+class DriverContext : public TransformContext, public runtime::AttemptScope {
  public:
   DriverContext(std::vector<std::string> names, std::string instance_id)
       : instance_id_(std::move(instance_id)) {
@@ -119,6 +125,22 @@ class DriverContext : public TransformContext {
   }
   const std::string& instance_id() const override { return instance_id_; }
   void set_current(std::optional<int32_t> p) { current_ = p; }
+
+  // runtime::AttemptScope.
+  void Begin() override {
+    touched_.clear();
+    in_attempt_ = true;
+  }
+  void Rollback() override {
+    for (MemoryStore* s : touched_) s->Restore();
+    touched_.clear();
+    in_attempt_ = false;
+  }
+  absl::Status Commit() override {
+    touched_.clear();
+    in_attempt_ = false;
+    return absl::OkStatus();
+  }
   MemoryStore* Find(absl::string_view name, int32_t partition) {
     auto it = stores_.find({std::string(name), partition});
     return it == stores_.end() ? nullptr : &it->second;
@@ -155,11 +177,18 @@ class DriverContext : public TransformContext {
       return absl::FailedPreconditionError(
           absl::StrCat("store '", name, "' used outside Process (no current partition)"));
     }
-    return &stores_[{name, *current_}];
+    MemoryStore* store = &stores_[{name, *current_}];
+    if (in_attempt_ && std::find(touched_.begin(), touched_.end(), store) == touched_.end()) {
+      store->Snapshot();
+      touched_.push_back(store);
+    }
+    return store;
   }
 
   std::string instance_id_;
   std::optional<int32_t> current_;
+  bool in_attempt_ = false;
+  std::vector<MemoryStore*> touched_;
   std::map<std::string, Routing, std::less<>> routing_;
   std::map<std::pair<std::string, int32_t>, MemoryStore> stores_;
 };
@@ -173,8 +202,8 @@ class TestDriver::Impl {
         sink_(options_.errors.policy == ErrorPolicy::kDeadLetter
                   ? std::optional<std::string>(options_.errors.dead_letter_topic)
                   : std::nullopt),
-        processor_(*transform_, MakeConfig(options_), sink_, clock_),
-        context_(options_.stores, options_.instance_id) {}
+        context_(options_.stores, options_.instance_id),
+        processor_(*transform_, MakeConfig(options_), sink_, clock_, &context_) {}
 
   absl::Status Pipe(TestRecord input) {
     if (!initialized_) {
@@ -261,12 +290,12 @@ class TestDriver::Impl {
   std::unique_ptr<Transform> transform_;
   base::ManualClock clock_;
   MemorySink sink_;
-  runtime::RecordProcessor processor_;  // refers to the three above
+  DriverContext context_;
+  runtime::RecordProcessor processor_;  // refers to the four above
   std::map<std::pair<std::string, int32_t>, int64_t> next_offset_;
   std::vector<TestFailure> failures_;
   int64_t retries_ = 0;
   absl::Status stop_error_;  // not OK once an input failed under kFail
-  DriverContext context_;
   bool initialized_ = false;
   absl::Status init_error_;
 };

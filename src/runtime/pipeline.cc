@@ -60,7 +60,9 @@ Pipeline::Pipeline(ProcessorOptions options, PipelineParts parts)
   config.default_topic = options_.output_topic;
   config.errors = options_.errors;
   config.instance_id = options_.instance_id;
-  record_processor_ = std::make_unique<RecordProcessor>(*transform_, config, *sink_, clock_);
+  // The state manager brackets every attempt: its state writes go with its outputs.
+  record_processor_ =
+      std::make_unique<RecordProcessor>(*transform_, config, *sink_, clock_, state_.get());
   source_->SetListener(this);
 }
 

@@ -62,11 +62,12 @@ std::string DeadLetterHeaderName(DeadLetterHeaderStyle style, absl::string_view 
 }
 
 RecordProcessor::RecordProcessor(Transform& transform, RecordProcessorConfig config, Sink& sink,
-                                 base::Clock& clock)
+                                 base::Clock& clock, AttemptScope* attempts)
     : transform_(transform),
       config_(std::move(config)),
       sink_(sink),
       clock_(clock),
+      attempts_(attempts),
       rng_state_(config_.jitter_seed) {}
 
 std::chrono::milliseconds RecordProcessor::Backoff(int attempt) {
@@ -102,8 +103,11 @@ absl::StatusOr<RecordOutcome> RecordProcessor::Process(
     outcome.attempts = attempt;
     pending_.clear();  // whatever a failed attempt emitted is discarded
     PendingEmitter emitter(pending_);
+    if (attempts_ != nullptr) attempts_->Begin();
     error = transform_.Process(in, emitter);
-    if (error.ok() || !IsTransient(error) || attempt >= max_attempts) break;
+    if (error.ok()) break;
+    if (attempts_ != nullptr) attempts_->Rollback();  // and its state writes
+    if (!IsTransient(error) || attempt >= max_attempts) break;
   }
 
   if (error.ok()) {
@@ -113,6 +117,7 @@ absl::StatusOr<RecordOutcome> RecordProcessor::Process(
         error = PermanentError(
             absl::StrCat("output ", i, " of transform '", transform_.name(),
                          "' names no topic and no default output topic is configured"));
+        if (attempts_ != nullptr) attempts_->Rollback();
         break;
       }
     }
@@ -122,6 +127,13 @@ absl::StatusOr<RecordOutcome> RecordProcessor::Process(
     for (const OutputRecord& r : pending_) {
       const std::string& topic = r.topic().empty() ? config_.default_topic : r.topic();
       if (absl::Status st = sink_.Send(topic, r); !st.ok()) {
+        pending_.clear();
+        if (attempts_ != nullptr) attempts_->Rollback();
+        return st;
+      }
+    }
+    if (attempts_ != nullptr) {
+      if (absl::Status st = attempts_->Commit(); !st.ok()) {
         pending_.clear();
         return st;
       }

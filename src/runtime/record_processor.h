@@ -7,6 +7,9 @@
 //
 // Outputs of one input reach the Sink only after the transform succeeded for that input, all
 // of them, in emission order, before Process returns (views into `in` are still valid then).
+// With an AttemptScope, an attempt's state writes are all or nothing too: a failed attempt's
+// writes are dropped before the retry, and a record that ends under skip, dead-letter or fail
+// leaves no state behind.
 // Thread-safety: one thread at a time.
 #ifndef ONCEFLOW_RUNTIME_RECORD_PROCESSOR_H_
 #define ONCEFLOW_RUNTIME_RECORD_PROCESSOR_H_
@@ -48,6 +51,21 @@ inline constexpr char kHeaderInstanceId[] = "instance-id";
 // The dead-letter header name for `onceflow_name` (one of the constants above) in `style`.
 std::string DeadLetterHeaderName(DeadLetterHeaderStyle style, absl::string_view onceflow_name);
 
+// Brackets each transform attempt, so its state writes are kept or dropped with its outputs.
+// The runtime's stores keep an attempt's writes pending (a save point) and hold their changelog
+// records until Commit; the TestDriver's in-memory stores snapshot.
+class AttemptScope {
+ public:
+  virtual ~AttemptScope() = default;
+  // Before the transform runs.
+  virtual void Begin() = 0;
+  // The attempt failed, or its record's outputs will not be sent: drop its writes.
+  virtual void Rollback() = 0;
+  // The attempt succeeded and its outputs were sent: keep its writes and produce their
+  // changelog records. An error is the sink's (a Kafka problem, like an output's).
+  virtual absl::Status Commit() = 0;
+};
+
 struct RecordProcessorConfig {
   // Where records that name no topic go. May be empty only if every record names one.
   std::string default_topic;
@@ -73,9 +91,9 @@ struct RecordOutcome {
 
 class RecordProcessor {
  public:
-  // All references must outlive the RecordProcessor.
+  // All references (and `attempts`, when not null) must outlive the RecordProcessor.
   RecordProcessor(Transform& transform, RecordProcessorConfig config, Sink& sink,
-                  base::Clock& clock);
+                  base::Clock& clock, AttemptScope* attempts = nullptr);
 
   RecordProcessor(const RecordProcessor&) = delete;
   RecordProcessor& operator=(const RecordProcessor&) = delete;
@@ -100,6 +118,7 @@ class RecordProcessor {
   RecordProcessorConfig config_;
   Sink& sink_;
   base::Clock& clock_;
+  AttemptScope* attempts_;
   uint64_t rng_state_;
   std::vector<OutputRecord> pending_;  // reused across inputs
 };

@@ -57,14 +57,16 @@ class StateManager::RoutingStore : public state::KeyValueStore {
 // The changelog sink of one (store, partition).
 class StateManager::Sink : public state::ChangelogSink {
  public:
-  Sink(StateManager& manager, std::string topic, int32_t partition)
-      : manager_(manager), topic_(std::move(topic)), partition_(partition) {}
+  Sink(StateManager& manager, Progress& progress, std::string topic, int32_t partition)
+      : manager_(manager), progress_(progress), topic_(std::move(topic)), partition_(partition) {}
   absl::Status Append(absl::string_view key, std::optional<absl::string_view> value) override {
+    ++progress_.produced_since_commit;
     return manager_.produce_(topic_, partition_, key, value);
   }
 
  private:
   StateManager& manager_;
+  Progress& progress_;
   std::string topic_;
   int32_t partition_;
 };
@@ -140,7 +142,8 @@ absl::Status StateManager::Assign(const std::vector<TopicPartition>& partitions)
       state::PartitionStoreOptions o;
       o.path = absl::StrCat(options_.state.dir, "/", options_.application_id, "/", name, "/", p);
       o.env = env_.get();
-      auto sink = std::make_unique<Sink>(*this, n.changelog_topic, p);
+      Progress& progress = n.progress[p] = Progress{};
+      auto sink = std::make_unique<Sink>(*this, progress, n.changelog_topic, p);
       ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<state::PartitionStore> store,
                                 state::PartitionStore::Open(o, sink.get()));
       if (!store->rebuilt().empty()) {
@@ -237,29 +240,78 @@ void StateManager::CloseAll() {
     }
     n.partitions.clear();
     n.sinks.clear();
-    n.last_delivered.clear();
+    n.progress.clear();
   }
   current_.reset();
+  in_attempt_ = false;
+  touched_.clear();
 }
 
 absl::Status StateManager::CommitPending() {
+  const bool eos = options_.mode == Mode::kExactlyOnce;
   for (auto& [name, n] : stores_) {
     for (auto& [p, store] : n.partitions) {
-      if (!store->has_pending()) continue;
-      auto it = n.last_delivered.find(p);
-      const int64_t next = it == n.last_delivered.end() ? -1 : it->second + 1;
+      Progress& progress = n.progress[p];
+      if (!store->has_pending()) {
+        progress.produced_since_commit = 0;
+        progress.last_delivered = -1;
+        continue;
+      }
+      int64_t next = -1;
+      if (eos) {
+        // Fenced writers cannot interleave, and aborted records are skipped by a
+        // read_committed restore: the checkpoint follows this transaction's last record.
+        if (progress.last_delivered >= 0) next = progress.last_delivered + 1;
+      } else if (!progress.frozen && progress.own_next >= 0) {
+        next = progress.own_next;
+      }
       ONCEFLOW_RETURN_IF_ERROR(store->CommitPending(next));
+      progress.produced_since_commit = 0;
+      progress.last_delivered = -1;
     }
-    n.last_delivered.clear();
   }
   return absl::OkStatus();
 }
 
 void StateManager::DiscardPending() {
+  in_attempt_ = false;
+  touched_.clear();
   for (auto& [name, n] : stores_) {
-    for (auto& [p, store] : n.partitions) store->DiscardPending();
-    n.last_delivered.clear();
+    for (auto& [p, store] : n.partitions) {
+      store->DiscardPending();
+      Progress& progress = n.progress[p];
+      // At-least-once: the discarded writes' changelog records may already be in the topic
+      // (no transaction hides them), but the store never applied them.
+      if (options_.mode == Mode::kAtLeastOnce && progress.produced_since_commit > 0) {
+        progress.frozen = true;
+      }
+      progress.produced_since_commit = 0;
+      progress.last_delivered = -1;
+    }
   }
+}
+
+void StateManager::Begin() {
+  for (state::PartitionStore* store : touched_) store->RollbackAttempt();
+  touched_.clear();
+  in_attempt_ = true;
+}
+
+void StateManager::Rollback() {
+  for (state::PartitionStore* store : touched_) store->RollbackAttempt();
+  touched_.clear();
+  in_attempt_ = false;
+}
+
+absl::Status StateManager::Commit() {
+  in_attempt_ = false;
+  absl::Status first;
+  for (state::PartitionStore* store : touched_) {
+    absl::Status st = store->CommitAttempt();
+    if (first.ok()) first = st;
+  }
+  touched_.clear();
+  return first;
 }
 
 bool StateManager::IsChangelogTopic(absl::string_view topic) const {
@@ -272,8 +324,20 @@ bool StateManager::IsChangelogTopic(absl::string_view topic) const {
 void StateManager::OnChangelogDelivered(const TopicPartitionOffset& position) {
   for (auto& [name, n] : stores_) {
     if (n.changelog_topic != position.tp.topic) continue;
-    int64_t& last = n.last_delivered.try_emplace(position.tp.partition.value(), -1).first->second;
-    last = std::max(last, position.offset.value());
+    const int32_t p = position.tp.partition.value();
+    auto store = n.partitions.find(p);
+    if (store == n.partitions.end()) continue;  // closed meanwhile
+    Progress& progress = n.progress[p];
+    const int64_t offset = position.offset.value();
+    progress.last_delivered = std::max(progress.last_delivered, offset);
+    if (options_.mode == Mode::kExactlyOnce || progress.frozen) continue;
+    if (progress.own_next < 0) progress.own_next = store->second->checkpoint_offset();
+    if (offset == progress.own_next) {
+      ++progress.own_next;
+    } else {
+      // Someone else wrote to this changelog partition since the checkpoint.
+      progress.frozen = true;
+    }
   }
 }
 
@@ -305,7 +369,12 @@ absl::StatusOr<state::PartitionStore*> StateManager::Current(const std::string& 
     return absl::FailedPreconditionError(
         absl::StrCat("store '", name, "' has no open partition ", *current_));
   }
-  return it->second.get();
+  state::PartitionStore* store = it->second.get();
+  if (in_attempt_ && std::find(touched_.begin(), touched_.end(), store) == touched_.end()) {
+    store->BeginAttempt();
+    touched_.push_back(store);
+  }
+  return store;
 }
 
 }  // namespace onceflow::runtime

@@ -21,11 +21,12 @@
 #include "onceflow/kafka_types.h"
 #include "onceflow/processor_options.h"
 #include "onceflow/transform.h"
+#include "runtime/record_processor.h"
 #include "state/partition_store.h"
 
 namespace onceflow::runtime {
 
-class StateManager : public TransformContext {
+class StateManager : public TransformContext, public AttemptScope {
  public:
   // Produces one changelog record (value nullopt = tombstone) through the pipeline's sink,
   // inside the open transaction under eos.
@@ -69,6 +70,12 @@ class StateManager : public TransformContext {
   // From a delivery report of a changelog record.
   void OnChangelogDelivered(const TopicPartitionOffset& position);
 
+  // AttemptScope: the stores the transform touches during one attempt keep its writes
+  // separate (a save point) and hold their changelog records until Commit.
+  void Begin() override;
+  void Rollback() override;
+  absl::Status Commit() override;
+
   // Calls `fn` with every open partition store of `store`.
   absl::Status ForEachPartition(const std::string& store,
                                 const std::function<absl::Status(state::KeyValueStore&)>& fn);
@@ -83,11 +90,24 @@ class StateManager : public TransformContext {
  private:
   class RoutingStore;
   class Sink;
+  // Where the checkpoint of one (store, partition) may move at the next commit.
+  struct Progress {
+    int64_t last_delivered = -1;  // highest changelog offset delivered since the commit
+    // At-least-once only. There are no transactions to fence another writer of the same
+    // changelog partition (a paused instance that resumes, or the partition's new owner while
+    // this one is paused), so the checkpoint may only cover records this store applied: the
+    // next offset expected if this store is the changelog partition's only writer, and whether
+    // that stopped holding (a gap, or writes of a rolled-back unit that the store never
+    // applied). Frozen until the store is reopened and restored.
+    int64_t own_next = -1;
+    bool frozen = false;
+    int64_t produced_since_commit = 0;
+  };
   struct Named {
     std::string changelog_topic;
     std::map<int32_t, std::unique_ptr<Sink>> sinks;
     std::map<int32_t, std::unique_ptr<state::PartitionStore>> partitions;
-    std::map<int32_t, int64_t> last_delivered;  // highest changelog offset since the commit
+    std::map<int32_t, Progress> progress;
     std::unique_ptr<RoutingStore> routing;
   };
 
@@ -100,6 +120,8 @@ class StateManager : public TransformContext {
   std::map<std::string, Named, std::less<>> stores_;
   std::unique_ptr<state::StateEnv> env_;
   std::optional<int32_t> current_;
+  bool in_attempt_ = false;
+  std::vector<state::PartitionStore*> touched_;  // stores in the open attempt
   std::atomic<int64_t> restored_records_{0};
   std::atomic<int64_t> restore_ms_{0};
 };

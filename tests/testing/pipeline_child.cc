@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -33,7 +34,7 @@ int Usage(const std::string& why) {
          "[--mode eos|alos] [--commit-interval-ms N] [--alos-policy "
          "record|batch|every-n|interval] [--stop-when-caught-up] "
          "[--session-timeout-ms N] [--delay-us N] [--max-records-per-txn N] [--commit-every N] "
-         "[--state-dir DIR] [--dedupe-header NAME] [--count] [--dynamic-membership]\n";
+         "[--state-dir DIR] [--dedupe-header NAME] [--count] [--flaky] [--dynamic-membership]\n";
   return 2;
 }
 
@@ -41,8 +42,9 @@ int Usage(const std::string& why) {
 
 int main(int argc, char** argv) {
   onceflow::ProcessorOptions options;
-  int delay_us = 0;
-  bool count = false;  // per record: makes a stream last long enough to rebalance mid-way
+  int delay_us = 0;  // per record: makes a stream last long enough to rebalance mid-way
+  bool count = false;
+  bool flaky = false;
   options.kafka_properties["topic.metadata.refresh.interval.ms"] = "1000";
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
@@ -107,6 +109,12 @@ int main(int argc, char** argv) {
     } else if (flag == "--count") {
       count = true;  // the key_counter example instead of "tag"
       options.state.stores = {onceflow::examples::kCountsStore};
+    } else if (flag == "--flaky") {
+      // After the transform, a stage that fails each record's first attempt transiently (1 ms
+      // backoff): a retried record must not apply its state writes twice.
+      flaky = true;
+      options.errors.retry.base_backoff = std::chrono::milliseconds(1);
+      options.errors.retry.max_backoff = std::chrono::milliseconds(1);
     } else if (flag == "--dynamic-membership") {
       options.static_membership = false;
     } else {
@@ -125,6 +133,20 @@ int main(int argc, char** argv) {
       "tag");
   std::unique_ptr<onceflow::Transform> transform = std::move(tag);
   if (count) transform = std::make_unique<onceflow::examples::KeyCounter>();
+  if (flaky) {
+    auto seen = std::make_shared<std::set<std::string>>();
+    transform = onceflow::Chain(
+        std::move(transform),
+        onceflow::FlatMap(
+            [seen](const onceflow::Record& r, onceflow::Emitter& out) -> absl::Status {
+              const std::string id = absl::StrCat(r.topic(), "/", r.partition().value(), "/",
+                                                  r.offset().value());
+              if (seen->insert(id).second) return absl::UnavailableError("first attempt fails");
+              out.Emit(onceflow::OutputRecord::Forward(r));
+              return absl::OkStatus();
+            },
+            "fails_first_attempt"));
+  }
   auto processor = onceflow::Processor::Create(options, std::move(transform));
   if (!processor.ok()) {
     std::cerr << "onceflow_test_pipeline: " << processor.status() << "\n";
