@@ -487,6 +487,24 @@ absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
   return impl_->MoveCheckpoint(changelog_next_offset, /*clean_shutdown=*/false);
 }
 
+absl::Status PartitionStore::Rebuild(absl::string_view why) {
+  if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  impl_->pending.Clear();
+  impl_->restore_batch.Clear();
+  impl_->in_attempt = false;
+  impl_->attempt_log.clear();
+  impl_->db->Close().PermitUncheckedError();  // its files are about to go
+  impl_->db.reset();
+  if (absl::Status st = Wipe(impl_->checkpoint_path, impl_->db_path); !st.ok()) return st;
+  const rocksdb::Status s = OpenDb(MakeOptions(*impl_->options.env, /*create_if_missing=*/true),
+                                   impl_->db_path, impl_->db);
+  if (!s.ok()) return FromRocks(s, "create", impl_->db_path);
+  impl_->checkpoint_offset = -1;
+  impl_->rebuilt_from_new = false;
+  impl_->rebuilt = std::string(why);
+  return absl::OkStatus();
+}
+
 void PartitionStore::DiscardPending() {
   impl_->pending.Clear();
   impl_->in_attempt = false;

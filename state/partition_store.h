@@ -134,6 +134,10 @@ class PartitionStore : public KeyValueStore {
 
   // The changelog position the local files reflect; -1 = none (restore from the beginning).
   int64_t checkpoint_offset() const;
+  // Wipes the database and the checkpoint and opens it empty (checkpoint_offset() -1), for a
+  // checkpoint that cannot be trusted any more (beyond the changelog's end: the changelog was
+  // deleted and recreated, or truncated). `rebuilt()` says `why` afterwards.
+  absl::Status Rebuild(absl::string_view why);
   // Why the folder was wiped at Open ("" if it was not).
   const std::string& rebuilt() const;
   // Whether it was wiped only because it had no checkpoint (a new folder, or one wiped on

@@ -101,8 +101,15 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
   const std::vector<TopicPartition> tps = Partitions(partitions);
   rd_kafka_resp_err_t assign_err;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    if (self->listener_ != nullptr) self->listener_->OnAssigned(tps);
+    std::vector<TopicPartition> paused;
+    if (self->listener_ != nullptr) paused = self->listener_->OnAssigned(tps);
     assign_err = rd_kafka_assign(rk, partitions);
+    if (assign_err == RD_KAFKA_RESP_ERR_NO_ERROR && !paused.empty()) {
+      // Before the fetcher starts (it starts after this callback returns): no record of these
+      // partitions is fetched until they are resumed.
+      TopicPartitionListPtr list = ToList(paused);
+      assign_err = rd_kafka_pause_partitions(rk, list.get());
+    }
   } else {
     if (self->listener_ != nullptr) {
       if (rd_kafka_assignment_lost(rk)) {

@@ -105,6 +105,10 @@ absl::Status CodeToStatus(rd_kafka_resp_err_t code, absl::string_view context,
   return Make(CodeFor(code), code, context, detail.empty() ? rd_kafka_err2str(code) : detail);
 }
 
+absl::Status TransportError(absl::string_view context, absl::string_view detail) {
+  return CodeToStatus(RD_KAFKA_RESP_ERR__TRANSPORT, context, detail);
+}
+
 std::optional<rd_kafka_resp_err_t> KafkaErrorCode(const absl::Status& status) {
   absl::optional<absl::Cord> payload = status.GetPayload(kErrorCodePayload);
   if (!payload.has_value()) return std::nullopt;

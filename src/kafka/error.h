@@ -35,6 +35,10 @@ absl::Status ErrorToStatus(const rd_kafka_error_t* error, absl::string_view cont
 absl::Status CodeToStatus(rd_kafka_resp_err_t code, absl::string_view context,
                           absl::string_view detail = {});
 
+// librdkafka's _TRANSPORT error (a broker connection lost), as CodeToStatus makes it: for fault
+// injection outside src/kafka/.
+absl::Status TransportError(absl::string_view context, absl::string_view detail);
+
 // The librdkafka error code a status was made from, if it was made by this module.
 std::optional<rd_kafka_resp_err_t> KafkaErrorCode(const absl::Status& status);
 

@@ -17,7 +17,9 @@ namespace onceflow::kafka {
 class RebalanceListener {
  public:
   virtual ~RebalanceListener() = default;
-  virtual void OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
+  // Returns the partitions (of `partitions`) that must start paused — nothing is fetched for
+  // them until they are resumed (e.g. their state is still being restored).
+  virtual std::vector<TopicPartition> OnAssigned(const std::vector<TopicPartition>& partitions) = 0;
   virtual void OnRevoked(const std::vector<TopicPartition>& partitions) = 0;
   // The assignment was lost without a clean revoke (session timeout, fencing): commits for
   // these partitions will fail; drop their in-flight work.

@@ -16,9 +16,10 @@
 namespace onceflow::runtime {
 namespace {
 
-constexpr int kPoints = 4;
-constexpr std::array<absl::string_view, kPoints> kNames = {"after_produce", "after_send_offsets",
-                                                           "after_commit", "abort_before_commit"};
+constexpr int kPoints = 5;
+constexpr std::array<absl::string_view, kPoints> kNames = {
+    "after_produce", "after_send_offsets", "after_commit", "abort_before_commit",
+    "restore_transport_error"};
 
 struct Faults {
   std::array<std::atomic<int64_t>, kPoints> due_at{};  // 0 = off
@@ -49,7 +50,7 @@ absl::Status ConfigureFaults(absl::string_view spec) {
       return absl::InvalidArgumentError(absl::StrCat(
           "ONCEFLOW_FAULT: bad item '", item,
           "': want <point>:<n>, point one of after_produce, after_send_offsets, after_commit, "
-          "abort_before_commit, n >= 1"));
+          "abort_before_commit, restore_transport_error, n >= 1"));
     }
     f.due_at[index] = n;
   }
@@ -69,7 +70,7 @@ bool ReachedFaultPoint(FaultPoint point) {
   if (due == 0) return false;
   const int64_t visit = ++f.visits[i];
   if (visit != due) return false;
-  if (point == FaultPoint::kAbortBeforeCommit) {
+  if (point == FaultPoint::kAbortBeforeCommit || point == FaultPoint::kRestoreTransportError) {
     Log(LogLevel::kWarn,
         absl::StrCat("fault injection: abortable error at ", kNames[i], " #", visit));
     return true;

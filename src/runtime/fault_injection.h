@@ -9,6 +9,9 @@
 //                        state exists)
 //   abort_before_commit  do not crash: turn the n-th commit into an abortable error, so the
 //                        loop really aborts the transaction and rewinds
+//   restore_transport_error  do not crash: from the n-th poll of a state restore on, the
+//                        restore consumer reports _TRANSPORT (as during a broker restart) for
+//                        5 s, then recovers
 // The chaos audit and the crash tests set it on child processes.
 #ifndef ONCEFLOW_RUNTIME_FAULT_INJECTION_H_
 #define ONCEFLOW_RUNTIME_FAULT_INJECTION_H_
@@ -18,7 +21,13 @@
 
 namespace onceflow::runtime {
 
-enum class FaultPoint { kAfterProduce, kAfterSendOffsets, kAfterCommit, kAbortBeforeCommit };
+enum class FaultPoint {
+  kAfterProduce,
+  kAfterSendOffsets,
+  kAfterCommit,
+  kAbortBeforeCommit,
+  kRestoreTransportError,
+};
 
 // Parses `spec` (the $ONCEFLOW_FAULT syntax) and arms the faults; replaces earlier ones.
 absl::Status ConfigureFaults(absl::string_view spec);

@@ -61,6 +61,9 @@ class Source {
   // Whether the group took the assignment away without a clean revoke, before the event that
   // says so was served: nothing can be committed for it any more.
   virtual bool AssignmentLost() = 0;
+  // Stops / restarts fetching for assigned partitions (their positions are kept).
+  virtual absl::Status Pause(const std::vector<TopicPartition>& partitions) = 0;
+  virtual absl::Status Resume(const std::vector<TopicPartition>& partitions) = 0;
   // The partition's end offset as last seen (no round trip); nullopt when unknown.
   virtual std::optional<Offset> CachedEndOffset(const TopicPartition& tp) = 0;
   // What send_offsets_to_transaction needs to prove this member still owns the partitions.

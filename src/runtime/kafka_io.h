@@ -50,13 +50,20 @@ class KafkaSource final : public Source, private kafka::RebalanceListener {
     return async ? consumer_->CommitAsync(positions) : consumer_->CommitSync(positions);
   }
   bool AssignmentLost() override { return consumer_->AssignmentLost(); }
+  absl::Status Pause(const std::vector<TopicPartition>& partitions) override {
+    return consumer_->Pause(partitions);
+  }
+  absl::Status Resume(const std::vector<TopicPartition>& partitions) override {
+    return consumer_->Resume(partitions);
+  }
   std::optional<Offset> CachedEndOffset(const TopicPartition& tp) override;
   kafka::GroupMetadata GroupMetadata() override { return consumer_->GroupMetadata(); }
   absl::Status Close() override { return consumer_->Close(); }
 
  private:
-  void OnAssigned(const std::vector<TopicPartition>& partitions) override {
-    if (listener_ != nullptr) listener_->OnAssigned(partitions);
+  std::vector<TopicPartition> OnAssigned(const std::vector<TopicPartition>& partitions) override {
+    if (listener_ == nullptr) return {};
+    return listener_->OnAssigned(partitions);
   }
   void OnRevoked(const std::vector<TopicPartition>& partitions) override {
     if (listener_ != nullptr) listener_->OnRevoked(partitions);

@@ -196,10 +196,18 @@ absl::Status Pipeline::Run() {
 }
 
 bool Pipeline::PollBatch(absl::Status* stop_status) {
+  const bool restoring = state_->restoring();
+  if (restoring) {
+    // Restore a little at a time, between the records of the partitions that are ready.
+    if (absl::Status st = RestoreStep(); !st.ok()) {
+      *stop_status = base::Annotate("restoring state: ", st);
+      return false;
+    }
+  }
   int processed = 0;
   while (processed < options_.poll_batch_size && !stop_.load(std::memory_order_relaxed)) {
     milliseconds wait{0};
-    if (processed == 0) {
+    if (processed == 0 && !restoring) {
       wait = kMaxPollWait;
       if (!unit_.empty()) {
         const auto due = last_commit_ + options_.commit_interval;
@@ -559,21 +567,39 @@ absl::Status Pipeline::Shutdown(absl::Status status) {
 
 // ------------------------------------------------------------------------------- callbacks
 
-void Pipeline::OnAssigned(const std::vector<TopicPartition>& partitions) {
+std::vector<TopicPartition> Pipeline::OnAssigned(const std::vector<TopicPartition>& partitions) {
   ready_ = false;  // until restored
   ++counters_->rebalances;
   assignment_ = partitions;
   at_end_.clear();
   Info(absl::StrCat("assigned ", partitions.size(), " partition(s): ", Describe(partitions)));
+  std::vector<TopicPartition> waiting;
   if (deferred_error_.ok()) {
-    // Restore before any record of these partitions is processed (this blocks the poll).
-    if (absl::Status st = state_->Assign(partitions); !st.ok()) {
-      deferred_error_ = base::Annotate("restoring state: ", st);
+    // Opens the stores; their restore runs on the loop (RestoreStep), and the partitions wait,
+    // paused, until their stores are up to date.
+    absl::StatusOr<std::vector<TopicPartition>> st = state_->Assign(partitions);
+    if (st.ok()) {
+      waiting = *std::move(st);
+    } else {
+      deferred_error_ = base::Annotate("opening state: ", st.status());
     }
   }
   // Ready once the assignment's state is restored, also with no partitions (an idle member
   // of a group with more members than partitions is healthy, not unready).
-  ready_ = deferred_error_.ok();
+  ready_ = deferred_error_.ok() && !state_->restoring();
+  return waiting;
+}
+
+absl::Status Pipeline::RestoreStep() {
+  ONCEFLOW_ASSIGN_OR_RETURN(std::vector<TopicPartition> resumed,
+                            state_->RestoreStep(milliseconds(50)));
+  if (!resumed.empty()) {
+    if (absl::Status st = source_->Resume(resumed); !st.ok()) {
+      return base::Annotate("resuming restored partitions: ", st);
+    }
+  }
+  if (!state_->restoring()) ready_ = true;
+  return absl::OkStatus();
 }
 
 void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {

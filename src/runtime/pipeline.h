@@ -100,7 +100,9 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   absl::Status Shutdown(absl::Status status);
 
   // kafka::RebalanceListener: runs inside source_->Poll on the loop thread.
-  void OnAssigned(const std::vector<TopicPartition>& partitions) override;
+  std::vector<TopicPartition> OnAssigned(const std::vector<TopicPartition>& partitions) override;
+  // Restores for a moment and resumes the partitions whose state is ready.
+  absl::Status RestoreStep();
   void OnRevoked(const std::vector<TopicPartition>& partitions) override;
   void OnLost(const std::vector<TopicPartition>& partitions) override;
 

@@ -13,6 +13,9 @@
 #include "onceflow/status_macros.h"
 #include "runtime/dedupe_transform.h"
 #include "runtime/log.h"
+#include "runtime/fault_injection.h"
+#include "base/clock.h"
+#include "base/retry.h"
 
 namespace onceflow::runtime {
 namespace {
@@ -131,11 +134,35 @@ absl::Status StateManager::Start() {
   return absl::OkStatus();
 }
 
-absl::Status StateManager::Assign(const std::vector<TopicPartition>& partitions) {
-  if (!enabled()) return absl::OkStatus();
+// The restore of the stores opened by one assignment: a consumer of their changelog
+// partitions, from each store's checkpoint to the changelog's end.
+class StateManager::RestoreSession {
+ public:
+  struct Target {
+    std::string store;
+    int32_t partition;
+    state::PartitionStore* partition_store;
+  };
+  std::vector<Target> targets;
+  // Input partitions waiting for the stores of their partition number.
+  std::map<int32_t, std::vector<TopicPartition>> waiting;
+  std::unique_ptr<kafka::Consumer> consumer;
+  // Changelog (topic, partition) -> the target restoring from it.
+  std::map<std::pair<std::string, int32_t>, state::PartitionStore*> by_changelog;
+  std::set<std::pair<std::string, int32_t>> done;
+  std::map<int32_t, int> stores_left;  // per partition number
+  SteadyClock::time_point started;
+  SteadyClock::time_point last_warning;
+  SteadyClock::time_point fault_until;  // fault injection: transport errors until then
+  int64_t records = 0;
+};
+
+absl::StatusOr<std::vector<TopicPartition>> StateManager::Assign(
+    const std::vector<TopicPartition>& partitions) {
+  if (!enabled()) return std::vector<TopicPartition>();
   std::set<int32_t> numbers;
   for (const TopicPartition& tp : partitions) numbers.insert(tp.partition.value());
-  std::vector<std::pair<std::string, int32_t>> opened;
+  auto session = std::make_unique<RestoreSession>();
   for (auto& [name, n] : stores_) {
     for (int32_t p : numbers) {
       if (n.partitions.count(p) > 0) continue;
@@ -152,17 +179,27 @@ absl::Status StateManager::Assign(const std::vector<TopicPartition>& partitions)
             absl::StrCat("store ", name, " partition ", p, " at ", o.path, ": ", store->rebuilt(),
                          "; rebuilding it from ", n.changelog_topic));
       }
+      session->targets.push_back({name, p, store.get()});
+      ++session->stores_left[p];
       n.sinks[p] = std::move(sink);
       n.partitions[p] = std::move(store);
-      opened.emplace_back(name, p);
     }
   }
-  return Restore(opened);
+  std::vector<TopicPartition> waiting;
+  for (const TopicPartition& tp : partitions) {
+    if (session->stores_left.count(tp.partition.value()) == 0) continue;
+    session->waiting[tp.partition.value()].push_back(tp);
+    waiting.push_back(tp);
+  }
+  if (!session->targets.empty()) {
+    session->started = SteadyClock::now();
+    restore_ = std::move(session);
+  }
+  return waiting;
 }
 
-absl::Status StateManager::Restore(const std::vector<std::pair<std::string, int32_t>>& opened) {
-  if (opened.empty()) return absl::OkStatus();
-  const auto started = SteadyClock::now();
+absl::Status StateManager::StartRestore() {
+  RestoreSession& r = *restore_;
   kafka::Properties props = kafka::Merge({{"bootstrap.servers", options_.bootstrap_servers},
                                           {"auto.offset.reset", "earliest"},
                                           {"socket.nagle.disable", "true"}},
@@ -173,63 +210,123 @@ absl::Status StateManager::Restore(const std::vector<std::pair<std::string, int3
                                {"isolation.level", "read_committed"},
                                {"enable.partition.eof", "true"},
                                {"enable.auto.commit", "false"}});
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
-                            kafka::Consumer::Create(props));
+  ONCEFLOW_ASSIGN_OR_RETURN(r.consumer, kafka::Consumer::Create(props));
   std::vector<TopicPartitionOffset> assignment;
-  std::map<std::pair<std::string, int32_t>, state::PartitionStore*, std::less<>> by_tp;
-  for (const auto& [name, p] : opened) {
-    Named& n = stores_.find(name)->second;
-    state::PartitionStore* store = n.partitions[p].get();
-    const int64_t from = store->checkpoint_offset();
-    assignment.push_back({TopicPartition{n.changelog_topic, Partition(p)},
-                          from >= 0 ? Offset(from) : Offset::Beginning()});
-    by_tp[{n.changelog_topic, p}] = store;
+  for (const RestoreSession::Target& t : r.targets) {
+    const std::string& topic = stores_.find(t.store)->second.changelog_topic;
+    const TopicPartition tp{topic, Partition(t.partition)};
+    int64_t from = t.partition_store->checkpoint_offset();
+    if (from >= 0) {
+      // A checkpoint outside the changelog's offsets (the changelog was deleted and recreated,
+      // or truncated) describes another history: rebuild from the changelog, as Kafka Streams
+      // does, instead of replaying on top of stale files.
+      std::pair<Offset, Offset> marks{Offset(0), Offset(0)};
+      base::RetrySettings retry;
+      retry.what = absl::StrCat("reading the offsets of ", topic, "[", t.partition, "]");
+      ONCEFLOW_RETURN_IF_ERROR(base::RetryUntil(
+          SteadyClock::now() + std::chrono::seconds(60), base::SystemClock(),
+          [&](int) -> absl::Status {
+            ONCEFLOW_ASSIGN_OR_RETURN(marks, r.consumer->Watermarks(tp, std::chrono::seconds(10)));
+            return absl::OkStatus();
+          },
+          retry));
+      if (from > marks.second.value() || from < marks.first.value()) {
+        const std::string why = absl::StrCat(
+            "checkpoint ", from, " is outside the changelog's offsets [", marks.first.value(),
+            ", ", marks.second.value(),
+            "] (the changelog was deleted and recreated, or truncated)");
+        Log(LogLevel::kWarn, absl::StrCat("store ", t.store, " partition ", t.partition, ": ",
+                                          why, "; rebuilding it from ", topic));
+        ONCEFLOW_RETURN_IF_ERROR(t.partition_store->Rebuild(why));
+        from = -1;
+      }
+    }
+    assignment.push_back({tp, from >= 0 ? Offset(from) : Offset::Beginning()});
+    r.by_changelog[{topic, t.partition}] = t.partition_store;
   }
-  ONCEFLOW_RETURN_IF_ERROR(consumer->Assign(assignment));
-  std::map<std::pair<std::string, int32_t>, int64_t> records;
-  std::set<std::pair<std::string, int32_t>> done;
-  const auto deadline = started + kRestoreTimeout;
-  while (done.size() < by_tp.size()) {
-    if (SteadyClock::now() >= deadline) {
+  return r.consumer->Assign(assignment);
+}
+
+absl::StatusOr<std::vector<TopicPartition>> StateManager::RestoreStep(
+    std::chrono::milliseconds budget) {
+  std::vector<TopicPartition> resumed;
+  if (restore_ == nullptr) return resumed;
+  RestoreSession& r = *restore_;
+  if (r.consumer == nullptr) ONCEFLOW_RETURN_IF_ERROR(StartRestore());
+  const auto step_end = SteadyClock::now() + budget;
+  while (r.done.size() < r.by_changelog.size()) {
+    const auto now = SteadyClock::now();
+    if (now - r.started >= kRestoreTimeout) {
       return absl::DeadlineExceededError(absl::StrCat(
-          "restoring state: only ", done.size(), " of ", by_tp.size(),
+          "restoring state: only ", r.done.size(), " of ", r.by_changelog.size(),
           " changelog partitions reached their end within ",
           std::chrono::duration_cast<std::chrono::seconds>(kRestoreTimeout).count(), " s"));
     }
-    ONCEFLOW_ASSIGN_OR_RETURN(std::optional<kafka::ConsumedMessage> msg,
-                              consumer->Poll(std::chrono::milliseconds(200)));
-    if (!msg.has_value()) continue;
-    const std::pair<std::string, int32_t> key{std::string(msg->topic()),
-                                              msg->partition().value()};
-    auto it = by_tp.find(key);
-    if (it == by_tp.end() || done.count(key) > 0) continue;
-    if (!msg->is_record()) {
-      // The end offset: the position to restore from next time.
-      ONCEFLOW_RETURN_IF_ERROR(it->second->FinishRestore(msg->offset().value()));
-      done.insert(key);
+    if (now >= step_end) break;
+    if (ReachedFaultPoint(FaultPoint::kRestoreTransportError)) {
+      r.fault_until = now + std::chrono::seconds(5);
+    }
+    absl::StatusOr<std::optional<kafka::ConsumedMessage>> polled;
+    if (now < r.fault_until) {
+      // Instead of polling, as a consumer cut off from its brokers sees it.
+      base::SystemClock().SleepFor(std::chrono::milliseconds(20));
+      polled = kafka::TransportError("restore consumer", "fault injection: broker connection lost");
+    } else {
+      polled = r.consumer->Poll(
+          std::min(std::chrono::duration_cast<std::chrono::milliseconds>(step_end - now),
+                   std::chrono::milliseconds(100)));
+    }
+    if (!polled.ok()) {
+      // librdkafka reconnects by itself (a broker restart: _TRANSPORT, _ALL_BROKERS_DOWN):
+      // keep polling until the restore's deadline; anything else is final.
+      if (!base::IsTransient(polled.status())) {
+        return base::Annotate("restoring state: ", polled.status());
+      }
+      if (now - r.last_warning >= std::chrono::seconds(5)) {
+        r.last_warning = now;
+        Log(LogLevel::kWarn, absl::StrCat("restoring state: ", polled.status().message(),
+                                          "; still trying"));
+      }
       continue;
     }
-    const Record& r = msg->record();
+    if (!polled->has_value()) continue;
+    const kafka::ConsumedMessage& msg = **polled;
+    const std::pair<std::string, int32_t> key{std::string(msg.topic()),
+                                              msg.partition().value()};
+    auto it = r.by_changelog.find(key);
+    if (it == r.by_changelog.end() || r.done.count(key) > 0) continue;
+    if (!msg.is_record()) {
+      // The end offset: the position to restore from next time.
+      ONCEFLOW_RETURN_IF_ERROR(it->second->FinishRestore(msg.offset().value()));
+      r.done.insert(key);
+      if (--r.stores_left[key.second] == 0) {
+        for (const TopicPartition& tp : r.waiting[key.second]) resumed.push_back(tp);
+      }
+      continue;
+    }
+    const Record& rec = msg.record();
     std::optional<absl::string_view> v;
-    if (r.has_value()) v = r.value();
-    ONCEFLOW_RETURN_IF_ERROR(it->second->ApplyRestored(r.key(), v));
-    ++records[key];
+    if (rec.has_value()) v = rec.value();
+    ONCEFLOW_RETURN_IF_ERROR(it->second->ApplyRestored(rec.key(), v));
+    ++r.records;
   }
-  (void)consumer->Close();
-  const int64_t ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started).count();
-  int64_t total = 0;
-  for (const auto& [key, n] : records) total += n;
-  restored_records_ += total;
-  restore_ms_ += ms;
-  Log(LogLevel::kInfo, absl::StrCat("restored ", by_tp.size(),
-                                    " store partition(s) from their "
-                                    "changelogs: ",
-                                    total, " records in ", ms, " ms"));
-  return absl::OkStatus();
+  if (r.done.size() == r.by_changelog.size()) {
+    (void)r.consumer->Close();
+    const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           SteadyClock::now() - r.started)
+                           .count();
+    restored_records_ += r.records;
+    restore_ms_ += ms;
+    Log(LogLevel::kInfo, absl::StrCat("restored ", r.by_changelog.size(),
+                                      " store partition(s) from their changelogs: ", r.records,
+                                      " records in ", ms, " ms"));
+    restore_.reset();
+  }
+  return resumed;
 }
 
 void StateManager::CloseAll() {
+  restore_.reset();  // a restore under way is dropped with its stores
   for (auto& [name, n] : stores_) {
     for (auto& [p, store] : n.partitions) {
       store->DiscardPending();
@@ -345,8 +442,17 @@ absl::Status StateManager::ForEachPartition(
     const std::string& store, const std::function<absl::Status(state::KeyValueStore&)>& fn) {
   auto it = stores_.find(store);
   if (it == stores_.end()) return absl::OkStatus();
-  for (auto& [p, s] : it->second.partitions) ONCEFLOW_RETURN_IF_ERROR(fn(*s));
+  for (auto& [p, s] : it->second.partitions) {
+    if (Restoring(p)) continue;  // not up to date yet: nothing to expire from it
+    ONCEFLOW_RETURN_IF_ERROR(fn(*s));
+  }
   return absl::OkStatus();
+}
+
+bool StateManager::Restoring(int32_t partition) const {
+  if (restore_ == nullptr) return false;
+  auto it = restore_->stores_left.find(partition);
+  return it != restore_->stores_left.end() && it->second > 0;
 }
 
 absl::StatusOr<state::KeyValueStore*> StateManager::Store(absl::string_view name) {
@@ -368,6 +474,10 @@ absl::StatusOr<state::PartitionStore*> StateManager::Current(const std::string& 
   if (it == n.partitions.end()) {
     return absl::FailedPreconditionError(
         absl::StrCat("store '", name, "' has no open partition ", *current_));
+  }
+  if (Restoring(*current_)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("store '", name, "' partition ", *current_, " is still being restored"));
   }
   state::PartitionStore* store = it->second.get();
   if (in_attempt_ && std::find(touched_.begin(), touched_.end(), store) == touched_.end()) {

@@ -8,6 +8,7 @@
 #define ONCEFLOW_RUNTIME_STATE_MANAGER_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -49,10 +50,20 @@ class StateManager : public TransformContext, public AttemptScope {
   // co-partitioned (state is per partition number).
   absl::Status Start();
 
-  // Opens the stores of `partitions` and restores each from its changelog (from its
-  // checkpoint, or from the beginning when the local files were missing or unusable).
-  // Blocking: the partitions are not processed meanwhile.
-  absl::Status Assign(const std::vector<TopicPartition>& partitions);
+  // Opens the stores of `partitions` (local files only: safe inside a rebalance callback) and
+  // schedules their restore from the changelog; returns the input partitions whose records must
+  // wait until their stores are restored (the caller starts them paused). RestoreStep does the
+  // restore, on the loop.
+  absl::StatusOr<std::vector<TopicPartition>> Assign(const std::vector<TopicPartition>& partitions);
+  // Restores for about `budget` (from each store's checkpoint; from the beginning when the
+  // local files were missing or unusable, or the checkpoint lies beyond the changelog's end).
+  // Returns the input partitions whose stores are now up to date (the caller resumes them).
+  // Transient consumer errors are ridden out (librdkafka recovers) until the restore timeout.
+  absl::StatusOr<std::vector<TopicPartition>> RestoreStep(std::chrono::milliseconds budget);
+  // Whether a restore is under way.
+  bool restoring() const { return restore_ != nullptr; }
+  // Whether the stores of `partition` are still being restored.
+  bool Restoring(int32_t partition) const;
   // Closes the stores of every partition (their pending writes must be committed or
   // discarded before).
   void CloseAll();
@@ -112,7 +123,8 @@ class StateManager : public TransformContext, public AttemptScope {
   };
 
   absl::StatusOr<state::PartitionStore*> Current(const std::string& name);
-  absl::Status Restore(const std::vector<std::pair<std::string, int32_t>>& opened);
+  class RestoreSession;
+  absl::Status StartRestore();
 
   const ProcessorOptions options_;
   ProduceFn produce_;
@@ -122,6 +134,7 @@ class StateManager : public TransformContext, public AttemptScope {
   std::optional<int32_t> current_;
   bool in_attempt_ = false;
   std::vector<state::PartitionStore*> touched_;  // stores in the open attempt
+  std::unique_ptr<RestoreSession> restore_;
   std::atomic<int64_t> restored_records_{0};
   std::atomic<int64_t> restore_ms_{0};
 };

@@ -218,7 +218,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& c) { return std::string(c.param.name); });
 
 // Hole 5: when the broker aborts this instance's own transaction for outliving
-// transaction.timeout.ms (here: a transform that blocks 6 s on one record, 2 s timeout), the
+// transaction.timeout.ms (here: a transform that blocks 13 s on one record, 2 s timeout; the
+// broker looks for timed-out transactions every 10 s by default), the
 // producer is fenced; that is recovered from (a new producer, replay), not taken for another
 // instance's takeover. Before, the process exited 3 and a restart met the same record again.
 TEST_F(EngineHolesTest, OwnTransactionTimingOutIsRecoveredFrom) {
@@ -231,7 +232,7 @@ TEST_F(EngineHolesTest, OwnTransactionTimingOutIsRecoveredFrom) {
   auto slowed = std::make_shared<std::atomic<bool>>(false);
   auto transform = Map([slowed](const Record& r) {
     if (r.value() == "p0-5" && !slowed->exchange(true)) {
-      std::this_thread::sleep_for(6s);  // the slow transform this test is about
+      std::this_thread::sleep_for(13s);  // the slow transform this test is about
     }
     return OutputRecord::Forward(r);
   });

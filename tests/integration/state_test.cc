@@ -16,10 +16,12 @@
 #include "base/child_process.h"
 #include "base/clock.h"
 #include "base/file.h"
+#include "examples/key_counter/key_counter.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
+#include "runtime/fault_injection.h"
 #include "runtime/state_manager.h"
 #include "state/checkpoint.h"
 #include "tests/testing/pipeline_test.h"
@@ -450,7 +452,12 @@ class CheckpointTest : public StateTest {
         options_, [](const std::string&, int32_t, absl::string_view,
                      std::optional<absl::string_view>) { return absl::OkStatus(); });
     ASSERT_THAT(manager_->Start(), IsOk());
-    ASSERT_THAT(manager_->Assign({TopicPartition{in_, Partition(0)}}), IsOk());
+    ASSERT_THAT(manager_->Assign({TopicPartition{in_, Partition(0)}}).status(), IsOk());
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (manager_->restoring() && std::chrono::steady_clock::now() < deadline) {
+      ASSERT_THAT(manager_->RestoreStep(100ms).status(), IsOk());
+    }
+    ASSERT_FALSE(manager_->restoring());
     ASSERT_OK_AND_ASSIGN(store_, manager_->Store("counts"));
     manager_->SetCurrentPartition(0);
   }
@@ -515,6 +522,112 @@ TEST_F(CheckpointTest, AtLeastOnceCheckpointStopsBeforeRecordsOfARolledBackUnit)
   Delivered(2);
   ASSERT_THAT(manager_->CommitPending(), IsOk());
   EXPECT_EQ(Checkpoint(), 1);
+}
+
+// A checkpoint beyond the changelog's end (the changelog was deleted and recreated) describes a
+// history that no longer exists: the store is rebuilt from the changelog, as Kafka Streams does,
+// so local state equals what the changelog says. Before, the local files were kept and the
+// counts went on from the vanished history.
+TEST_F(StateTest, CheckpointBeyondTheChangelogsEndRebuildsTheStore) {
+  const std::string in = CreateTopic("beyond-in", 1);
+  const std::string out = CreateTopic("beyond-out", 1);
+  const std::string app = App("beyond");
+  const std::string dir = TempDir("state");
+  auto produce = [&](int n) {
+    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
+    for (int i = 0; i < n; ++i) {
+      ASSERT_THAT(producer->Produce({in, Partition(0), "k", "x"}), IsOk());
+    }
+    ASSERT_THAT(producer->Flush(60s), IsOk());
+  };
+  auto run = [&] {
+    ProcessorOptions o;
+    o.bootstrap_servers = testing::Bootstrap();
+    o.application_id = app;
+    o.instance_id = "i1";
+    o.input_topics = {in};
+    o.output_topic = out;
+    o.stop_when_caught_up = true;
+    o.state.dir = dir;
+    o.state.stores = {examples::kCountsStore};
+    ASSERT_OK_AND_ASSIGN(auto processor,
+                         Processor::Create(o, std::make_unique<examples::KeyCounter>()));
+    ASSERT_THAT(processor->Run(), IsOk());
+  };
+  ASSERT_NO_FATAL_FAILURE(produce(10));
+  ASSERT_NO_FATAL_FAILURE(run());
+  // The changelog is deleted and recreated empty.
+  const std::string changelog =
+      runtime::StateManager::ChangelogTopic(app, examples::kCountsStore);
+  ASSERT_THAT(admin().DeleteTopics({changelog}, 30s), IsOk());
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  absl::Status created;
+  do {  // deletion completes asynchronously: retry the creation until it is gone
+    created = admin().CreateTopic({changelog, 1, -1, {{"cleanup.policy", "compact"}}}, 30s);
+  } while (created.code() == absl::StatusCode::kAlreadyExists &&
+           std::chrono::steady_clock::now() < deadline);
+  ASSERT_THAT(created, IsOk());
+  ASSERT_NO_FATAL_FAILURE(produce(3));
+  ASSERT_NO_FATAL_FAILURE(run());
+
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  std::vector<std::string> values;
+  for (const ReadRecord& r : output) values.push_back(r.value);
+  ASSERT_EQ(values.size(), 13u);
+  EXPECT_EQ(values[9], "k=10");
+  EXPECT_THAT(std::vector<std::string>(values.begin() + 10, values.end()),
+              ElementsAreArray({"k=1", "k=2", "k=3"}))
+      << "the counts must follow the changelog that exists, not the local files";
+  admin().DeleteTopics({changelog}, 30s).IgnoreError();
+}
+
+// A restore rides out transient consumer errors (a broker restart: _TRANSPORT,
+// _ALL_BROKERS_DOWN) until its deadline, instead of stopping the process; here the restore
+// consumer reports _TRANSPORT for 5 s (fault injection) while an empty state folder is rebuilt
+// from the changelog, and the counts go on exactly.
+TEST_F(StateTest, RestoreRidesOutTransientErrors) {
+  const std::string in = CreateTopic("ride-in", 2);
+  const std::string out = CreateTopic("ride-out", 2);
+  const std::string app = App("ride");
+  auto produce = [&](int n) {
+    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
+    for (int i = 0; i < n; ++i) {
+      ASSERT_THAT(producer->Produce({in, Partition(i % 2), absl::StrCat("k", i % 2), "x"}),
+                  IsOk());
+    }
+    ASSERT_THAT(producer->Flush(60s), IsOk());
+  };
+  auto run = [&](const std::string& dir, bool restores) {
+    ProcessorOptions o;
+    o.bootstrap_servers = testing::Bootstrap();
+    o.application_id = app;
+    o.instance_id = "i1";
+    o.input_topics = {in};
+    o.output_topic = out;
+    o.stop_when_caught_up = true;
+    o.state.dir = dir;
+    o.state.stores = {examples::kCountsStore};
+    ASSERT_OK_AND_ASSIGN(auto processor,
+                         Processor::Create(o, std::make_unique<examples::KeyCounter>()));
+    ASSERT_THAT(processor->Run(), IsOk());
+    if (restores) {
+      EXPECT_GE(processor->stats().restored_records, 2);  // at least one count per key
+    }
+  };
+  ASSERT_NO_FATAL_FAILURE(produce(40));
+  ASSERT_NO_FATAL_FAILURE(run(TempDir("first"), false));
+  ASSERT_THAT(runtime::ConfigureFaults("restore_transport_error:1"), IsOk());
+  ASSERT_NO_FATAL_FAILURE(produce(4));
+  ASSERT_NO_FATAL_FAILURE(run(TempDir("second"), true));  // an empty folder: a full restore
+  ASSERT_THAT(runtime::ConfigureFaults(""), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  std::map<std::string, std::vector<std::string>> by_key;
+  for (const ReadRecord& r : output) by_key[r.key].push_back(r.value);
+  for (const std::string key : {"k0", "k1"}) {
+    std::vector<std::string> expected;
+    for (int i = 1; i <= 22; ++i) expected.push_back(absl::StrCat(key, "=", i));
+    EXPECT_THAT(by_key[key], ElementsAreArray(expected)) << key;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Counts, RunningCountsTest, ::testing::Bool(),

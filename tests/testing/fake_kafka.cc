@@ -110,7 +110,20 @@ void FakeSource::Assign() {
     auto c = cluster_.committed().find(tp);
     position_[tp] = c == cluster_.committed().end() ? 0 : c->second.value();
   }
-  if (listener_ != nullptr) listener_->OnAssigned(assignment_);
+  paused_.clear();
+  if (listener_ != nullptr) {
+    for (const TopicPartition& tp : listener_->OnAssigned(assignment_)) paused_.insert(tp);
+  }
+}
+
+absl::Status FakeSource::Pause(const std::vector<TopicPartition>& partitions) {
+  for (const TopicPartition& tp : partitions) paused_.insert(tp);
+  return absl::OkStatus();
+}
+
+absl::Status FakeSource::Resume(const std::vector<TopicPartition>& partitions) {
+  for (const TopicPartition& tp : partitions) paused_.erase(tp);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<kafka::ConsumedMessage>> FakeSource::Poll(
@@ -139,6 +152,7 @@ absl::StatusOr<std::optional<kafka::ConsumedMessage>> FakeSource::Poll(
   // Round-robin, one record at a time, over partitions with something left.
   for (size_t n = 0; n < assignment_.size(); ++n) {
     const TopicPartition& tp = assignment_[(next_ + n) % assignment_.size()];
+    if (paused_.count(tp) > 0) continue;
     const std::vector<kafka::ConsumedMessage::Fields>& records = cluster_.inputs()[tp];
     int64_t& pos = position_[tp];
     if (pos < static_cast<int64_t>(records.size())) {
@@ -150,6 +164,7 @@ absl::StatusOr<std::optional<kafka::ConsumedMessage>> FakeSource::Poll(
   }
   if (partition_eof_) {
     for (const TopicPartition& tp : assignment_) {
+      if (paused_.count(tp) > 0) continue;
       const int64_t pos = position_[tp];
       auto it = eof_at_.find(tp);
       if (it != eof_at_.end() && it->second == pos) continue;

@@ -139,6 +139,8 @@ class FakeSource final : public runtime::Source {
       const std::vector<TopicPartition>& partitions, runtime::milliseconds) override;
   absl::Status Commit(const std::vector<TopicPartitionOffset>& positions, bool async) override;
   bool AssignmentLost() override { return false; }
+  absl::Status Pause(const std::vector<TopicPartition>& partitions) override;
+  absl::Status Resume(const std::vector<TopicPartition>& partitions) override;
   std::optional<Offset> CachedEndOffset(const TopicPartition& tp) override;
   kafka::GroupMetadata GroupMetadata() override { return {}; }
   absl::Status Close() override;
@@ -154,6 +156,7 @@ class FakeSource final : public runtime::Source {
   std::vector<TopicPartition> assignment_;
   std::map<TopicPartition, int64_t> position_;
   std::map<TopicPartition, int64_t> eof_at_;  // where an end event was last handed out
+  std::set<TopicPartition> paused_;
   size_t next_ = 0;                           // round-robin cursor
   int64_t handed_out_ = 0;
   struct Scheduled {
