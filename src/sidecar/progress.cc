@@ -68,7 +68,7 @@ std::string Progress::StatusLine(int64_t done, std::chrono::steady_clock::durati
     absl::StrAppend(&line, " (", std::min<int64_t>(100, done * 100 / total_), "%)");
   }
   absl::StrAppend(&line, ", ", FormatDuration(elapsed_s), " elapsed");
-  if (done > 0 && done < total_) {
+  if (done > 0 && done < total_ && elapsed >= std::chrono::seconds(1)) {
     // Linear: the rate so far holds for the rest.
     const double left = std::chrono::duration<double>(elapsed).count() *
                         static_cast<double>(total_ - done) / static_cast<double>(done);
