@@ -74,9 +74,9 @@ absl::StatusOr<std::vector<ReadBack>> ReadTopic(const kafka::Properties& client,
       auto consumer,
       kafka::Consumer::Create(ClientProps(
           client, {{"group.id", absl::StrCat(topic, "-audit-reader")},
-                      {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"},
-                      {"enable.partition.eof", "true"},
-                      {"auto.offset.reset", "earliest"}})));
+                   {"isolation.level", read_committed ? "read_committed" : "read_uncommitted"},
+                   {"enable.partition.eof", "true"},
+                   {"auto.offset.reset", "earliest"}})));
   std::vector<int64_t> high(static_cast<size_t>(partitions), 0);
   std::vector<TopicPartitionOffset> assignment;
   for (int p = 0; p < partitions; ++p) {
@@ -122,8 +122,7 @@ absl::StatusOr<std::vector<ReadBack>> ReadTopic(const kafka::Properties& client,
 // The read_committed consumer that watches the output while the run goes on.
 class LiveReader {
  public:
-  LiveReader(kafka::Properties client, std::string topic, int partitions,
-             Clock::time_point start)
+  LiveReader(kafka::Properties client, std::string topic, int partitions, Clock::time_point start)
       : client_(std::move(client)),
         topic_(std::move(topic)),
         partitions_(partitions),
@@ -134,8 +133,8 @@ class LiveReader {
     ONCEFLOW_ASSIGN_OR_RETURN(
         consumer_, kafka::Consumer::Create(
                        ClientProps(client_, {{"group.id", absl::StrCat(topic_, "-audit-live")},
-                                                {"isolation.level", "read_committed"},
-                                                {"auto.offset.reset", "earliest"}})));
+                                             {"isolation.level", "read_committed"},
+                                             {"auto.offset.reset", "earliest"}})));
     std::vector<TopicPartitionOffset> assignment;
     for (int p = 0; p < partitions_; ++p) {
       assignment.push_back({TopicPartition{topic_, Partition(p)}, Offset::Beginning()});
@@ -199,10 +198,10 @@ class Generator {
     ONCEFLOW_ASSIGN_OR_RETURN(
         producer_, kafka::Producer::Create(
                        ClientProps(client_, {{"enable.idempotence", "true"},
-                                                {"acks", "all"},
-                                                {"linger.ms", "5"},
-                                                // Rides out broker restarts without giving up.
-                                                {"message.timeout.ms", "300000"}}),
+                                             {"acks", "all"},
+                                             {"linger.ms", "5"},
+                                             // Rides out broker restarts without giving up.
+                                             {"message.timeout.ms", "300000"}}),
                        [this](const kafka::DeliveryReport& report) {
                          if (!report.status.ok()) ++failures_;
                        }));
@@ -276,9 +275,8 @@ class TopicCleanup {
 // A YAML double-quoted scalar whose text the child's loader reads back as `value` exactly ("$${"
 // keeps a literal "${" from being substituted).
 std::string YamlQuoted(absl::string_view value) {
-  return absl::StrCat("\"",
-                      absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"${", "$${"}}),
-                      "\"");
+  return absl::StrCat(
+      "\"", absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"${", "$${"}}), "\"");
 }
 
 // The `kafka:` map of the children's config: the audit's client properties except
@@ -407,8 +405,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   const kafka::Properties client =
       o.client.empty() ? kafka::Properties{{"bootstrap.servers", o.bootstrap}} : o.client;
   ExportSecrets(client);
-  sidecar::Progress progress(absl::StrCat("audit ", o.mode), o.records, "records sent",
-                             o.progress);
+  sidecar::Progress progress(absl::StrCat("audit ", o.mode), o.records, "records sent", o.progress);
   auto say = [&](const std::string& what) {
     const std::string line = absl::StrFormat("[%7.1fs] %s: %s", now_ms() / 1000.0, o.mode, what);
     AppendLine(faults_log, line);

@@ -33,7 +33,6 @@ namespace {
 using sidecar::kExitFailure;
 using sidecar::kExitOk;
 
-
 bool IsFile(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);

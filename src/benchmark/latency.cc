@@ -46,11 +46,12 @@ class OutputReader {
 
   absl::Status Run(const kafka::Properties& client, const std::string& topic, int output_partitions,
                    const std::string& group, const std::atomic<bool>& quit) {
-    ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
-                              kafka::Consumer::Create(kafka::Merge(client, {{"group.id", group},
-                                                       {"isolation.level", "read_committed"},
-                                                       {"fetch.wait.max.ms", "10"},
-                                                       {"auto.offset.reset", "earliest"}})));
+    ONCEFLOW_ASSIGN_OR_RETURN(
+        std::unique_ptr<kafka::Consumer> consumer,
+        kafka::Consumer::Create(kafka::Merge(client, {{"group.id", group},
+                                                      {"isolation.level", "read_committed"},
+                                                      {"fetch.wait.max.ms", "10"},
+                                                      {"auto.offset.reset", "earliest"}})));
     std::vector<TopicPartitionOffset> assignment;
     for (int p = 0; p < output_partitions; ++p) {
       assignment.push_back({{topic, Partition(p)}, Offset::Beginning()});
@@ -134,10 +135,9 @@ absl::StatusOr<LatencyResult> MeasureLatency(const LatencySpec& spec, System& sy
     return absl::OkStatus();
   };
 
-  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
-      kafka::Producer::Create(kafka::Merge(spec.client, {{"linger.ms", "1"},
-                               {"compression.type", "none"},
-                               {"socket.nagle.disable", "true"}}));
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(kafka::Merge(
+      spec.client,
+      {{"linger.ms", "1"}, {"compression.type", "none"}, {"socket.nagle.disable", "true"}}));
   if (!producer.ok()) {
     (void)finish(absl::OkStatus());
     return producer.status();

@@ -122,11 +122,12 @@ absl::Status Runner::Run() {
 }
 
 absl::Status Runner::Preload(const std::string& topic, const BlockConfig& block) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Producer> producer,
-                            kafka::Producer::Create(kafka::Merge(env_.client, {{"linger.ms", "20"},
-                                                     {"batch.size", "1000000"},
-                                                     {"compression.type", "none"},
-                                                     {"enable.idempotence", "true"}})));
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      std::unique_ptr<kafka::Producer> producer,
+      kafka::Producer::Create(kafka::Merge(env_.client, {{"linger.ms", "20"},
+                                                         {"batch.size", "1000000"},
+                                                         {"compression.type", "none"},
+                                                         {"enable.idempotence", "true"}})));
   const std::string value(static_cast<size_t>(block.size), 'x');
   for (int64_t i = 0; i < block.records; ++i) {
     // Unique keys: a dedupe system passes every record on (and pays for a new key each time).
@@ -146,11 +147,12 @@ absl::Status Runner::Preload(const std::string& topic, const BlockConfig& block)
 }
 
 absl::StatusOr<int64_t> Runner::CountOutput(const std::string& topic, int partitions) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
-                            kafka::Consumer::Create(kafka::Merge(env_.client, {{"group.id", NewAppId("count")},
-                                                     {"isolation.level", "read_committed"},
-                                                     {"enable.partition.eof", "true"},
-                                                     {"auto.offset.reset", "earliest"}})));
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      std::unique_ptr<kafka::Consumer> consumer,
+      kafka::Consumer::Create(kafka::Merge(env_.client, {{"group.id", NewAppId("count")},
+                                                         {"isolation.level", "read_committed"},
+                                                         {"enable.partition.eof", "true"},
+                                                         {"auto.offset.reset", "earliest"}})));
   std::vector<TopicPartitionOffset> assignment;
   for (int p = 0; p < partitions; ++p) {
     assignment.push_back({{topic, Partition(p)}, Offset::Beginning()});

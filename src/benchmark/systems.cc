@@ -131,9 +131,9 @@ class RawSystem : public System {
                     SteadyClock::time_point& end) {
     ONCEFLOW_ASSIGN_OR_RETURN(
         std::unique_ptr<kafka::Consumer> consumer,
-        kafka::Consumer::Create(kafka::Merge(
-            env_.client, {{"group.id", absl::StrCat(spec.app_id, "-", thread)},
-                          {"auto.offset.reset", "earliest"}})));
+        kafka::Consumer::Create(
+            kafka::Merge(env_.client, {{"group.id", absl::StrCat(spec.app_id, "-", thread)},
+                                       {"auto.offset.reset", "earliest"}})));
     kafka::Properties producer_props = kafka::Merge(env_.client, {{"compression.type", "none"}});
     if (spec.linger_ms >= 0) producer_props["linger.ms"] = absl::StrCat(spec.linger_ms);
     ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Producer> producer,

@@ -44,8 +44,8 @@ extern "C" void OnClientError(rd_kafka_t* /*rk*/, int err, const char* reason, v
   try {
     std::lock_guard<std::mutex> lock(errors->mu);
     // A definitive error is kept: a later "all brokers down" must not hide why they are.
-    const bool definitive = errors->code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-                            errors->code == RD_KAFKA_RESP_ERR__SSL;
+    const bool definitive =
+        errors->code == RD_KAFKA_RESP_ERR__AUTHENTICATION || errors->code == RD_KAFKA_RESP_ERR__SSL;
     if (definitive && err != RD_KAFKA_RESP_ERR__AUTHENTICATION && err != RD_KAFKA_RESP_ERR__SSL) {
       return;
     }
@@ -212,8 +212,8 @@ absl::Status Admin::Ping(std::chrono::milliseconds timeout) {
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     const rd_kafka_metadata_t* raw = nullptr;
     const rd_kafka_resp_err_t err = rd_kafka_metadata(
-        rk_.get(), 0, nullptr, &raw, ToMs(std::clamp(left, std::chrono::milliseconds(1),
-                                                     std::chrono::milliseconds(500))));
+        rk_.get(), 0, nullptr, &raw,
+        ToMs(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(500))));
     MetadataPtr md(raw);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
     last = CodeToStatus(err, "metadata request");

@@ -74,7 +74,7 @@ class Admin {
 
  private:
   std::unique_ptr<ClientError> errors_;  // before rk_: librdkafka's callback may use it until
-                                        // rk_ is destroyed
+                                         // rk_ is destroyed
   KafkaPtr rk_;
   QueuePtr queue_;
 };

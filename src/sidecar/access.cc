@@ -60,7 +60,8 @@ std::string DescribePrincipal(const kafka::Properties& props) {
                         " as the broker maps it (GSSAPI)");
   }
   if (protocol == "SSL") {
-    return Get(props, "ssl.certificate.location").empty() && Get(props, "ssl.keystore.location").empty()
+    return Get(props, "ssl.certificate.location").empty() &&
+                   Get(props, "ssl.keystore.location").empty()
                ? "User:ANONYMOUS (SSL without a client certificate)"
                : "the principal of the TLS client certificate's subject, as the broker maps it";
   }
@@ -112,16 +113,16 @@ absl::Status ExplainAccess(const absl::Status& status, const kafka::Properties& 
     const std::string ops = absl::StrJoin(need.operations, ", ");
     // A principal onceflow can name exactly gets the command that grants it; one it can only
     // describe gets the flags.
-    const bool exact = absl::StartsWith(principal, "User:") &&
-                       principal.find(' ') == std::string::npos;
-    std::string grant = absl::StrCat("kafka-acls.sh --bootstrap-server ", bootstrap,
-                                     " --add --allow-principal ",
-                                     exact ? principal : "<that principal>");
+    const bool exact =
+        absl::StartsWith(principal, "User:") && principal.find(' ') == std::string::npos;
+    std::string grant =
+        absl::StrCat("kafka-acls.sh --bootstrap-server ", bootstrap, " --add --allow-principal ",
+                     exact ? principal : "<that principal>");
     for (const std::string& op : need.operations) absl::StrAppend(&grant, " --operation ", op);
     absl::StrAppend(&grant, " ", AclResourceFlag(need));
-    const std::string resource =
-        need.name.empty() ? need.resource_type
-                          : absl::StrCat(need.resource_type, " '", need.name, "'");
+    const std::string resource = need.name.empty()
+                                     ? need.resource_type
+                                     : absl::StrCat(need.resource_type, " '", need.name, "'");
     message = absl::StrCat(principal, " is not allowed to ", ops.empty() ? "use" : ops, " ",
                            resource, " (", rd_kafka_err2name(code), "); grant it with: ", grant,
                            " (librdkafka: ", status.message(), ")");

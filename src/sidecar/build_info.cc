@@ -24,9 +24,9 @@ const BuildInfo& GetBuildInfo() {
 }
 
 std::string VersionText(const BuildInfo& info) {
-  return absl::StrCat("onceflow ", info.version, " (commit ", info.commit, ")\n",
-                      "  librdkafka ", info.librdkafka, "\n", "  RocksDB    ", info.rocksdb, "\n",
-                      "  protobuf   ", info.protobuf, "\n");
+  return absl::StrCat("onceflow ", info.version, " (commit ", info.commit, ")\n", "  librdkafka ",
+                      info.librdkafka, "\n", "  RocksDB    ", info.rocksdb, "\n", "  protobuf   ",
+                      info.protobuf, "\n");
 }
 
 }  // namespace onceflow::sidecar

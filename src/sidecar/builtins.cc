@@ -705,9 +705,9 @@ absl::StatusOr<std::chrono::milliseconds> ParseDedupeWindow(absl::string_view wi
   if (window.empty()) return milliseconds(std::chrono::hours(24));
   if (window == "forever") return milliseconds(0);
   auto invalid = [window](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dedupe: window \"", absl::CEscape(window), "\" ", why,
-        " (e.g. \"30s\", \"15m\", \"1h\", \"1h30m\", \"7d\", or \"forever\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("dedupe: window \"", absl::CEscape(window), "\" ", why,
+                     " (e.g. \"30s\", \"15m\", \"1h\", \"1h30m\", \"7d\", or \"forever\")"));
   };
   absl::StatusOr<milliseconds> parsed = ParseDuration(window);
   if (!parsed.ok()) return invalid(absl::StrCat("is not a duration: ", parsed.status().message()));

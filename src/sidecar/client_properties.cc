@@ -30,8 +30,8 @@ absl::StatusOr<kafka::Properties> ParseProperties(absl::string_view text, absl::
     const absl::string_view key =
         absl::StripAsciiWhitespace(line.substr(0, cut == absl::string_view::npos ? 0 : cut));
     if (cut == absl::string_view::npos || key.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, ":", line_number, ": expected key=value (the value is not shown)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ":", line_number, ": expected key=value (the value is not shown)"));
     }
     props[std::string(key)] = std::string(absl::StripAsciiWhitespace(line.substr(cut + 1)));
   }
@@ -67,9 +67,9 @@ absl::StatusOr<kafka::Properties> ResolveClientProperties(const ClientFlags& fla
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       // Only the name part is shown: a malformed -X may still hold a secret.
-      return absl::InvalidArgumentError(
-          absl::StrCat("-X wants key=value, got '", kv.substr(0, std::min(eq, kv.size())),
-                       eq == std::string::npos ? "' (no '=')" : "'"));
+      return absl::InvalidArgumentError(absl::StrCat("-X wants key=value, got '",
+                                                     kv.substr(0, std::min(eq, kv.size())),
+                                                     eq == std::string::npos ? "' (no '=')" : "'"));
     }
     props[kv.substr(0, eq)] = kv.substr(eq + 1);
   }

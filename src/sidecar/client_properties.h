@@ -48,7 +48,8 @@ absl::StatusOr<kafka::Properties> ParseProperties(absl::string_view text, absl::
 absl::StatusOr<kafka::Properties> ReadProperties(const std::string& path);
 
 // The client properties `flags` describe (see the top of this file), bootstrap.servers always
-// set (a metadata.broker.list becomes bootstrap.servers). kInvalidArgument for a malformed -X, an empty --bootstrap, or a file that does not parse.
+// set (a metadata.broker.list becomes bootstrap.servers). kInvalidArgument for a malformed -X, an
+// empty --bootstrap, or a file that does not parse.
 absl::StatusOr<kafka::Properties> ResolveClientProperties(const ClientFlags& flags,
                                                           const EnvLookup& env = ProcessEnv());
 

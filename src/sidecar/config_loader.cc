@@ -179,18 +179,17 @@ absl::StatusOr<Substituted> Substitute(absl::string_view text, const EnvLookup& 
       const size_t dash = ref.find(":-");
       const absl::string_view name = ref.substr(0, dash);
       if (!IsEnvName(name)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'${", name, dash == absl::string_view::npos ? "" : ":-...",
-            "}' is neither ${NAME}, ${NAME:-default} (NAME: letters, digits, _) nor "
-            "${file:PATH}"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("'${", name, dash == absl::string_view::npos ? "" : ":-...",
+                         "}' is neither ${NAME}, ${NAME:-default} (NAME: letters, digits, _) nor "
+                         "${file:PATH}"));
       }
       const std::optional<std::string> value = env(std::string(name));
       if (dash != absl::string_view::npos && (!value.has_value() || value->empty())) {
         absl::StrAppend(&out.value, ref.substr(dash + 2));
       } else if (!value.has_value()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "environment variable ", name, " is not set (${", name,
-            ":-default} gives a default)"));
+            "environment variable ", name, " is not set (${", name, ":-default} gives a default)"));
       } else {
         out.value += *value;
       }
@@ -1012,8 +1011,7 @@ class Validator {
     ONCEFLOW_RETURN_IF_ERROR(Range("commit_interval_ms", c_.commit_interval_ms(), 1, 600000));
     ONCEFLOW_RETURN_IF_ERROR(
         Range("max_records_per_transaction", c_.max_records_per_transaction(), 1));
-    ONCEFLOW_RETURN_IF_ERROR(
-        Enum("commit_policy", c_.commit_policy()));
+    ONCEFLOW_RETURN_IF_ERROR(Enum("commit_policy", c_.commit_policy()));
     return Range("commit_every_records", c_.commit_every_records(), 1);
   }
 
@@ -1067,10 +1065,11 @@ class Validator {
     if (window.empty() || window == "forever") return absl::OkStatus();
     absl::StatusOr<std::chrono::milliseconds> parsed = ParseDuration(window);
     if (!parsed.ok() || parsed->count() == 0) {
-      return Err(path, absl::StrCat("must be a duration of at least 1 ms (e.g. 24h, 1h30m, 7d) "
-                                    "or forever; got ",
-                                    Shown(path, window),
-                                    parsed.ok() ? "" : absl::StrCat(": ", parsed.status().message())));
+      return Err(path,
+                 absl::StrCat("must be a duration of at least 1 ms (e.g. 24h, 1h30m, 7d) "
+                              "or forever; got ",
+                              Shown(path, window),
+                              parsed.ok() ? "" : absl::StrCat(": ", parsed.status().message())));
     }
     return absl::OkStatus();
   }

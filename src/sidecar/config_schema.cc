@@ -238,12 +238,12 @@ class SchemaBuilder {
       default:
         any.push_back(Json::Object().Set("type", Json::String("integer")));
         if (absl::EndsWith(f.name(), "_ms")) {
-          any.push_back(Json::Object()
-                            .Set("type", Json::String("string"))
-                            .Set("pattern", Json::String(kDurationPattern))
-                            .Set("minLength", Json::Raw("2"))
-                            .Set("description",
-                                 Json::String("a duration: 250ms, 5s, 1m30s, 1h, 1d")));
+          any.push_back(
+              Json::Object()
+                  .Set("type", Json::String("string"))
+                  .Set("pattern", Json::String(kDurationPattern))
+                  .Set("minLength", Json::Raw("2"))
+                  .Set("description", Json::String("a duration: 250ms, 5s, 1m30s, 1h, 1d")));
         }
         break;
     }
@@ -262,9 +262,8 @@ class SchemaBuilder {
                Json::Object().Set("type", TypeOf({"string", "number", "boolean", "null"})));
       return j;
     }
-    Json element = f.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE
-                       ? Ref(*f.message_type())
-                       : Scalar(owner, f);
+    Json element = f.cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE ? Ref(*f.message_type())
+                                                                        : Scalar(owner, f);
     if (f.is_repeated()) {
       j.Set("type", TypeOf({"array", "null"})).Set("items", std::move(element));
       return j;

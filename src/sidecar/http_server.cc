@@ -48,8 +48,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
                                                               Handler handler) {
   absl::StatusOr<ListenAddress> parsed = ParseListenAddress(address, /*allow_any_port=*/true);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics address ", parsed.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("metrics address ", parsed.status().message()));
   }
   sockaddr_storage storage{};
   socklen_t size = 0;
@@ -70,8 +69,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&storage), size) != 0 ||
-      ::listen(fd, 16) != 0) {
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&storage), size) != 0 || ::listen(fd, 16) != 0) {
     const std::string err = std::strerror(errno);
     ::close(fd);
     return absl::UnavailableError(absl::StrCat("metrics address ", address, ": ", err));

@@ -47,10 +47,10 @@ absl::StatusOr<std::unique_ptr<kafka::Admin>> ConnectAdmin(const kafka::Properti
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin, kafka::Admin::Create(props));
   if (absl::Status st = admin->Ping(kConnectTimeout); !st.ok()) {
     if (IsAccessDenied(st)) return ExplainAccess(st, props, {"Cluster", "", {"Describe"}});
-    return absl::UnavailableError(absl::StrCat(
-        "the Kafka cluster at ", props.at("bootstrap.servers"), " did not answer within ",
-        kConnectTimeout.count(), " s (", st.message(),
-        "); is it running? (scripts/kafka start, or --bootstrap)"));
+    return absl::UnavailableError(
+        absl::StrCat("the Kafka cluster at ", props.at("bootstrap.servers"),
+                     " did not answer within ", kConnectTimeout.count(), " s (", st.message(),
+                     "); is it running? (scripts/kafka start, or --bootstrap)"));
   }
   return admin;
 }
@@ -206,7 +206,8 @@ int RunTopicCreate(const TopicCreateFlags& flags) {
     return Failure(kCommand, absl::AlreadyExistsError(
                                  absl::StrCat(st.message(), " (--if-not-exists accepts that)")));
   }
-  if (!st.ok()) return Failure(kCommand, ExplainAccess(st, *props, {"Topic", spec.name, {"Create"}}));
+  if (!st.ok())
+    return Failure(kCommand, ExplainAccess(st, *props, {"Topic", spec.name, {"Create"}}));
   std::cout << "created topic " << spec.name << " (" << spec.partitions << " partition"
             << (spec.partitions == 1 ? "" : "s") << ")\n";
   return kExitOk;

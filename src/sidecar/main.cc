@@ -28,8 +28,7 @@
 namespace onceflow::sidecar {
 namespace {
 
-constexpr char kDescription[] =
-    "onceflow: exactly-once consume-transform-produce for Apache Kafka";
+constexpr char kDescription[] = "onceflow: exactly-once consume-transform-produce for Apache Kafka";
 
 constexpr char kFooter[] =
     R"text(Run 'onceflow help COMMAND' or 'onceflow COMMAND --help' for a command's options.
@@ -54,11 +53,13 @@ void AddClientOptions(CLI::App& cmd, ClientFlags& flags) {
   cmd.add_option("-X", flags.properties,
                  "a librdkafka client property, e.g. -X security.protocol=SASL_SSL; repeatable")
       ->type_name("KEY=VALUE")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd.add_option("--command-config", flags.command_configs,
                  "librdkafka client properties, one KEY=VALUE a line; repeatable")
       ->type_name("FILE")
       ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->check(CLI::ExistingFile);
 }
 
@@ -93,6 +94,9 @@ std::string CommandPath(const CLI::App& app) {
 class Cli {
  public:
   Cli() : app_(kDescription, "onceflow") {
+    // A flag given twice: the last one wins, as with most commands (and kcat, Kafka's tools).
+    // Repeatable flags (-X, --command-config, topic --config, lists) take them all.
+    app_.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app_.footer(kFooter);
     app_.set_help_flag("-h,--help", "print this help and exit");
     app_.get_formatter()->column_width(34);
@@ -185,10 +189,10 @@ class Cli {
   }
 
   void AddAudit() {
-    CLI::App* cmd =
-        Command("audit", "Proves each mode's delivery guarantee under kills, pauses and broker "
-                         "restarts.",
-                std::string(audit::kAuditDescription) + "\n\n" + audit::kAuditFooter);
+    CLI::App* cmd = Command("audit",
+                            "Proves each mode's delivery guarantee under kills, pauses and broker "
+                            "restarts.",
+                            std::string(audit::kAuditDescription) + "\n\n" + audit::kAuditFooter);
     audit::AuditFlags& f = audit_;
     cmd->add_option("--mode", f.mode,
                     "guarantee to audit: eos, alos, or both (the same seed and schedule for "
@@ -211,8 +215,7 @@ class Cli {
     cmd->add_option("--kills", f.run.kills, "SIGKILL + restart faults (default 0)")
         ->type_name("N")
         ->check(CLI::Range(0, 100000));
-    cmd->add_option("--pauses", f.run.pauses,
-                    "SIGSTOP past the timeouts, then SIGCONT (default 0)")
+    cmd->add_option("--pauses", f.run.pauses, "SIGSTOP past the timeouts, then SIGCONT (default 0)")
         ->type_name("N")
         ->check(CLI::Range(0, 10000));
     cmd->add_option("--broker-restarts", f.run.broker_restarts,
@@ -275,7 +278,8 @@ class Cli {
                             "when java or the peer cannot be had)")
             ->type_name("A,B,...")
             ->delimiter(',')
-            ->allow_extra_args(false);
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--records", o.records, "input records per configuration (default 50000)")
         ->type_name("N")
         ->check(CLI::PositiveNumber);
@@ -283,33 +287,37 @@ class Cli {
         ->type_name("B[,B...]")
         ->delimiter(',')
         ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->check(CLI::Range(16, 100'000'000));
     cmd->add_option("--partitions", o.partitions,
                     "input (and output) partitions, comma-separated (default 6)")
         ->type_name("P[,P...]")
         ->delimiter(',')
         ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->check(CLI::Range(1, 10000));
     cmd->add_option("--threads", o.threads,
                     "processing threads per system, comma-separated (default 1)")
         ->type_name("T[,T...]")
         ->delimiter(',')
         ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->check(CLI::Range(1, 1024));
     cmd->add_option("--commit-interval", o.commit_intervals_ms,
                     "commit interval in ms, every system, comma-separated (default 100)")
         ->type_name("MS[,MS...]")
         ->delimiter(',')
         ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
         ->check(CLI::Range(1, 600000));
     cmd->add_option("--linger-ms", f.linger,
                     "producer linger.ms of raw and onceflow, comma-separated; \"default\" = "
                     "their own (5 ms); Kafka Streams always uses 100 (default: default)")
         ->type_name("L[,L...]")
         ->delimiter(',')
-        ->allow_extra_args(false);
-    cmd->add_option("--repeat", o.repeat,
-                    "measured runs per system and configuration (default 3)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--repeat", o.repeat, "measured runs per system and configuration (default 3)")
         ->type_name("R")
         ->check(CLI::Range(1, 1000));
     cmd->add_option("--rate-fraction", o.rate_fraction,
@@ -346,10 +354,11 @@ class Cli {
   }
 
   void AddPing() {
-    CLI::App* cmd = Command("ping", "Checks that a Kafka cluster answers (and lets this client in).",
-                            "Checks that the Kafka cluster answers a metadata request within 10 s. "
-                            "A refused login or an untrusted broker certificate fails at once "
-                            "(exit 5).");
+    CLI::App* cmd =
+        Command("ping", "Checks that a Kafka cluster answers (and lets this client in).",
+                "Checks that the Kafka cluster answers a metadata request within 10 s. "
+                "A refused login or an untrusted broker certificate fails at once "
+                "(exit 5).");
     AddClientOptions(*cmd, ping_.client);
     cmd->callback([this] { action_ = [this] { return RunPing(ping_); }; });
   }
@@ -366,14 +375,17 @@ class Cli {
     create->add_option("--partitions", create_.partitions, "number of partitions (default 1)")
         ->type_name("N")
         ->check(CLI::Range(1, 1'000'000));
-    create->add_option("--replication-factor", create_.replication_factor,
-                       "replicas per partition (default 1)")
+    create
+        ->add_option("--replication-factor", create_.replication_factor,
+                     "replicas per partition (default 1)")
         ->type_name("N")
         ->check(CLI::Range(1, 1000));
-    create->add_option("--config", create_.configs,
-                       "a topic config, e.g. cleanup.policy=compact; repeatable")
+    create
+        ->add_option("--config", create_.configs,
+                     "a topic config, e.g. cleanup.policy=compact; repeatable")
         ->type_name("KEY=VALUE")
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     create->add_flag("--if-not-exists", create_.if_not_exists,
                      "succeed if the topic already exists (its settings are not checked)");
     AddClientOptions(*create, create_.client);
@@ -415,8 +427,8 @@ class Cli {
   }
 
   void AddVersion() {
-    CLI::App* cmd = Command("version",
-                            "Prints the version, the git commit and the library versions.");
+    CLI::App* cmd =
+        Command("version", "Prints the version, the git commit and the library versions.");
     cmd->callback([this] { action_ = [] { return PrintVersion(); }; });
   }
 

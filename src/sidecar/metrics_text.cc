@@ -114,14 +114,14 @@ std::string RenderPrometheus(const ProcessorMetrics& m, const MetricsLabels& nam
                      Escape(build.rocksdb), "\",protobuf=\"", Escape(build.protobuf), "\""),
         1);
   if (process.ok) {
-    Plain(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", "", process.cpu_seconds);
+    Plain(out, "process_cpu_seconds_total", "counter",
+          "Total user and system CPU time spent in seconds.", "", process.cpu_seconds);
     Plain(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", "",
           static_cast<double>(process.resident_memory_bytes));
     Plain(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", "",
           static_cast<double>(process.virtual_memory_bytes));
     Plain(out, "process_start_time_seconds", "gauge",
-          "Start time of the process since unix epoch in seconds.", "",
-          process.start_time_seconds);
+          "Start time of the process since unix epoch in seconds.", "", process.start_time_seconds);
     Plain(out, "process_open_fds", "gauge", "Number of open file descriptors.", "",
           static_cast<double>(process.open_fds));
     Plain(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", "",

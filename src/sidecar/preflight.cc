@@ -59,15 +59,15 @@ absl::StatusOr<std::unique_ptr<kafka::Admin>> Connect(const ProcessorOptions& o,
 }  // namespace
 
 kafka::Properties ConsumerSideProperties(const ProcessorOptions& o) {
-  return kafka::Merge(kafka::Merge({{"bootstrap.servers", o.bootstrap_servers}},
-                                   o.kafka_properties),
-                      o.consumer_properties);
+  return kafka::Merge(
+      kafka::Merge({{"bootstrap.servers", o.bootstrap_servers}}, o.kafka_properties),
+      o.consumer_properties);
 }
 
 kafka::Properties ProducerSideProperties(const ProcessorOptions& o) {
-  return kafka::Merge(kafka::Merge({{"bootstrap.servers", o.bootstrap_servers}},
-                                   o.kafka_properties),
-                      o.producer_properties);
+  return kafka::Merge(
+      kafka::Merge({{"bootstrap.servers", o.bootstrap_servers}}, o.kafka_properties),
+      o.producer_properties);
 }
 
 absl::Status CheckAccess(const ProcessorOptions& o, const std::function<bool()>& stopped,
@@ -124,8 +124,7 @@ absl::Status ExplainRunError(const absl::Status& status, const ProcessorOptions&
       return ExplainAccess(status, ConsumerSideProperties(o),
                            {"Group", o.application_id, {"Read"}});
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-      return ExplainAccess(status, ProducerSideProperties(o),
-                           {"Cluster", "", {"IdempotentWrite"}});
+      return ExplainAccess(status, ProducerSideProperties(o), {"Cluster", "", {"IdempotentWrite"}});
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: {
       const std::string principal = DescribePrincipal(ConsumerSideProperties(o));
       absl::Status explained(

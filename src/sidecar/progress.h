@@ -43,8 +43,8 @@ class Progress {
   // `what` starts every status line; `unit` names the count ("records", "runs"). `is_terminal`
   // defaults to isatty(stderr).
   Progress(std::string what, int64_t total, std::string unit, ProgressMode mode);
-  Progress(std::string what, int64_t total, std::string unit, ProgressMode mode,
-           bool is_terminal, Clock clock, Writer writer);
+  Progress(std::string what, int64_t total, std::string unit, ProgressMode mode, bool is_terminal,
+           Clock clock, Writer writer);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;

@@ -151,8 +151,7 @@ int RunRun(const RunFlags& flags) {
   absl::StatusOr<LoadedConfig> loaded = LoadConfig(flags.config);
   if (!loaded.ok()) {
     Fatal(loaded.status().message());
-    return loaded.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage
-                                                                        : kExitFailure;
+    return loaded.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   if (absl::Status st = ValidateConfig(*loaded); !st.ok()) {
     Fatal(st.message());
@@ -235,9 +234,9 @@ int RunRun(const RunFlags& flags) {
     http = *std::move(server);
     absl::StatusOr<ListenAddress> bound = ParseListenAddress(address, true);
     if (bound.ok()) bound->port = http->port();
-    runtime::Log(runtime::LogLevel::kInfo,
-                 absl::StrCat("metrics on http://", bound.ok() ? bound->ToString() : address,
-                              "/metrics"));
+    runtime::Log(
+        runtime::LogLevel::kInfo,
+        absl::StrCat("metrics on http://", bound.ok() ? bound->ToString() : address, "/metrics"));
   }
 
   g_processor = processor->get();

@@ -41,8 +41,8 @@ int RunValidate(const ValidateFlags& flags) {
   std::cout << flags.config << ": OK (application "
             << Show(*loaded, "application_id", c.application_id()) << ", " << c.inputs_size()
             << " input(s) -> "
-            << (c.output().empty() ? "(routed)" : Show(*loaded, "output", c.output()))
-            << ", mode " << (c.mode().empty() ? "eos" : Show(*loaded, "mode", c.mode())) << ", "
+            << (c.output().empty() ? "(routed)" : Show(*loaded, "output", c.output())) << ", mode "
+            << (c.mode().empty() ? "eos" : Show(*loaded, "mode", c.mode())) << ", "
             << c.transforms_size() << " transform(s))\n";
   return kExitOk;
 }

@@ -75,7 +75,8 @@ std::string Slurp(const std::string& path) {
 // A user's client properties, from <secure dir>/<user>.properties.
 std::map<std::string, std::string> UserProperties(const std::string& user) {
   std::map<std::string, std::string> props;
-  for (absl::string_view line : absl::StrSplit(Slurp(SecureDir() + "/" + user + ".properties"), '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(Slurp(SecureDir() + "/" + user + ".properties"), '\n')) {
     if (line.empty() || line[0] == '#') continue;
     const size_t eq = line.find('=');
     if (eq != absl::string_view::npos) {
@@ -141,9 +142,9 @@ class SecureTest : public testing::PipelineTest {
     // The topics are made through $ONCEFLOW_BOOTSTRAP and used through the secure listener:
     // both must be the same cluster.
     std::map<std::string, std::string> admin_props = UserProperties("admin");
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<kafka::Admin> secure,
-                         kafka::Admin::Create(kafka::Properties(admin_props.begin(),
-                                                                admin_props.end())));
+    ASSERT_OK_AND_ASSIGN(
+        std::unique_ptr<kafka::Admin> secure,
+        kafka::Admin::Create(kafka::Properties(admin_props.begin(), admin_props.end())));
     ASSERT_OK(secure->Ping(30s));
     const std::string secure_cluster = ClusterId(secure->handle());
     const std::string plain_cluster = ClusterId(admin().handle());
@@ -155,7 +156,8 @@ class SecureTest : public testing::PipelineTest {
     out_ = CreateTopic("secure-out", 2);
     app_ = UniqueName("secure-app");
     std::vector<std::pair<std::string, std::string>> input;
-    for (int i = 0; i < kRecords; ++i) input.emplace_back(absl::StrCat("k", i % 37), absl::StrCat("v", i));
+    for (int i = 0; i < kRecords; ++i)
+      input.emplace_back(absl::StrCat("k", i % 37), absl::StrCat("v", i));
     ProduceKeyValues(in_, input, 2);
   }
 
@@ -222,8 +224,7 @@ class SecureTest : public testing::PipelineTest {
     ASSERT_OK_AND_ASSIGN(std::vector<ReadRecord> output,
                          ReadAll(out_, Isolation::kReadUncommitted));
     EXPECT_TRUE(output.empty());
-    ASSERT_OK_AND_ASSIGN(std::vector<TopicPartitionOffset> committed,
-                         CommittedOffsets(app_, in_));
+    ASSERT_OK_AND_ASSIGN(std::vector<TopicPartitionOffset> committed, CommittedOffsets(app_, in_));
     for (const TopicPartitionOffset& c : committed) EXPECT_TRUE(c.offset.is_logical()) << c.offset;
   }
 
@@ -234,10 +235,10 @@ class SecureTest : public testing::PipelineTest {
     for (const ReadRecord& r : output) values.insert(r.value);
     EXPECT_EQ(output.size(), static_cast<size_t>(kRecords));
     EXPECT_EQ(values.size(), static_cast<size_t>(kRecords));
-    ASSERT_OK_AND_ASSIGN(std::vector<TopicPartitionOffset> committed,
-                         CommittedOffsets(app_, in_));
+    ASSERT_OK_AND_ASSIGN(std::vector<TopicPartitionOffset> committed, CommittedOffsets(app_, in_));
     int64_t total = 0;
-    for (const TopicPartitionOffset& c : committed) total += c.offset.is_logical() ? 0 : c.offset.value();
+    for (const TopicPartitionOffset& c : committed)
+      total += c.offset.is_logical() ? 0 : c.offset.value();
     EXPECT_EQ(total, kRecords);
   }
 
@@ -272,14 +273,13 @@ TEST_F(SecureTest, SidecarRunsExactlyOnceWithItsOwnUser) {
   std::filesystem::remove(log);
   ASSERT_OK_AND_ASSIGN(
       ChildProcess child,
-      ChildProcess::Start(SidecarArgs(config, {"--metrics-address", absl::StrCat("127.0.0.1:", port)}),
-                          env, log));
+      ChildProcess::Start(
+          SidecarArgs(config, {"--metrics-address", absl::StrCat("127.0.0.1:", port)}), env, log));
   WaitForCommittedAtLeast(app_, in_, kRecords, 90s);
   std::optional<std::string> metrics = HttpGet(port, "/metrics");
   ASSERT_TRUE(metrics.has_value()) << ReadFile(log);
   EXPECT_THAT(*metrics, HasSubstr(absl::StrCat("onceflow_records_in_total{application=\"", app_,
-                                               "\",instance_id=\"i0\",mode=\"eos\"} ",
-                                               kRecords)));
+                                               "\",instance_id=\"i0\",mode=\"eos\"} ", kRecords)));
   ExpectNoSecret(*metrics, "/metrics");
   child.Signal(SIGTERM);
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(60s));
@@ -308,10 +308,10 @@ TEST_F(SecureTest, UntrustedBrokerCertificateEndsWithExitFiveAndProcessesNothing
       Run(SidecarArgs(Config("onceflow", "", "untrusted-ca.crt"), {"--until-drained"}),
           {{"KAFKA_PASSWORD", UserProperties("onceflow").at("sasl.password")}});
   EXPECT_EQ(run.exit_code, 5) << run.output;
-  EXPECT_THAT(run.output, AllOf(HasSubstr("onceflow run: TLS handshake with"),
-                                HasSubstr("is not trusted by ssl.ca.location"),
-                                HasSubstr("untrusted-ca.crt"),
-                                HasSubstr("certificate verify failed")));
+  EXPECT_THAT(run.output,
+              AllOf(HasSubstr("onceflow run: TLS handshake with"),
+                    HasSubstr("is not trusted by ssl.ca.location"), HasSubstr("untrusted-ca.crt"),
+                    HasSubstr("certificate verify failed")));
   ExpectNoSecret(run.output, "the sidecar's output");
   ExpectNothingProcessed();
 }
@@ -323,10 +323,12 @@ TEST_F(SecureTest, UserWithoutTopicAclEndsWithExitFiveNamingPrincipalResourceOpe
   EXPECT_THAT(run.output,
               HasSubstr(absl::StrCat("onceflow run: User:noacl is not allowed to Describe, Read "
                                      "Topic '",
-                                     in_, "' (TOPIC_AUTHORIZATION_FAILED); grant it with: "
-                                          "kafka-acls.sh")));
+                                     in_,
+                                     "' (TOPIC_AUTHORIZATION_FAILED); grant it with: "
+                                     "kafka-acls.sh")));
   EXPECT_THAT(run.output, HasSubstr("--allow-principal User:noacl --operation Describe "
-                                    "--operation Read --topic " + in_));
+                                    "--operation Read --topic " +
+                                    in_));
   ExpectNoSecret(run.output, "the sidecar's output");
   ExpectNothingProcessed();
 }

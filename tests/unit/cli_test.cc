@@ -49,9 +49,16 @@ Result Cli(std::vector<std::string> args, std::map<std::string, std::string> env
 std::string Example() { return absl::StrCat(ONCEFLOW_SOURCE_DIR, "/examples/sidecar/orders.yaml"); }
 
 TEST(CliTest, HelpIsTheSameWhicheverWayItIsAskedFor) {
-  for (const std::vector<std::string>& command :
-       {std::vector<std::string>{"run"}, {"validate"}, {"audit"}, {"bench"}, {"ping"},
-        {"topic", "create"}, {"topic", "delete"}, {"offsets"}, {"schema"}, {"version"}}) {
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"run"},
+                                                  {"validate"},
+                                                  {"audit"},
+                                                  {"bench"},
+                                                  {"ping"},
+                                                  {"topic", "create"},
+                                                  {"topic", "delete"},
+                                                  {"offsets"},
+                                                  {"schema"},
+                                                  {"version"}}) {
     std::vector<std::string> help = {"help"};
     help.insert(help.end(), command.begin(), command.end());
     std::vector<std::string> dash_help = command;
@@ -97,7 +104,8 @@ TEST(CliTest, UsageErrorsEndWithTheCommandsHelpHint) {
       {{"run"}, "--config is required", "run"},
       {{"run", "--config", Example(), "--log-format", "xml"}, "--log-format", "run"},
       {{"run", "--config", Example(), "--metrics-address", "metrics.example:9464"},
-       "host names are not resolved", "run"},
+       "host names are not resolved",
+       "run"},
       {{"validate", "--config", Example(), "extra"}, "extra", "validate"},
       {{"topic", "create"}, "name is required", "topic create"},
       {{"topic", "create", "t", "--partitions", "0"}, "--partitions", "topic create"},

@@ -530,9 +530,9 @@ TEST(ConfigLoaderTest, KafkaStreamsModeSpellings) {
       {"exactly_once_v2", "eos"}, {"at_least_once", "alos"}, {"eos", "eos"}, {"alos", "alos"}};
   for (const auto& [written, mode] : cases) {
     SCOPED_TRACE(written);
-    ASSERT_OK_AND_ASSIGN(LoadedConfig yaml,
-                         ParseConfig(absl::StrCat(kBase, "mode: ", written, "\n"), "p.yaml",
-                                     "yaml", FakeEnv({})));
+    ASSERT_OK_AND_ASSIGN(
+        LoadedConfig yaml,
+        ParseConfig(absl::StrCat(kBase, "mode: ", written, "\n"), "p.yaml", "yaml", FakeEnv({})));
     EXPECT_OK(ValidateConfig(yaml));
     EXPECT_EQ(yaml.config.mode(), mode);
     ASSERT_OK_AND_ASSIGN(
@@ -573,9 +573,8 @@ TEST(ConfigLoaderTest, DurationsAsStrings) {
 
 // validate accepts what run binds: IPv4, [IPv6], localhost, *.
 TEST(ConfigLoaderTest, MetricsAddressesRunCanBind) {
-  for (const char* address :
-       {"127.0.0.1:9464", "0.0.0.0:9464", "[::]:9464", "[::1]:9464", "localhost:9464", "*:9464",
-        ":9464", "off", ""}) {
+  for (const char* address : {"127.0.0.1:9464", "0.0.0.0:9464", "[::]:9464", "[::1]:9464",
+                              "localhost:9464", "*:9464", ":9464", "off", ""}) {
     SCOPED_TRACE(address);
     EXPECT_OK(LoadAndValidate(absl::StrCat(kBase, "metrics: {address: \"", address, "\"}\n")));
   }
@@ -613,9 +612,9 @@ TEST(SubstitutionTest, DefaultsForUnsetOrEmptyVariables) {
                                         "kafka:\n"
                                         "  client.id: \"${EMPTY:-fallback}\"\n"
                                         "  sasl.username: ${USER_NAME:-nobody}\n");
-  ASSERT_OK_AND_ASSIGN(LoadedConfig loaded,
-                       ParseConfig(yaml, "p.yaml", "yaml",
-                                   FakeEnv({{"EMPTY", ""}, {"USER_NAME", "bob"}})));
+  ASSERT_OK_AND_ASSIGN(
+      LoadedConfig loaded,
+      ParseConfig(yaml, "p.yaml", "yaml", FakeEnv({{"EMPTY", ""}, {"USER_NAME", "bob"}})));
   EXPECT_OK(ValidateConfig(loaded));
   EXPECT_EQ(loaded.config.instance_id(), "local-0");
   EXPECT_EQ(loaded.config.commit_interval_ms(), 250);
@@ -760,8 +759,8 @@ TEST_F(LoadConfigTest, ErrorsNameTheFile) {
   EXPECT_THAT(ValidateConfig(loaded),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        Eq(absl::StrCat(path,
-                                          ":5: mode: must be one of eos, alos, exactly_once_v2, "
-                                          "at_least_once; got 'once'"))));
+                                       ":5: mode: must be one of eos, alos, exactly_once_v2, "
+                                       "at_least_once; got 'once'"))));
 }
 
 TEST_F(LoadConfigTest, UnreadableFileIsNotAConfigError) {

@@ -90,17 +90,18 @@ class StderrCapture {
 
 TEST(DurationTest, UnitsAndCombinations) {
   const std::pair<const char*, int64_t> good[] = {
-      {"0s", 0},        {"250ms", 250},         {"5s", 5000},         {"2m", 120000},
-      {"1h", 3600000},  {"1d", 86400000},       {"1h30m", 5400000},   {"1m30s500ms", 90500},
-      {"1d12h", 129600000}, {"90s", 90000},
+      {"0s", 0},          {"250ms", 250},        {"5s", 5000},
+      {"2m", 120000},     {"1h", 3600000},       {"1d", 86400000},
+      {"1h30m", 5400000}, {"1m30s500ms", 90500}, {"1d12h", 129600000},
+      {"90s", 90000},
   };
   for (const auto& [text, ms] : good) {
     SCOPED_TRACE(text);
     ASSERT_OK_AND_ASSIGN(std::chrono::milliseconds d, ParseDuration(text));
     EXPECT_EQ(d.count(), ms);
   }
-  for (const char* bad : {"", "5", "s", "-5s", "1.5s", "5 s", "5S", "1w", "30m1h", "1s1s",
-                          "5sms", "99999999999999999999s"}) {
+  for (const char* bad : {"", "5", "s", "-5s", "1.5s", "5 s", "5S", "1w", "30m1h", "1s1s", "5sms",
+                          "99999999999999999999s"}) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(ParseDuration(bad), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   }
@@ -119,8 +120,7 @@ TEST(ListenAddressTest, Ipv4Ipv6AndNames) {
       {"127.0.0.1:9464", AF_INET, "127.0.0.1", 9464}, {"0.0.0.0:1", AF_INET, "0.0.0.0", 1},
       {"localhost:9464", AF_INET, "127.0.0.1", 9464}, {"*:9464", AF_INET, "0.0.0.0", 9464},
       {":9464", AF_INET, "127.0.0.1", 9464},          {"[::]:9464", AF_INET6, "::", 9464},
-      {"[::1]:65535", AF_INET6, "::1", 65535},
-      {"[fe80::1]:80", AF_INET6, "fe80::1", 80},
+      {"[::1]:65535", AF_INET6, "::1", 65535},        {"[fe80::1]:80", AF_INET6, "fe80::1", 80},
   };
   for (const Case& c : good) {
     SCOPED_TRACE(c.text);
@@ -131,11 +131,12 @@ TEST(ListenAddressTest, Ipv4Ipv6AndNames) {
   }
   EXPECT_EQ(ParseListenAddress("[::1]:9464")->ToString(), "[::1]:9464");
   // Port 0 (any free port) only where asked for: --metrics-address, not the config.
-  EXPECT_THAT(ParseListenAddress("127.0.0.1:0"), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(ParseListenAddress("127.0.0.1:0"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
   EXPECT_THAT(ParseListenAddress("127.0.0.1:0", true), IsOk());
-  for (const char* bad : {"9464", "127.0.0.1", "127.0.0.1:x", "127.0.0.1:70000", "::1:9464",
-                          "[::1]", "[nope]:1", "metrics.example:9464", "1.2.3:9464",
-                          "127.0.0.1:+9"}) {
+  for (const char* bad :
+       {"9464", "127.0.0.1", "127.0.0.1:x", "127.0.0.1:70000", "::1:9464", "[::1]", "[nope]:1",
+        "metrics.example:9464", "1.2.3:9464", "127.0.0.1:+9"}) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(ParseListenAddress(bad),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(bad)));
@@ -152,7 +153,8 @@ EnvLookup Env(std::map<std::string, std::string> vars) {
 }
 
 TEST(ClientPropertiesTest, FilesThenDashXThenBootstrap) {
-  const std::string file = absl::StrCat(::testing::TempDir(), "/client-", ::getpid(), ".properties");
+  const std::string file =
+      absl::StrCat(::testing::TempDir(), "/client-", ::getpid(), ".properties");
   std::ofstream(file) << "# comment\n! also a comment\n\nsecurity.protocol = SASL_SSL\n"
                          "sasl.password=from-file\nbootstrap.servers=file:9092\n"
                          "client.id: colon-form\n";
@@ -169,9 +171,9 @@ TEST(ClientPropertiesTest, FilesThenDashXThenBootstrap) {
   EXPECT_EQ(ResolveClientProperties(flags, Env({}))->at("bootstrap.servers"), "flag:9092");
 
   // Without any: $ONCEFLOW_BOOTSTRAP, else the local broker; metadata.broker.list is renamed.
-  EXPECT_EQ(ResolveClientProperties({}, Env({{"ONCEFLOW_BOOTSTRAP", "env:1"}}))->at(
-                "bootstrap.servers"),
-            "env:1");
+  EXPECT_EQ(
+      ResolveClientProperties({}, Env({{"ONCEFLOW_BOOTSTRAP", "env:1"}}))->at("bootstrap.servers"),
+      "env:1");
   EXPECT_EQ(ResolveClientProperties({}, Env({}))->at("bootstrap.servers"), "127.0.0.1:19092");
   ClientFlags old;
   old.properties = {"metadata.broker.list=old:1"};
@@ -182,10 +184,10 @@ TEST(ClientPropertiesTest, FilesThenDashXThenBootstrap) {
 }
 
 TEST(ClientPropertiesTest, ErrorsNeverShowValues) {
-  EXPECT_THAT(ParseProperties("ok=1\nsasl.password hunter2\n", "c.properties"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("c.properties:2: expected key=value"),
-                             Not(HasSubstr("hunter2")))));
+  EXPECT_THAT(
+      ParseProperties("ok=1\nsasl.password hunter2\n", "c.properties"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("c.properties:2: expected key=value"), Not(HasSubstr("hunter2")))));
   ClientFlags flags;
   flags.properties = {"=hunter2"};
   EXPECT_THAT(ResolveClientProperties(flags, Env({})),
@@ -200,17 +202,15 @@ TEST(ClientPropertiesTest, ErrorsNeverShowValues) {
 // ---------------------------------------------------------------- access errors
 
 TEST(AccessTest, NamesPrincipalResourceAndOperation) {
-  const kafka::Properties sasl = {{"bootstrap.servers", "k:9093"},
-                                  {"security.protocol", "sasl_ssl"},
-                                  {"sasl.mechanism", "SCRAM-SHA-512"},
-                                  {"sasl.username", "orders"},
-                                  {"sasl.password", "hunter2"},
-                                  {"ssl.ca.location", "/etc/ca.pem"}};
+  const kafka::Properties sasl = {
+      {"bootstrap.servers", "k:9093"},     {"security.protocol", "sasl_ssl"},
+      {"sasl.mechanism", "SCRAM-SHA-512"}, {"sasl.username", "orders"},
+      {"sasl.password", "hunter2"},        {"ssl.ca.location", "/etc/ca.pem"}};
   EXPECT_EQ(DescribePrincipal(sasl), "User:orders");
   EXPECT_EQ(DescribePrincipal({}), "User:ANONYMOUS (PLAINTEXT: no authentication)");
-  EXPECT_THAT(DescribePrincipal({{"security.protocol", "SSL"},
-                                 {"ssl.certificate.location", "/c.pem"}}),
-              HasSubstr("TLS client certificate"));
+  EXPECT_THAT(
+      DescribePrincipal({{"security.protocol", "SSL"}, {"ssl.certificate.location", "/c.pem"}}),
+      HasSubstr("TLS client certificate"));
 
   const absl::Status topic =
       kafka::CodeToStatus(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, "metadata of topic in");
@@ -239,12 +239,13 @@ TEST(AccessTest, NamesPrincipalResourceAndOperation) {
                             sasl, {}),
               StatusIs(absl::StatusCode::kUnauthenticated,
                        HasSubstr("not trusted by ssl.ca.location /etc/ca.pem")));
-  EXPECT_THAT(ExplainAccess(kafka::CodeToStatus(RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                                                "init_transactions"),
-                            sasl, {"TransactionalId", "app-0", {"Write", "Describe"}}),
-              StatusIs(absl::StatusCode::kPermissionDenied,
-                       HasSubstr("--operation Write --operation Describe --transactional-id "
-                                 "app-0")));
+  EXPECT_THAT(
+      ExplainAccess(kafka::CodeToStatus(RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                                        "init_transactions"),
+                    sasl, {"TransactionalId", "app-0", {"Write", "Describe"}}),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr("--operation Write --operation Describe --transactional-id "
+                         "app-0")));
   // Anything else passes unchanged.
   const absl::Status other = absl::UnavailableError("down");
   EXPECT_EQ(ExplainAccess(other, sasl, {}), other);
@@ -270,8 +271,7 @@ TEST(ProgressTest, LogLinesEveryTenSecondsWithTheTimeLeft) {
   EXPECT_EQ(t.written, "");  // not yet 10 s
   t.now += 5s;
   p.Update(25, "output seen 20");
-  EXPECT_EQ(t.written,
-            "bench: 25/100 runs (25%), 10s elapsed, ~30s left; output seen 20\n");
+  EXPECT_EQ(t.written, "bench: 25/100 runs (25%), 10s elapsed, ~30s left; output seen 20\n");
   t.now += 3s;
   p.Update(30);
   EXPECT_THAT(t.written, Not(HasSubstr("30/100")));  // within 10 s of the last line
@@ -292,7 +292,8 @@ TEST(ProgressTest, TerminalRewritesOneLineAndAutoFollowsTheTerminal) {
     p.Update(2);
     p.Finish();
   }
-  EXPECT_THAT(t.written, HasSubstr("\r\033[Kbench: 1/4 runs (25%), 0s elapsed, time left not known yet"));
+  EXPECT_THAT(t.written,
+              HasSubstr("\r\033[Kbench: 1/4 runs (25%), 0s elapsed, time left not known yet"));
   EXPECT_THAT(t.written, HasSubstr("\r\033[Kbench: 2/4 runs (50%), 1s elapsed, ~1s left"));
 
   FakeTerminal log;
@@ -313,7 +314,8 @@ TEST(ProgressTest, TerminalRewritesOneLineAndAutoFollowsTheTerminal) {
     p.Finish();
   }
   EXPECT_EQ(never.written, "");
-  EXPECT_THAT(ParseProgressMode("sometimes"), StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
+  EXPECT_THAT(ParseProgressMode("sometimes"),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::_));
 }
 
 // ---------------------------------------------------------------- metrics
@@ -339,15 +341,15 @@ ProcessorMetrics SomeMetrics() {
 }
 
 TEST(MetricsTest, LabelsBuildInfoAndProcessMetrics) {
-  const std::string text =
-      RenderPrometheus(SomeMetrics(), {"orders", "orders-0", "eos"}, GetBuildInfo(),
-                       ReadProcessStats());
-  EXPECT_THAT(text, HasSubstr(
-                        "onceflow_records_in_total{application=\"orders\",instance_id=\"orders-0\","
+  const std::string text = RenderPrometheus(SomeMetrics(), {"orders", "orders-0", "eos"},
+                                            GetBuildInfo(), ReadProcessStats());
+  EXPECT_THAT(text,
+              HasSubstr("onceflow_records_in_total{application=\"orders\",instance_id=\"orders-0\","
                         "mode=\"eos\"} 7\n"));
   // Prometheus owns `instance` (the scrape target): onceflow must not set it.
   EXPECT_THAT(text, Not(HasSubstr("instance=\"")));
-  EXPECT_THAT(text, HasSubstr(absl::StrCat("onceflow_build_info{version=\"", kVersion, "\",commit=\"")));
+  EXPECT_THAT(text,
+              HasSubstr(absl::StrCat("onceflow_build_info{version=\"", kVersion, "\",commit=\"")));
   EXPECT_THAT(text, HasSubstr(absl::StrCat("librdkafka=\"", rd_kafka_version_str(), "\"")));
   for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
                            "process_virtual_memory_bytes", "process_start_time_seconds",
@@ -364,8 +366,8 @@ TEST(MetricsTest, LabelsBuildInfoAndProcessMetrics) {
 
 // docs/sidecar.md's metrics table and the exposition agree on every metric's name and type.
 TEST(MetricsTest, DocsAndExpositionAgreeOnEveryType) {
-  const std::map<std::string, std::string> exposed = ExposedTypes(RenderPrometheus(
-      SomeMetrics(), {"a", "i", "eos"}, GetBuildInfo(), ReadProcessStats()));
+  const std::map<std::string, std::string> exposed = ExposedTypes(
+      RenderPrometheus(SomeMetrics(), {"a", "i", "eos"}, GetBuildInfo(), ReadProcessStats()));
   std::map<std::string, std::string> documented;
   const std::string doc = ReadText(absl::StrCat(ONCEFLOW_SOURCE_DIR, "/docs/sidecar.md"));
   for (absl::string_view line : absl::StrSplit(doc, '\n')) {
@@ -376,7 +378,8 @@ TEST(MetricsTest, DocsAndExpositionAgreeOnEveryType) {
     if (!absl::ConsumePrefix(&name, "`") || !absl::ConsumeSuffix(&name, "`")) continue;
     if (!absl::StartsWith(name, "onceflow_") && !absl::StartsWith(name, "process_")) continue;
     const std::string type(absl::StripAsciiWhitespace(cells[2]));
-    documented[std::string(name)] = type.substr(0, type.find(','));  // "gauge, extra labels ..." -> gauge
+    documented[std::string(name)] =
+        type.substr(0, type.find(','));  // "gauge, extra labels ..." -> gauge
   }
   EXPECT_EQ(documented, exposed);
 }
@@ -397,8 +400,13 @@ TEST(LogTest, JsonLinesWithFieldsAndEscapes) {
     google::protobuf::Struct parsed;
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok()) << line;
   }
-  EXPECT_THAT(lines[0], HasSubstr(R"("level":"warn","logger":"onceflow","message":"quote \" and\nnewline"})"));
-  EXPECT_THAT(lines[1], HasSubstr(R"("level":"error","logger":"librdkafka","client":"app#consumer-1","facility":"FAIL","message":"Connect failed"})"));
+  EXPECT_THAT(
+      lines[0],
+      HasSubstr(R"("level":"warn","logger":"onceflow","message":"quote \" and\nnewline"})"));
+  EXPECT_THAT(
+      lines[1],
+      HasSubstr(
+          R"("level":"error","logger":"librdkafka","client":"app#consumer-1","facility":"FAIL","message":"Connect failed"})"));
 }
 
 TEST(LogTest, LibrdkafkaLinesGoThroughOnceflowsLogger) {
@@ -442,7 +450,8 @@ TEST(SchemaTest, JsonSchemaOfEveryKeyWithDescriptions) {
     const std::string name = config.field(i)->name();
     ASSERT_EQ(properties.count(name), 1u) << name;
     // The .proto's comments are embedded: every top-level key has one.
-    EXPECT_FALSE(properties.at(name).struct_value().fields().at("description").string_value().empty())
+    EXPECT_FALSE(
+        properties.at(name).struct_value().fields().at("description").string_value().empty())
         << name;
   }
   EXPECT_THAT(schema, HasSubstr("\"exactly_once_v2\""));
@@ -457,8 +466,8 @@ TEST(BuildInfoTest, VersionCommitAndLibraries) {
   EXPECT_EQ(info.librdkafka, rd_kafka_version_str());
   EXPECT_THAT(info.rocksdb, ::testing::StartsWith("7."));
   EXPECT_THAT(info.protobuf, ::testing::StartsWith("3."));
-  EXPECT_THAT(VersionText(info), ::testing::StartsWith(absl::StrCat("onceflow ", kVersion,
-                                                                     " (commit ")));
+  EXPECT_THAT(VersionText(info),
+              ::testing::StartsWith(absl::StrCat("onceflow ", kVersion, " (commit ")));
 }
 
 }  // namespace
