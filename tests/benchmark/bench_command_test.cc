@@ -8,8 +8,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -123,20 +125,30 @@ TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
   EXPECT_EQ(Number(ResultOf(text, "raw"), "ratio_to_raw"), 1.0);
   EXPECT_GT(Number(ResultOf(text, "onceflow-eos"), "transactions"), 0);
 
-  // Nothing left behind: every topic of this bench run (named after its run id) is gone.
+  // Nothing left behind: every topic of this bench run (named after its run id) is gone. The
+  // bench deletes them before it exits; the broker's metadata drops them soon after (under load,
+  // not at once), so the check waits for that, with a deadline.
   const std::string run_id = Field(text, "run_id");
   ASSERT_GT(run_id.size(), 2u);
   const std::string prefix = absl::StrCat("onceflow-bench-", run_id.substr(1, run_id.size() - 2));
   absl::StatusOr<std::unique_ptr<kafka::Admin>> admin =
       kafka::Admin::Create({{"bootstrap.servers", Bootstrap()}});
   ASSERT_TRUE(admin.ok());
-  const rd_kafka_metadata_t* raw = nullptr;
-  ASSERT_EQ(rd_kafka_metadata((*admin)->handle(), 1, nullptr, &raw, 10000),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  kafka::MetadataPtr md(raw);
-  for (int i = 0; i < md->topic_cnt; ++i) {
-    EXPECT_THAT(std::string(md->topics[i].topic), ::testing::Not(::testing::StartsWith(prefix)));
-  }
+  std::vector<std::string> left;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    left.clear();
+    const rd_kafka_metadata_t* raw = nullptr;
+    ASSERT_EQ(rd_kafka_metadata((*admin)->handle(), 1, nullptr, &raw, 10000),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    kafka::MetadataPtr md(raw);
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      if (absl::StartsWith(md->topics[i].topic, prefix)) left.push_back(md->topics[i].topic);
+    }
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // polling the metadata
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_THAT(left, ::testing::IsEmpty()) << "topics of the bench run still listed after 30 s";
 }
 
 }  // namespace

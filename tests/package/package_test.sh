@@ -92,7 +92,8 @@ headers)
   done
   say "every header compiles on its own, with <prefix>/include only"
   cflags=$(PKG_CONFIG_PATH=$(dirname "$(find "$root/usr/lib" -name onceflow.pc)") pkg-config --cflags onceflow)
-  find "$inc/onceflow" -name '*.h' | sort >"$work/headers.txt"
+  # protoc's *.pb.h are self-contained by construction (and the slowest to parse): left out.
+  find "$inc/onceflow" -name '*.h' ! -name '*.pb.h' | sort >"$work/headers.txt"
   # shellcheck disable=SC2016 # expanded by the inner bash
   xargs -P 2 -I{} bash -c 'h=${1#'"$inc"'/}; printf "#include \"%s\"\n" "$h" |
       c++ -std=c++20 -fsyntax-only -Wall -Werror '"$cflags"' -x c++ - ||
