@@ -31,9 +31,10 @@ absl::StatusOr<std::unique_ptr<kafka::Admin>> Connect(const ProcessorOptions& o,
                                                       const std::function<bool()>& stopped,
                                                       std::chrono::milliseconds timeout) {
   // A producer-type handle: consumer-only properties would only draw librdkafka's warnings.
-  ONCEFLOW_ASSIGN_OR_RETURN(
-      std::unique_ptr<kafka::Admin> admin,
-      kafka::Admin::Create(kafka::WithoutScope(props, kafka::PropertyScope::kConsumer)));
+  kafka::Properties admin_props = kafka::WithoutScope(props, kafka::PropertyScope::kConsumer);
+  admin_props["client.id"] = absl::StrCat(TransactionalId(o), "-preflight");
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin,
+                            kafka::Admin::Create(admin_props));
   const Clock::time_point deadline = Clock::now() + timeout;
   Clock::time_point next_warning = Clock::now() + std::chrono::seconds(5);
   while (true) {
