@@ -190,7 +190,10 @@ class SecureTest : public testing::PipelineTest {
         "application_id: ", app_, "\ninstance_id: i0\nbootstrap_servers: ",
         props.at("bootstrap.servers"), "\ninputs: [", in_, "]\noutput: ", out_,
         "\nmode: exactly_once_v2\ncommit_interval_ms: 100ms\nstate:\n  dir: ", TempDir("state"),
-        "\nlog:\n  level: debug\n", extra,
+        "\nlog:\n  level: debug\n",
+        // No fixed port: parallel tests (and other processes) would collide on 9464. The test
+        // that scrapes passes --metrics-address.
+        "metrics:\n  address: \"off\"\n", extra,
         "kafka:\n  security.protocol: SASL_SSL\n  sasl.mechanisms: SCRAM-SHA-512\n"
         "  sasl.username: ",
         user, "\n  sasl.password: ${KAFKA_PASSWORD}\n  ssl.ca.location: ", SecureDir(), "/", ca,
