@@ -219,8 +219,8 @@ absl::Status Admin::Ping(std::chrono::milliseconds timeout) {
     last = CodeToStatus(err, "metadata request");
     rd_kafka_poll(rk_.get(), 0);  // serves the error callback
     absl::Status client = LastClientError();
-    if (const std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(client);
-        code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL) {
+    if (const Refusal refusal = RefusalOf(client);
+        refusal == Refusal::kAuthentication || refusal == Refusal::kTls) {
       return client;
     }
     if (!client.ok()) last = client;

@@ -43,6 +43,8 @@ absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::st
   return absl::OkStatus();
 }
 
+std::string LibrdkafkaVersion() { return rd_kafka_version_str(); }
+
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props) {
   ConfPtr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), &LogToOnceflow);

@@ -28,6 +28,9 @@ bool IsSecretProperty(absl::string_view name);
 // shows the value only if the property is not secret.
 absl::Status SetProperty(rd_kafka_conf_t* conf, absl::string_view name, absl::string_view value);
 
+// The librdkafka library's version at run time, e.g. "2.0.2".
+std::string LibrdkafkaVersion();
+
 // A new configuration with every property of `props` set, and librdkafka's log lines routed
 // through onceflow's logger (LogToOnceflow).
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props);

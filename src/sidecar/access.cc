@@ -1,7 +1,5 @@
 #include "sidecar/access.h"
 
-#include <optional>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -69,31 +67,18 @@ std::string DescribePrincipal(const kafka::Properties& props) {
 }
 
 bool IsAccessDenied(const absl::Status& status) {
-  const std::optional<rd_kafka_resp_err_t> code = kafka::KafkaErrorCode(status);
-  if (!code.has_value()) return false;
-  switch (*code) {
-    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-    case RD_KAFKA_RESP_ERR__SSL:
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
-      return true;
-    default:
-      return false;
-  }
+  return kafka::RefusalOf(status) != kafka::Refusal::kNone;
 }
 
 absl::Status ExplainAccess(const absl::Status& status, const kafka::Properties& props,
                            const AccessNeed& need) {
   if (!IsAccessDenied(status)) return status;
-  const rd_kafka_resp_err_t code = *kafka::KafkaErrorCode(status);
+  const kafka::Refusal refusal = kafka::RefusalOf(status);
   const std::string principal = DescribePrincipal(props);
   const std::string bootstrap = Bootstrap(props);
   std::string message;
   absl::StatusCode kind = absl::StatusCode::kPermissionDenied;
-  if (code == RD_KAFKA_RESP_ERR__SSL) {
+  if (refusal == kafka::Refusal::kTls) {
     kind = absl::StatusCode::kUnauthenticated;
     const std::string ca = Get(props, "ssl.ca.location");
     message = absl::StrCat(
@@ -101,8 +86,7 @@ absl::Status ExplainAccess(const absl::Status& status, const kafka::Properties& 
         "is not trusted by ", ca.empty() ? "the system's CA certificates" : "ssl.ca.location " + ca,
         ", or does not name the host connected to (check ssl.ca.location and the broker's ",
         "certificate); librdkafka: ", status.message());
-  } else if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-             code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) {
+  } else if (refusal == kafka::Refusal::kAuthentication) {
     kind = absl::StatusCode::kUnauthenticated;
     message = absl::StrCat("authentication as ", principal, " (", Protocol(props), ", ",
                            Mechanism(props), ") at ", bootstrap,
@@ -124,8 +108,8 @@ absl::Status ExplainAccess(const absl::Status& status, const kafka::Properties& 
                                      ? need.resource_type
                                      : absl::StrCat(need.resource_type, " '", need.name, "'");
     message = absl::StrCat(principal, " is not allowed to ", ops.empty() ? "use" : ops, " ",
-                           resource, " (", rd_kafka_err2name(code), "); grant it with: ", grant,
-                           " (librdkafka: ", status.message(), ")");
+                           resource, " (", kafka::KafkaErrorName(status),
+                           "); grant it with: ", grant, " (librdkafka: ", status.message(), ")");
   }
   absl::Status explained(kind, message);
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {

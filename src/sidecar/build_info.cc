@@ -1,9 +1,8 @@
 #include "sidecar/build_info.h"
 
-#include <librdkafka/rdkafka.h>
-
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/stubs/common.h"
+#include "kafka/config.h"
 #include "onceflow/version.h"
 #include "rocksdb/version.h"
 
@@ -16,7 +15,7 @@ const BuildInfo& GetBuildInfo() {
   static const BuildInfo info{
       .version = kVersion,
       .commit = kGitCommit,
-      .librdkafka = rd_kafka_version_str(),
+      .librdkafka = kafka::LibrdkafkaVersion(),
       .rocksdb = rocksdb::GetRocksVersionAsString(),
       .protobuf = google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION),
   };

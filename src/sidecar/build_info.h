@@ -17,7 +17,7 @@ struct BuildInfo {
   // `git rev-parse --short=12 HEAD` at build time ("-dirty" if tracked files differed), the
   // -DONCEFLOW_GIT_COMMIT given to CMake, or "unknown" (no git, no override).
   std::string commit;
-  // The shared library's own version at run time (rd_kafka_version_str()).
+  // The shared library's own version at run time (kafka::LibrdkafkaVersion()).
   std::string librdkafka;
   // The shared library's own version at run time (rocksdb::GetRocksVersionAsString()).
   std::string rocksdb;

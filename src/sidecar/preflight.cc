@@ -33,8 +33,7 @@ absl::StatusOr<std::unique_ptr<kafka::Admin>> Connect(const ProcessorOptions& o,
   // A producer-type handle: consumer-only properties would only draw librdkafka's warnings.
   kafka::Properties admin_props = kafka::WithoutScope(props, kafka::PropertyScope::kConsumer);
   admin_props["client.id"] = absl::StrCat(TransactionalId(o), "-preflight");
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin,
-                            kafka::Admin::Create(admin_props));
+  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin, kafka::Admin::Create(admin_props));
   const Clock::time_point deadline = Clock::now() + timeout;
   Clock::time_point next_warning = Clock::now() + std::chrono::seconds(5);
   while (true) {
@@ -117,16 +116,16 @@ absl::Status CheckAccess(const ProcessorOptions& o, const std::function<bool()>&
 
 absl::Status ExplainRunError(const absl::Status& status, const ProcessorOptions& o) {
   if (!IsAccessDenied(status)) return status;
-  switch (*kafka::KafkaErrorCode(status)) {
-    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+  switch (kafka::RefusalOf(status)) {
+    case kafka::Refusal::kTransactionalId:
       return ExplainAccess(status, ProducerSideProperties(o),
                            {"TransactionalId", TransactionalId(o), {"Write", "Describe"}});
-    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case kafka::Refusal::kGroup:
       return ExplainAccess(status, ConsumerSideProperties(o),
                            {"Group", o.application_id, {"Read"}});
-    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case kafka::Refusal::kCluster:
       return ExplainAccess(status, ProducerSideProperties(o), {"Cluster", "", {"IdempotentWrite"}});
-    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: {
+    case kafka::Refusal::kTopic: {
       const std::string principal = DescribePrincipal(ConsumerSideProperties(o));
       absl::Status explained(
           absl::StatusCode::kPermissionDenied,

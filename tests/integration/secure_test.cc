@@ -145,7 +145,11 @@ class SecureTest : public testing::PipelineTest {
     ASSERT_OK_AND_ASSIGN(
         std::unique_ptr<kafka::Admin> secure,
         kafka::Admin::Create(kafka::Properties(admin_props.begin(), admin_props.end())));
-    ASSERT_OK(secure->Ping(30s));
+    const absl::Status ping = secure->Ping(30s);
+    ASSERT_TRUE(ping.ok()) << "the secure listener " << admin_props.at("bootstrap.servers")
+                           << " does not answer (" << ping
+                           << "); start the broker with it: ONCEFLOW_KAFKA_SECURE=1 "
+                              "scripts/kafka restart";
     const std::string secure_cluster = ClusterId(secure->handle());
     const std::string plain_cluster = ClusterId(admin().handle());
     ASSERT_EQ(secure_cluster, plain_cluster)
