@@ -1,4 +1,7 @@
-// `onceflow audit`: flags, the broker-script checks, the runs, the table and --json.
+// `onceflow audit`: the broker-script checks, the runs, the table and --json. The flags are
+// parsed by the CLI (src/sidecar/main.cc) into AuditFlags.
+#include "audit/audit_command.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,75 +15,35 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "audit/report.h"
 #include "audit/runner.h"
-#include "sidecar/commands.h"
+#include "sidecar/command_output.h"
 
 namespace onceflow::audit {
-namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitBroken = 1;
-constexpr int kExitUsage = 2;
-
-constexpr char kHelp[] = R"(onceflow audit — prove each mode's delivery guarantee on a real broker
-
-Usage: onceflow audit [--mode eos|alos|both] [options]
+const char kAuditDescription[] =
+    R"text(Proves each mode's delivery guarantee on a real broker.
 
 Generates records (key, per-key seq, unique id) into a fresh input topic at a paced rate, runs
 --instances `onceflow run` children in one group on it, follows a seeded fault schedule (SIGKILL
 and restart an instance; SIGSTOP one past the session and transaction timeouts, then SIGCONT;
 `scripts/kafka restart --hard`), and checks the output read with read_committed, during the run
-and from the start afterwards. Topics are deleted at the end; child logs stay in the run folder.
+and from the start afterwards. Topics are deleted at the end; child logs stay in the run folder.)text";
 
-Options:
-  --mode eos|alos|both     guarantee to audit; both = the same seed and schedule for each
-                           (default eos)
-  --records N              original records to generate (default 20000)
-  --keys N                 distinct keys (default 100)
-  --partitions N           partitions of the input and the output (default 3)
-  --instances N            `onceflow run` children (default 2)
-  --kills N                SIGKILL + restart faults (default 0)
-  --pauses N               SIGSTOP past the timeouts, then SIGCONT (default 0)
-  --broker-restarts N      `scripts/kafka restart --hard` faults (default 0)
-  --upstream-dup-rate R    chance, per record, of an upstream duplicate of an earlier record
-                           (same id, new offset); > 0 turns on dedupe on the field "id"
-                           (default 0)
-  --seed N                 seeds the workload and the fault schedule (default 1)
-  --rate N                 records per second (default: so the run lasts about 1.5 times as
-                           long as its faults with 3 s gaps between them, at least 20 s)
-  --commit-interval-ms N   the children's commit_interval_ms (default 1000)
-  --pause-ms N             how long a paused instance stays stopped (default: the longer of
-                           the session and transaction timeouts + 2000)
-  --drain-timeout-s N      after the last fault, how long the group may take to commit the
-                           input's end (default 180)
-  --bootstrap HOST:PORT    the broker (default $ONCEFLOW_BOOTSTRAP, else 127.0.0.1:19092)
-  --kafka-script PATH      scripts/kafka, for broker restarts (default $ONCEFLOW_KAFKA_SCRIPT,
-                           else scripts/kafka under the current directory or above the
-                           onceflow binary); it must manage the --bootstrap broker
-  --run-dir DIR            configs, child logs and faults.log (default a new folder in $TMPDIR
-                           or /tmp); each mode gets DIR/<mode>
-  --json FILE              write the results as JSON
-  --help                   this text
+const char kAuditFooter[] =
+    R"text(Client properties (-X, --command-config) go to every client: the audit's own and the
+children's (their config's kafka: map; secret ones through the environment, never a file).
 
 Exit status: 0 every run kept its mode's guarantee (eos: nothing lost, nothing duplicated,
 per-key order kept, no aborted reads; alos: nothing lost), 1 a guarantee broke or a run failed,
-2 usage error. See docs/guarantees.md.
-)";
+2 usage error. See docs/guarantees.md.)text";
 
-struct Flags {
-  std::string mode = "eos";
-  RunOptions run;
-  std::string json;
-  std::string run_dir;
-  std::string kafka_script;
-  int64_t drain_timeout_s = 180;
-};
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitBroken = 1;
 
 void HandleSignal(int /*sig*/) { RequestStop(); }
 
@@ -127,99 +90,15 @@ std::optional<std::string> ScriptBootstrap(const std::string& script) {
   return std::string(absl::StripAsciiWhitespace(out));
 }
 
-int Usage(const std::string& message) {
-  std::cerr << "onceflow audit: " << message << "\nRun 'onceflow audit --help' for usage.\n";
-  return kExitUsage;
-}
-
-template <typename T>
-bool ParseNumber(absl::string_view text, T* out) {
-  if constexpr (std::is_floating_point_v<T>) {
-    return absl::SimpleAtod(text, out);
-  } else {
-    return absl::SimpleAtoi(text, out);
-  }
-}
+int Usage(const std::string& message) { return sidecar::UsageError("audit", message); }
 
 }  // namespace
 
-int RunAudit(int argc, char** argv) {
-  Flags f;
-  f.run.bootstrap = Env("ONCEFLOW_BOOTSTRAP");
-  if (f.run.bootstrap.empty()) f.run.bootstrap = "127.0.0.1:19092";
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kHelp;
-      return kExitOk;
-    }
-    std::string value;
-    bool has_value = false;
-    if (const size_t eq = arg.find('='); absl::StartsWith(arg, "--") && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> std::optional<std::string> {
-      if (has_value) return value;
-      if (i + 1 >= argc) return std::nullopt;
-      return std::string(argv[++i]);
-    };
-    auto number = [&](auto* out, double min, double max) -> std::optional<std::string> {
-      std::optional<std::string> v = next();
-      if (!v.has_value()) return absl::StrCat(arg, " needs a value");
-      if (!ParseNumber(*v, out) || static_cast<double>(*out) < min ||
-          static_cast<double>(*out) > max) {
-        return absl::StrCat(arg, ": '", *v, "' is not a number in ", min, "..", max);
-      }
-      return std::nullopt;
-    };
-    std::optional<std::string> error;
-    if (arg == "--mode") {
-      std::optional<std::string> v = next();
-      if (!v.has_value() || (*v != "eos" && *v != "alos" && *v != "both")) {
-        return Usage("--mode must be eos, alos or both");
-      }
-      f.mode = *v;
-    } else if (arg == "--records") {
-      error = number(&f.run.records, 1, 1e9);
-    } else if (arg == "--keys") {
-      error = number(&f.run.keys, 1, 1e7);
-    } else if (arg == "--partitions") {
-      error = number(&f.run.partitions, 1, 1000);
-    } else if (arg == "--instances") {
-      error = number(&f.run.instances, 1, 64);
-    } else if (arg == "--kills") {
-      error = number(&f.run.kills, 0, 1e5);
-    } else if (arg == "--pauses") {
-      error = number(&f.run.pauses, 0, 1e4);
-    } else if (arg == "--broker-restarts") {
-      error = number(&f.run.broker_restarts, 0, 1e4);
-    } else if (arg == "--upstream-dup-rate") {
-      error = number(&f.run.upstream_dup_rate, 0, 0.99);
-    } else if (arg == "--seed") {
-      error = number(&f.run.seed, 0, 1.8e19);
-    } else if (arg == "--rate") {
-      error = number(&f.run.rate, 1, 1e7);
-    } else if (arg == "--commit-interval-ms") {
-      error = number(&f.run.commit_interval_ms, 1, 600000);
-    } else if (arg == "--pause-ms") {
-      error = number(&f.run.pause_ms, 1, 3.6e6);
-    } else if (arg == "--drain-timeout-s") {
-      error = number(&f.drain_timeout_s, 1, 86400);
-    } else if (arg == "--bootstrap" || arg == "--kafka-script" || arg == "--run-dir" ||
-               arg == "--json") {
-      std::optional<std::string> v = next();
-      if (!v.has_value() || v->empty()) return Usage(absl::StrCat(arg, " needs a value"));
-      if (arg == "--bootstrap") f.run.bootstrap = *v;
-      if (arg == "--kafka-script") f.kafka_script = *v;
-      if (arg == "--run-dir") f.run_dir = *v;
-      if (arg == "--json") f.json = *v;
-    } else {
-      return Usage(absl::StrCat("unknown argument '", argv[i], "'"));
-    }
-    if (error.has_value()) return Usage(*error);
-  }
+int RunAudit(AuditFlags f) {
+  absl::StatusOr<kafka::Properties> client = sidecar::ResolveClientProperties(f.client);
+  if (!client.ok()) return Usage(std::string(client.status().message()));
+  f.run.client = *client;
+  f.run.bootstrap = client->at("bootstrap.servers");
   f.run.drain_timeout_ms = f.drain_timeout_s * 1000;
 
   f.run.onceflow_exe = SelfExe();
@@ -250,7 +129,6 @@ int RunAudit(int argc, char** argv) {
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count());
   }
-  f.run.progress = ::isatty(STDERR_FILENO) == 1;
 
   struct sigaction sa {};
   sa.sa_handler = HandleSignal;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "audit/workload.h"
 #include "base/child_process.h"
 #include "base/file.h"
@@ -26,6 +27,7 @@
 #include "kafka/producer.h"
 #include "kafka/read_to_end.h"
 #include "onceflow/status_macros.h"
+#include "sidecar/progress.h"
 
 namespace onceflow::audit {
 namespace {
@@ -48,10 +50,11 @@ constexpr milliseconds kSettle{3000};
 // What a broker restart takes, for sizing the run (scripts/kafka restart --hard: ~6-11 s).
 constexpr double kBrokerRestartMs = 12000;
 
-kafka::Properties ClientProps(const std::string& bootstrap, const kafka::Properties& extra) {
-  return kafka::Merge(
-      {{"bootstrap.servers", bootstrap},
-       {"topic.metadata.refresh.interval.ms", "1000"},
+// The audit's own clients: `client` (bootstrap.servers and the -X / --command-config
+// properties), onceflow's settings for riding out faults, then `extra`.
+kafka::Properties ClientProps(const kafka::Properties& client, const kafka::Properties& extra) {
+  kafka::Properties base = kafka::Merge(
+      {{"topic.metadata.refresh.interval.ms", "1000"},
        {"socket.nagle.disable", "true"},
        // The broker goes away for seconds during a hard restart: keep quiet
        // about it, reconnect soon.
@@ -59,14 +62,15 @@ kafka::Properties ClientProps(const std::string& bootstrap, const kafka::Propert
        {"reconnect.backoff.max.ms", "1000"},
        // Critical only: disconnects during faults are expected, and reported by the audit.
        {"log_level", "2"}},
-      extra);
+      client);
+  return kafka::Merge(std::move(base), extra);
 }
 
 // Reads every record of `topic` from the beginning until each partition's end, as `isolation`
 // sees it. The end of a read_committed read is the last stable offset, so a partition counts as
 // read only once that reaches the high watermark taken first: the read waits for open
 // transactions to finish (or be aborted) rather than returning a prefix.
-absl::StatusOr<std::vector<ReadBack>> ReadTopic(const std::string& bootstrap,
+absl::StatusOr<std::vector<ReadBack>> ReadTopic(const kafka::Properties& client,
                                                 const std::string& topic, int partitions,
                                                 bool read_committed, milliseconds timeout) {
   (void)partitions;
@@ -76,7 +80,7 @@ absl::StatusOr<std::vector<ReadBack>> ReadTopic(const std::string& bootstrap,
   options.until_high_watermark = true;
   options.timeout = timeout;
   ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(
-      ClientProps(bootstrap, {{"group.id", absl::StrCat(topic, "-audit-reader")}}), topic,
+      ClientProps(client, {{"group.id", absl::StrCat(topic, "-audit-reader")}}), topic,
       options, [&out](const kafka::ConsumedMessage& m) {
         const Record& rec = m.record();
         ReadBack r;
@@ -93,8 +97,8 @@ absl::StatusOr<std::vector<ReadBack>> ReadTopic(const std::string& bootstrap,
 // The read_committed consumer that watches the output while the run goes on.
 class LiveReader {
  public:
-  LiveReader(std::string bootstrap, std::string topic, int partitions, Clock::time_point start)
-      : bootstrap_(std::move(bootstrap)),
+  LiveReader(kafka::Properties client, std::string topic, int partitions, Clock::time_point start)
+      : client_(std::move(client)),
         topic_(std::move(topic)),
         partitions_(partitions),
         start_(start) {}
@@ -103,9 +107,9 @@ class LiveReader {
   absl::Status Start() {
     ONCEFLOW_ASSIGN_OR_RETURN(
         consumer_, kafka::Consumer::Create(
-                       ClientProps(bootstrap_, {{"group.id", absl::StrCat(topic_, "-audit-live")},
-                                                {"isolation.level", "read_committed"},
-                                                {"auto.offset.reset", "earliest"}})));
+                       ClientProps(client_, {{"group.id", absl::StrCat(topic_, "-audit-live")},
+                                             {"isolation.level", "read_committed"},
+                                             {"auto.offset.reset", "earliest"}})));
     std::vector<TopicPartitionOffset> assignment;
     for (int p = 0; p < partitions_; ++p) {
       assignment.push_back({TopicPartition{topic_, Partition(p)}, Offset::Beginning()});
@@ -142,7 +146,7 @@ class LiveReader {
     }
   }
 
-  const std::string bootstrap_;
+  const kafka::Properties client_;
   const std::string topic_;
   const int partitions_;
   const Clock::time_point start_;
@@ -156,8 +160,8 @@ class LiveReader {
 // Sends the workload to the input topic at `rate` records per second.
 class Generator {
  public:
-  Generator(std::string bootstrap, std::string topic, const WorkloadPlan* plan, double rate)
-      : bootstrap_(std::move(bootstrap)), topic_(std::move(topic)), plan_(plan), rate_(rate) {}
+  Generator(kafka::Properties client, std::string topic, const WorkloadPlan* plan, double rate)
+      : client_(std::move(client)), topic_(std::move(topic)), plan_(plan), rate_(rate) {}
   ~Generator() { Stop(); }
 
   // Stops sending (what was sent is still flushed) and waits for the thread.
@@ -169,11 +173,11 @@ class Generator {
   absl::Status Start() {
     ONCEFLOW_ASSIGN_OR_RETURN(
         producer_, kafka::Producer::Create(
-                       ClientProps(bootstrap_, {{"enable.idempotence", "true"},
-                                                {"acks", "all"},
-                                                {"linger.ms", "5"},
-                                                // Rides out broker restarts without giving up.
-                                                {"message.timeout.ms", "300000"}}),
+                       ClientProps(client_, {{"enable.idempotence", "true"},
+                                             {"acks", "all"},
+                                             {"linger.ms", "5"},
+                                             // Rides out broker restarts without giving up.
+                                             {"message.timeout.ms", "300000"}}),
                        [this](const kafka::DeliveryReport& report) {
                          if (!report.status.ok()) ++failures_;
                        }));
@@ -219,7 +223,7 @@ class Generator {
     done_ = true;
   }
 
-  const std::string bootstrap_;
+  const kafka::Properties client_;
   const std::string topic_;
   const WorkloadPlan* plan_;
   const double rate_;
@@ -244,6 +248,43 @@ class TopicCleanup {
   std::vector<std::string> topics_;
 };
 
+// A YAML double-quoted scalar whose text the child's loader reads back as `value` exactly ("$${"
+// keeps a literal "${" from being substituted).
+std::string YamlQuoted(absl::string_view value) {
+  return absl::StrCat(
+      "\"", absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"${", "$${"}}), "\"");
+}
+
+// The `kafka:` map of the children's config: the audit's client properties except
+// bootstrap.servers (a key of its own). A secret property (kafka::IsSecretProperty) is not
+// written into the file: it becomes ${ONCEFLOW_AUDIT_SECRET_<n>}, set in this process's
+// environment (which the children inherit) by ExportSecrets.
+std::string KafkaYaml(const kafka::Properties& client) {
+  std::string y;
+  int secret = 0;
+  for (const auto& [name, value] : client) {
+    if (name == "bootstrap.servers") continue;
+    absl::StrAppend(&y, "  ", name, ": ",
+                    kafka::IsSecretProperty(name)
+                        ? absl::StrCat("\"${ONCEFLOW_AUDIT_SECRET_", secret++, "}\"")
+                        : YamlQuoted(value),
+                    "\n");
+  }
+  return y.empty() ? "" : absl::StrCat("kafka:\n", y);
+}
+
+}  // namespace
+
+void ExportSecrets(const kafka::Properties& client) {
+  int secret = 0;
+  for (const auto& [name, value] : client) {
+    if (name == "bootstrap.servers" || !kafka::IsSecretProperty(name)) continue;
+    ::setenv(absl::StrCat("ONCEFLOW_AUDIT_SECRET_", secret++).c_str(), value.c_str(), 1);
+  }
+}
+
+namespace {
+
 std::string ConfigYaml(const RunOptions& o, const std::string& app, const std::string& in,
                        const std::string& out, int instance, bool dedupe) {
   std::string y = absl::StrCat("# Generated by onceflow audit.\n", "application_id: ", app, "\n",
@@ -258,6 +299,7 @@ std::string ConfigYaml(const RunOptions& o, const std::string& app, const std::s
                     "\"\n");
   }
   if (dedupe) y += "dedupe:\n  key: json_field\n  field: id\n  window: forever\n";
+  absl::StrAppend(&y, KafkaYaml(o.client));
   return y;
 }
 
@@ -324,10 +366,14 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   std::filesystem::create_directories(o.run_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("creating ", o.run_dir, ": ", ec.message()));
   const std::string faults_log = o.run_dir + "/faults.log";
+  const kafka::Properties client =
+      o.client.empty() ? kafka::Properties{{"bootstrap.servers", o.bootstrap}} : o.client;
+  ExportSecrets(client);
+  sidecar::Progress progress(absl::StrCat("audit ", o.mode), o.records, "records sent", o.progress);
   auto say = [&](const std::string& what) {
     const std::string line = absl::StrFormat("[%7.1fs] %s: %s", now_ms() / 1000.0, o.mode, what);
     AppendLine(faults_log, line);
-    if (o.progress) std::fprintf(stderr, "%s\n", line.c_str());
+    progress.Note(line);
   };
 
   // Topics. The application id is unique per run, so the group, the transactional ids and the
@@ -340,7 +386,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   const std::string in = app + "-in";
   const std::string out = app + "-out";
   const std::string changelog = app + "-dedupe-changelog";
-  ONCEFLOW_ASSIGN_OR_RETURN(auto admin, kafka::Admin::Create(ClientProps(o.bootstrap, {})));
+  ONCEFLOW_ASSIGN_OR_RETURN(auto admin, kafka::Admin::Create(ClientProps(client, {})));
   ONCEFLOW_RETURN_IF_ERROR(admin->Ping(std::chrono::seconds(15)));
   TopicCleanup cleanup(admin.get(), {in, out, changelog});
   ONCEFLOW_RETURN_IF_ERROR(admin->CreateTopic({in, o.partitions}, std::chrono::seconds(30)));
@@ -363,6 +409,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   }
   result.rate = rate;
   const double duration_ms = static_cast<double>(plan.sends.size()) * 1000.0 / rate;
+  progress.set_total(static_cast<int64_t>(plan.sends.size()));
   const std::vector<Fault> schedule = MakeFaultSchedule(
       {.kills = o.kills,
        .pauses = o.pauses,
@@ -396,16 +443,16 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   };
   for (Instance& inst : instances) ONCEFLOW_RETURN_IF_ERROR(start_instance(inst));
 
-  LiveReader live(o.bootstrap, out, o.partitions, start);
+  LiveReader live(client, out, o.partitions, start);
   ONCEFLOW_RETURN_IF_ERROR(live.Start());
-  Generator generator(o.bootstrap, in, &plan, rate);
+  Generator generator(client, in, &plan, rate);
   ONCEFLOW_RETURN_IF_ERROR(generator.Start());
 
   // The committed offsets of the group, read without joining it.
   ONCEFLOW_ASSIGN_OR_RETURN(
       auto offsets_reader,
       kafka::Consumer::Create(
-          ClientProps(o.bootstrap, {{"group.id", app}, {"isolation.level", "read_committed"}})));
+          ClientProps(client, {{"group.id", app}, {"isolation.level", "read_committed"}})));
   std::vector<TopicPartition> input_tps;
   for (int p = 0; p < o.partitions; ++p) input_tps.push_back({in, Partition(p)});
   auto committed_at_end = [&]() -> bool {
@@ -582,9 +629,11 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     // and to the terminal when there is one.
     if (now >= next_progress) {
       next_progress = now + std::chrono::seconds(2);
-      say(absl::StrFormat("sent %d/%d, output seen %d", generator.sent(), plan.sends.size(),
-                          live.count()));
+      AppendLine(faults_log,
+                 absl::StrFormat("[%7.1fs] %s: sent %d/%d, output seen %d", now_ms() / 1000.0,
+                                 o.mode, generator.sent(), plan.sends.size(), live.count()));
     }
+    progress.Update(generator.sent(), absl::StrFormat("output seen %d", live.count()));
     // Children, the generator and the broker script are watched by polling: no single call
     // waits on all of them.
     std::this_thread::sleep_for(milliseconds(20));
@@ -625,14 +674,14 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   const milliseconds read_timeout(o.transaction_timeout_ms + 60000);
   CheckInput check_in;
   ONCEFLOW_ASSIGN_OR_RETURN(check_in.input,
-                            ReadTopic(o.bootstrap, in, o.partitions, true, read_timeout));
+                            ReadTopic(client, in, o.partitions, true, read_timeout));
   ONCEFLOW_ASSIGN_OR_RETURN(check_in.output,
-                            ReadTopic(o.bootstrap, out, o.partitions, true, read_timeout));
+                            ReadTopic(client, out, o.partitions, true, read_timeout));
   ONCEFLOW_ASSIGN_OR_RETURN(check_in.output_uncommitted,
-                            ReadTopic(o.bootstrap, out, o.partitions, false, read_timeout));
+                            ReadTopic(client, out, o.partitions, false, read_timeout));
   if (result.dedupe) {
     ONCEFLOW_ASSIGN_OR_RETURN(std::vector<ReadBack> entries,
-                              ReadTopic(o.bootstrap, changelog, o.partitions, true, read_timeout));
+                              ReadTopic(client, changelog, o.partitions, true, read_timeout));
     std::set<std::string> ids;
     // Dedupe's store keys are "k" + idempotency key (state/dedupe.h); the last record of a key
     // wins, and a tombstone removes it.
@@ -673,6 +722,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   for (int i = 0; i < o.instances; ++i) {
     std::filesystem::remove_all(absl::StrCat(o.run_dir, "/state-i", i), ec);
   }
+  progress.Finish();
   say(absl::StrFormat("done in %.1f s: %s", result.seconds,
                       result.ok ? "ok" : absl::StrCat("BROKEN (", result.why, ")")));
   return result;

@@ -20,6 +20,8 @@
 #include "absl/status/statusor.h"
 #include "audit/checker.h"
 #include "audit/fault_schedule.h"
+#include "kafka/config.h"
+#include "sidecar/progress.h"
 
 namespace onceflow::audit {
 
@@ -42,7 +44,12 @@ struct RunOptions {
   double upstream_dup_rate = 0;
   // Seeds the workload and the fault schedule. Default: 1.
   uint64_t seed = 1;
+  // The broker's bootstrap servers, for the children's config and messages.
   std::string bootstrap;
+  // librdkafka properties of every client, the audit's own and the children's (through their
+  // config's `kafka:` map; secret ones through the environment, see ExportSecrets), with
+  // bootstrap.servers. Empty: {bootstrap.servers: bootstrap}.
+  kafka::Properties client;
   // Records per second the generator sends; 0 = chosen so the run lasts about 1.5 times as
   // long as the faults take with their settle gaps (at least 20 s). Default: 0.
   double rate = 0;
@@ -63,8 +70,8 @@ struct RunOptions {
   std::string onceflow_exe;
   // scripts/kafka, for broker restarts.
   std::string kafka_script;
-  // Progress lines on stderr.
-  bool progress = false;
+  // Progress on stderr (sidecar/progress.h); the fault lines always go to faults.log.
+  sidecar::ProgressMode progress = sidecar::ProgressMode::kAuto;
 };
 
 struct FaultEvent {
@@ -107,6 +114,12 @@ struct RunResult {
 void RequestStop();
 
 absl::StatusOr<RunResult> RunOnce(const RunOptions& options);
+
+// Puts the secret properties of `client` (kafka::IsSecretProperty) into this process's
+// environment as ONCEFLOW_AUDIT_SECRET_<n>, the names the children's configs refer to, so no
+// secret is written to a file. Not thread-safe (setenv): RunOnce calls it before it starts
+// threads.
+void ExportSecrets(const kafka::Properties& client);
 
 }  // namespace onceflow::audit
 

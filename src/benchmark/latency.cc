@@ -44,14 +44,14 @@ class OutputReader {
     latencies_us_.reserve(static_cast<size_t>(measured_expected));
   }
 
-  absl::Status Run(const std::string& bootstrap, const std::string& topic, int output_partitions,
+  absl::Status Run(const kafka::Properties& client, const std::string& topic, int output_partitions,
                    const std::string& group, const std::atomic<bool>& quit) {
-    ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
-                              kafka::Consumer::Create({{"bootstrap.servers", bootstrap},
-                                                       {"group.id", group},
-                                                       {"isolation.level", "read_committed"},
-                                                       {"fetch.wait.max.ms", "10"},
-                                                       {"auto.offset.reset", "earliest"}}));
+    ONCEFLOW_ASSIGN_OR_RETURN(
+        std::unique_ptr<kafka::Consumer> consumer,
+        kafka::Consumer::Create(kafka::Merge(client, {{"group.id", group},
+                                                      {"isolation.level", "read_committed"},
+                                                      {"fetch.wait.max.ms", "10"},
+                                                      {"auto.offset.reset", "earliest"}})));
     std::vector<TopicPartitionOffset> assignment;
     for (int p = 0; p < output_partitions; ++p) {
       assignment.push_back({{topic, Partition(p)}, Offset::Beginning()});
@@ -123,7 +123,7 @@ absl::StatusOr<LatencyResult> MeasureLatency(const LatencySpec& spec, System& sy
   absl::Status reader_status;
   // The output has as many partitions as the input (the caller creates both).
   std::thread reader_thread([&] {
-    reader_status = reader.Run(spec.bootstrap, spec.output_topic, spec.partitions,
+    reader_status = reader.Run(spec.client, spec.output_topic, spec.partitions,
                                absl::StrCat(run.app_id, "-reader"), quit_reader);
   });
   auto finish = [&](absl::Status st) -> absl::Status {
@@ -137,11 +137,9 @@ absl::StatusOr<LatencyResult> MeasureLatency(const LatencySpec& spec, System& sy
     return absl::OkStatus();
   };
 
-  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer =
-      kafka::Producer::Create({{"bootstrap.servers", spec.bootstrap},
-                               {"linger.ms", "1"},
-                               {"compression.type", "none"},
-                               {"socket.nagle.disable", "true"}});
+  absl::StatusOr<std::unique_ptr<kafka::Producer>> producer = kafka::Producer::Create(kafka::Merge(
+      spec.client,
+      {{"linger.ms", "1"}, {"compression.type", "none"}, {"socket.nagle.disable", "true"}}));
   if (!producer.ok()) {
     (void)finish(absl::OkStatus());
     return producer.status();

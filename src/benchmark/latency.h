@@ -19,7 +19,8 @@
 namespace onceflow::benchmark {
 
 struct LatencySpec {
-  std::string bootstrap;
+  // librdkafka properties of the producer and the reader, with bootstrap.servers.
+  kafka::Properties client;
   std::string input_topic;   // exists, empty
   std::string output_topic;  // exists, empty
   int partitions = 1;

@@ -19,6 +19,7 @@
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "onceflow/status_macros.h"
+#include "sidecar/access.h"
 
 namespace onceflow::benchmark {
 namespace {
@@ -50,7 +51,21 @@ Runner::~Runner() {
 }
 
 void Runner::Progress(const std::string& line) const {
-  if (options_.progress) std::cerr << "onceflow bench: " << line << std::endl;
+  if (progress_ != nullptr) progress_->Note(absl::StrCat("onceflow bench: ", line));
+}
+
+void Runner::RunDone(const std::string& what) {
+  ++runs_done_;
+  if (progress_ != nullptr) progress_->Update(runs_done_, what);
+}
+
+int64_t Runner::PlannedRuns() const {
+  const int64_t blocks = static_cast<int64_t>(options_.sizes.size() * options_.partitions.size());
+  const int64_t configs = static_cast<int64_t>(
+      options_.threads.size() * options_.commit_intervals_ms.size() * options_.linger_ms.size());
+  const int64_t per_system = 1 + options_.repeat + (options_.latency ? 1 : 0);
+  return blocks * (configs * static_cast<int64_t>(options_.systems.size()) * per_system +
+                   (options_.calibrate ? 1 : 0));
 }
 
 std::string Runner::NewTopicName(absl::string_view what) {
@@ -82,11 +97,17 @@ void Runner::DeleteTopics(std::vector<std::string> names) {
 absl::Status Runner::Run() {
   char tmpl[] = "/tmp/onceflow-bench-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return absl::InternalError("cannot create a temp directory");
-  env_ = Environment{options_.bootstrap, options_.repo, tmpl};
+  env_ = Environment{options_.bootstrap, options_.repo, tmpl, options_.client};
+  if (env_.client.empty()) env_.client = {{"bootstrap.servers", options_.bootstrap}};
   run_id_ = absl::StrCat(getpid() % 100000, "-",
                          std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
-  ONCEFLOW_ASSIGN_OR_RETURN(admin_, kafka::Admin::Create({{"bootstrap.servers", env_.bootstrap}}));
+  progress_ = std::make_unique<sidecar::Progress>("onceflow bench", PlannedRuns(), "runs",
+                                                  options_.progress);
+  ONCEFLOW_ASSIGN_OR_RETURN(admin_, kafka::Admin::Create(env_.client));
   if (absl::Status st = admin_->Ping(seconds(10)); !st.ok()) {
+    if (sidecar::IsAccessDenied(st)) {
+      return sidecar::ExplainAccess(st, env_.client, {"Cluster", "", {"Describe"}});
+    }
     return absl::UnavailableError(
         absl::StrCat("no Kafka broker answers at ", env_.bootstrap, " (", st.message(),
                      "); start one with scripts/kafka start, or pass --bootstrap"));
@@ -96,16 +117,17 @@ absl::Status Runner::Run() {
       ONCEFLOW_RETURN_IF_ERROR(RunSizeAndPartitions(size, partitions));
     }
   }
+  progress_->Finish();
   return absl::OkStatus();
 }
 
 absl::Status Runner::Preload(const std::string& topic, const BlockConfig& block) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Producer> producer,
-                            kafka::Producer::Create({{"bootstrap.servers", env_.bootstrap},
-                                                     {"linger.ms", "20"},
-                                                     {"batch.size", "1000000"},
-                                                     {"compression.type", "none"},
-                                                     {"enable.idempotence", "true"}}));
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      std::unique_ptr<kafka::Producer> producer,
+      kafka::Producer::Create(kafka::Merge(env_.client, {{"linger.ms", "20"},
+                                                         {"batch.size", "1000000"},
+                                                         {"compression.type", "none"},
+                                                         {"enable.idempotence", "true"}})));
   const std::string value(static_cast<size_t>(block.size), 'x');
   for (int64_t i = 0; i < block.records; ++i) {
     // Unique keys: a dedupe system passes every record on (and pays for a new key each time).
@@ -129,8 +151,7 @@ absl::StatusOr<int64_t> Runner::CountOutput(const std::string& topic, int partit
   int64_t count = 0;
   kafka::ReadToEndOptions options;
   options.timeout = std::chrono::minutes(5);
-  ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd({{"bootstrap.servers", env_.bootstrap}}, topic,
-                                            options,
+  ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(env_.client, topic, options,
                                             [&count](const kafka::ConsumedMessage&) { ++count; }));
   return count;
 }
@@ -166,6 +187,7 @@ absl::Status Runner::RunSizeAndPartitions(int size, int partitions) {
     absl::StatusOr<std::vector<ResultRow>> calib = Calibrate(spec);
     DeleteTopics({spec.producer_topic, spec.txn_topic});
     ONCEFLOW_RETURN_IF_ERROR(calib.status());
+    RunDone("calibration");
     for (ResultRow& r : *calib) {
       Progress(absl::StrFormat("%s: %.0f rec/s", r.system, r.records_per_sec()));
     }
@@ -249,7 +271,7 @@ absl::StatusOr<LatencyResult> Runner::LatencyRun(System& system, const BlockConf
   ONCEFLOW_RETURN_IF_ERROR(CreateTopic(input, block.partitions));
   ONCEFLOW_RETURN_IF_ERROR(CreateTopic(output, block.partitions));
   LatencySpec ls;
-  ls.bootstrap = env_.bootstrap;
+  ls.client = env_.client;
   ls.input_topic = input;
   ls.output_topic = output;
   ls.partitions = block.partitions;
@@ -309,6 +331,7 @@ absl::Status Runner::RunBlock(const BlockConfig& block, const std::string& input
     if (e.reused) continue;
     Progress(absl::StrCat(e.row.system, ": warm-up run"));
     ONCEFLOW_RETURN_IF_ERROR(ThroughputRun(*e.system, block, input).status());
+    RunDone(absl::StrCat(e.row.system, " warm-up"));
   }
   // Measured runs, the order of systems rotated each repetition so none is always first.
   for (int rep = 0; rep < options_.repeat; ++rep) {
@@ -317,6 +340,7 @@ absl::Status Runner::RunBlock(const BlockConfig& block, const std::string& input
       if (e.reused) continue;
       ONCEFLOW_ASSIGN_OR_RETURN(RunFigures f, ThroughputRun(*e.system, block, input));
       e.row.runs.push_back(f);
+      RunDone(absl::StrCat(e.row.system, " run ", rep + 1));
       Progress(absl::StrFormat("%s: run %d/%d: %.0f rec/s (%.2f s, CPU %.2f s)", e.row.system,
                                rep + 1, options_.repeat, f.records_per_sec(), f.seconds,
                                f.cpu_seconds));
@@ -332,6 +356,7 @@ absl::Status Runner::RunBlock(const BlockConfig& block, const std::string& input
       Progress(absl::StrFormat("%s: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms", e.row.system,
                                lat.p50_ms, lat.p99_ms, lat.p999_ms));
       e.row.latency = lat;
+      RunDone(absl::StrCat(e.row.system, " latency"));
     }
   }
   for (Entry& e : entries) {

@@ -18,11 +18,15 @@
 #include "benchmark/report.h"
 #include "benchmark/systems.h"
 #include "kafka/admin.h"
+#include "sidecar/progress.h"
 
 namespace onceflow::benchmark {
 
 struct BenchOptions {
   std::string bootstrap = "127.0.0.1:19092";
+  // librdkafka properties (-X, --command-config) of the onceflow-side clients, with
+  // bootstrap.servers; empty = {bootstrap.servers: bootstrap}.
+  kafka::Properties client;
   std::string repo;  // resolved by the command
   std::vector<std::string> systems;
   int64_t records = 50000;
@@ -37,7 +41,7 @@ struct BenchOptions {
   double latency_seconds = 10;
   bool calibrate = true;
   bool verify = false;  // read every output back under read_committed and count it
-  bool progress = false;
+  sidecar::ProgressMode progress = sidecar::ProgressMode::kAuto;
 };
 
 class Runner {
@@ -71,12 +75,19 @@ class Runner {
   absl::Status CreateTopic(const std::string& name, int partitions);
   void DeleteTopics(std::vector<std::string> names);
   std::string NewAppId(absl::string_view system);
+  // A line of progress (a note above the status line).
   void Progress(const std::string& line) const;
+  // One more run (warm-up, measured, latency, calibration) is done.
+  void RunDone(const std::string& what);
+  // How many runs Run() will make (an upper bound: reused Kafka Streams rows are not rerun).
+  int64_t PlannedRuns() const;
 
   BenchOptions options_;
   Environment env_;
   std::string run_id_;
   std::unique_ptr<kafka::Admin> admin_;
+  std::unique_ptr<sidecar::Progress> progress_;
+  int64_t runs_done_ = 0;
   std::vector<std::string> live_topics_;  // created and not yet deleted
   int counter_ = 0;
   std::vector<ResultRow> rows_;

@@ -133,11 +133,10 @@ class RawSystem : public System {
                     SteadyClock::time_point& end) {
     ONCEFLOW_ASSIGN_OR_RETURN(
         std::unique_ptr<kafka::Consumer> consumer,
-        kafka::Consumer::Create({{"bootstrap.servers", env_.bootstrap},
-                                 {"group.id", absl::StrCat(spec.app_id, "-", thread)},
-                                 {"auto.offset.reset", "earliest"}}));
-    kafka::Properties producer_props = {{"bootstrap.servers", env_.bootstrap},
-                                        {"compression.type", "none"}};
+        kafka::Consumer::Create(
+            kafka::Merge(env_.client, {{"group.id", absl::StrCat(spec.app_id, "-", thread)},
+                                       {"auto.offset.reset", "earliest"}})));
+    kafka::Properties producer_props = kafka::Merge(env_.client, {{"compression.type", "none"}});
     if (spec.linger_ms >= 0) producer_props["linger.ms"] = absl::StrCat(spec.linger_ms);
     ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Producer> producer,
                               kafka::Producer::Create(producer_props));
@@ -238,6 +237,8 @@ class OnceflowSystem : public System {
     for (int t = 0; t < spec.threads; ++t) {
       ProcessorOptions o;
       o.bootstrap_servers = env_.bootstrap;
+      o.kafka_properties = env_.client;
+      o.kafka_properties.erase("bootstrap.servers");
       o.application_id = spec.app_id;
       o.instance_id = absl::StrCat("t", t);
       o.input_topics = {spec.input_topic};

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "kafka/config.h"
 
 namespace onceflow::benchmark {
 
@@ -30,6 +31,10 @@ struct Environment {
   std::string bootstrap;
   std::string repo;      // the onceflow checkout (bench/peers, scripts/kafka)
   std::string work_dir;  // a private temp dir: state dirs, child logs
+  // librdkafka properties of every onceflow-side client (raw, onceflow-*, preload, latency,
+  // verify), with bootstrap.servers. The Java systems (Kafka Streams, calibration) take only
+  // the bootstrap servers.
+  kafka::Properties client;
 };
 
 // One run of one system.

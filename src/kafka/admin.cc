@@ -1,5 +1,7 @@
 #include "kafka/admin.h"
 
+#include <algorithm>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -36,6 +38,24 @@ absl::StatusOr<EventPtr> AwaitResult(rd_kafka_queue_t* queue, rd_kafka_event_typ
   }
 }
 
+extern "C" void OnClientError(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
+  auto* errors = static_cast<Admin::ClientError*>(opaque);
+  if (errors == nullptr) return;
+  try {
+    std::lock_guard<std::mutex> lock(errors->mu);
+    // A definitive error is kept: a later "all brokers down" must not hide why they are.
+    const bool definitive =
+        errors->code == RD_KAFKA_RESP_ERR__AUTHENTICATION || errors->code == RD_KAFKA_RESP_ERR__SSL;
+    if (definitive && err != RD_KAFKA_RESP_ERR__AUTHENTICATION && err != RD_KAFKA_RESP_ERR__SSL) {
+      return;
+    }
+    errors->code = static_cast<rd_kafka_resp_err_t>(err);
+    errors->reason = reason != nullptr ? reason : "";
+  } catch (...) {
+    // Never unwind into librdkafka.
+  }
+}
+
 absl::StatusOr<AdminOptionsPtr> MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op_t op,
                                             std::chrono::milliseconds timeout) {
   AdminOptionsPtr options(rd_kafka_AdminOptions_new(rk, op));
@@ -55,10 +75,14 @@ absl::StatusOr<AdminOptionsPtr> MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op_t 
 
 }  // namespace
 
-Admin::Admin(PrivateTag, KafkaPtr rk) : rk_(std::move(rk)), queue_(rd_kafka_queue_new(rk_.get())) {}
+Admin::Admin(PrivateTag, KafkaPtr rk, std::unique_ptr<ClientError> errors)
+    : errors_(std::move(errors)), rk_(std::move(rk)), queue_(rd_kafka_queue_new(rk_.get())) {}
 
 absl::StatusOr<std::unique_ptr<Admin>> Admin::Create(const Properties& props) {
   ONCEFLOW_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(props));
+  auto errors = std::make_unique<ClientError>();
+  rd_kafka_conf_set_opaque(conf.get(), errors.get());
+  rd_kafka_conf_set_error_cb(conf.get(), &OnClientError);
   char errstr[512];
   // rd_kafka_new takes ownership of the conf only on success.
   KafkaPtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr)));
@@ -66,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Admin>> Admin::Create(const Properties& props) {
     return absl::InvalidArgumentError(absl::StrCat("creating admin client: ", errstr));
   }
   conf.release();
-  return std::make_unique<Admin>(PrivateTag{}, std::move(rk));
+  return std::make_unique<Admin>(PrivateTag{}, std::move(rk), std::move(errors));
 }
 
 absl::Status Admin::CreateTopic(const TopicSpec& spec, std::chrono::milliseconds timeout) {
@@ -173,11 +197,38 @@ absl::StatusOr<int> Admin::PartitionCount(const std::string& topic,
   return md->topics[0].partition_cnt;
 }
 
+absl::Status Admin::LastClientError() const {
+  std::lock_guard<std::mutex> lock(errors_->mu);
+  if (errors_->code == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  return CodeToStatus(errors_->code, "connecting", errors_->reason);
+}
+
 absl::Status Admin::Ping(std::chrono::milliseconds timeout) {
-  const rd_kafka_metadata_t* raw = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, nullptr, &raw, ToMs(timeout));
-  MetadataPtr md(raw);
-  return CodeToStatus(err, "metadata request");
+  const Clock::time_point deadline = Clock::now() + timeout;
+  absl::Status last;
+  while (true) {
+    // Short requests, so an error the callback reports meanwhile ends the wait early.
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const rd_kafka_metadata_t* raw = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(
+        rk_.get(), 0, nullptr, &raw,
+        ToMs(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(500))));
+    MetadataPtr md(raw);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+    last = CodeToStatus(err, "metadata request");
+    rd_kafka_poll(rk_.get(), 0);  // serves the error callback
+    absl::Status client = LastClientError();
+    if (const Refusal refusal = RefusalOf(client);
+        refusal == Refusal::kAuthentication || refusal == Refusal::kTls) {
+      return client;
+    }
+    if (!client.ok()) last = client;
+    if (Clock::now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("no answer within ", timeout.count(),
+                                                      " ms (last error: ", last.message(), ")"));
+    }
+  }
 }
 
 }  // namespace onceflow::kafka

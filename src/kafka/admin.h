@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,17 @@ class Admin {
   // Connects lazily: the first request reaches the brokers in `props` (bootstrap.servers).
   static absl::StatusOr<std::unique_ptr<Admin>> Create(const Properties& props);
 
+  // The last error librdkafka reported on its own rather than as a request's result (a failed
+  // connection, authentication or TLS handshake). Written by librdkafka's error callback
+  // (served inside Ping), read under the mutex.
+  struct ClientError {
+    std::mutex mu;
+    rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
+    std::string reason;
+  };
+
   struct PrivateTag {};  // only Create() can make one
-  Admin(PrivateTag, KafkaPtr rk);
+  Admin(PrivateTag, KafkaPtr rk, std::unique_ptr<ClientError> errors);
 
   Admin(const Admin&) = delete;
   Admin& operator=(const Admin&) = delete;
@@ -49,12 +59,22 @@ class Admin {
   // The number of partitions of `topic`; kNotFound if it does not exist.
   absl::StatusOr<int> PartitionCount(const std::string& topic, std::chrono::milliseconds timeout);
 
-  // Whether the cluster answers a metadata request within `timeout`.
+  // Whether the cluster answers a metadata request within `timeout`. Returns at once, with
+  // librdkafka's reason and code (KafkaErrorCode), when a connection fails in a way waiting
+  // cannot mend: SASL authentication refused (RD_KAFKA_RESP_ERR__AUTHENTICATION) or a TLS
+  // handshake failed (RD_KAFKA_RESP_ERR__SSL, e.g. an untrusted broker certificate). Other
+  // connection errors (refused, unresolvable, all brokers down) are retried until `timeout`,
+  // and the last one is named in the kDeadlineExceeded status then.
   absl::Status Ping(std::chrono::milliseconds timeout);
+
+  // The last error librdkafka reported outside a request (see ClientError), if any.
+  absl::Status LastClientError() const;
 
   rd_kafka_t* handle() const { return rk_.get(); }
 
  private:
+  std::unique_ptr<ClientError> errors_;  // before rk_: librdkafka's callback may use it until
+                                         // rk_ is destroyed
   KafkaPtr rk_;
   QueuePtr queue_;
 };

@@ -3,7 +3,9 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -11,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "kafka/log_bridge.h"
 
 namespace onceflow::kafka {
 
@@ -53,37 +56,68 @@ absl::Status CheckProperty(absl::string_view name, absl::string_view value) {
   return SetProperty(scratch.get(), name, value);
 }
 
-const std::vector<std::string>& KnownPropertyNames() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> list;
-    char* buffer = nullptr;
-    size_t size = 0;
-    FILE* stream = open_memstream(&buffer, &size);
-    if (stream == nullptr) return list;
-    rd_kafka_conf_properties_show(stream);
-    std::fclose(stream);
-    for (absl::string_view line : absl::StrSplit(absl::string_view(buffer, size), '\n')) {
-      const size_t bar = line.find('|');
-      if (bar == absl::string_view::npos) continue;
-      const absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, bar));
-      if (name.empty() || name == "Property" || absl::StartsWith(name, "-")) continue;
-      list.emplace_back(name);
-    }
-    std::free(buffer);
-    return list;
-  }();
-  return names;
-}
-
 std::string LibrdkafkaVersion() { return rd_kafka_version_str(); }
 
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props) {
   ConfPtr conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &LogToOnceflow);
   for (const auto& [name, value] : props) {
     absl::Status status = SetProperty(conf.get(), name, value);
     if (!status.ok()) return status;
   }
   return conf;
+}
+
+namespace {
+
+// Parses rd_kafka_conf_properties_show's Markdown tables ("name | C/P | range | ...").
+std::vector<PropertyInfo> ReadPropertyTable() {
+  std::vector<PropertyInfo> table;
+  char* buffer = nullptr;
+  size_t size = 0;
+  FILE* stream = open_memstream(&buffer, &size);
+  if (stream == nullptr) return table;
+  rd_kafka_conf_properties_show(stream);
+  std::fclose(stream);
+  const std::unique_ptr<char, decltype(&std::free)> owned(buffer, &std::free);
+  for (absl::string_view line : absl::StrSplit(absl::string_view(buffer, size), '\n')) {
+    const std::vector<absl::string_view> cells = absl::StrSplit(line, '|');
+    if (cells.size() < 3) continue;
+    const absl::string_view name = absl::StripAsciiWhitespace(cells[0]);
+    const absl::string_view scope = absl::StripAsciiWhitespace(cells[1]);
+    if (name.empty() || name == "Property" || absl::StartsWith(name, "-")) continue;
+    PropertyInfo info{std::string(name), PropertyScope::kUnknown};
+    if (scope == "*") info.scope = PropertyScope::kAny;
+    if (scope == "C") info.scope = PropertyScope::kConsumer;
+    if (scope == "P") info.scope = PropertyScope::kProducer;
+    table.push_back(std::move(info));
+  }
+  return table;
+}
+
+}  // namespace
+
+const std::vector<PropertyInfo>& KnownProperties() {
+  static const std::vector<PropertyInfo> table = ReadPropertyTable();
+  return table;
+}
+
+PropertyScope ScopeOf(absl::string_view name) {
+  static const absl::flat_hash_map<std::string, PropertyScope> by_name = [] {
+    absl::flat_hash_map<std::string, PropertyScope> map;
+    for (const PropertyInfo& p : KnownProperties()) map.emplace(p.name, p.scope);
+    return map;
+  }();
+  auto it = by_name.find(std::string(name));
+  return it == by_name.end() ? PropertyScope::kUnknown : it->second;
+}
+
+Properties WithoutScope(const Properties& props, PropertyScope scope) {
+  Properties out;
+  for (const auto& [name, value] : props) {
+    if (ScopeOf(name) != scope) out.emplace(name, value);
+  }
+  return out;
 }
 
 Properties Merge(Properties base, const Properties& overrides) {

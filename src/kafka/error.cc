@@ -148,4 +148,31 @@ bool IsFenced(const absl::Status& status) {
           *code == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID);
 }
 
+std::string KafkaErrorName(const absl::Status& status) {
+  const std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(status);
+  return code.has_value() ? rd_kafka_err2name(*code) : "";
+}
+
+Refusal RefusalOf(const absl::Status& status) {
+  const std::optional<rd_kafka_resp_err_t> code = KafkaErrorCode(status);
+  if (!code.has_value()) return Refusal::kNone;
+  switch (*code) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+      return Refusal::kAuthentication;
+    case RD_KAFKA_RESP_ERR__SSL:
+      return Refusal::kTls;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+      return Refusal::kTopic;
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+      return Refusal::kGroup;
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+      return Refusal::kCluster;
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return Refusal::kTransactionalId;
+    default:
+      return Refusal::kNone;
+  }
+}
+
 }  // namespace onceflow::kafka

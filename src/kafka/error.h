@@ -17,6 +17,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -41,6 +42,23 @@ absl::Status TransportError(absl::string_view context, absl::string_view detail)
 
 // The librdkafka error code a status was made from, if it was made by this module.
 std::optional<rd_kafka_resp_err_t> KafkaErrorCode(const absl::Status& status);
+
+// librdkafka's name of the status's error code ("TOPIC_AUTHORIZATION_FAILED"), or "" when it
+// carries none.
+std::string KafkaErrorName(const absl::Status& status);
+
+// What the cluster refused, by the status's error code: the vocabulary access errors are
+// explained in (sidecar/access.h), so no caller outside src/kafka/ needs librdkafka's codes.
+enum class Refusal {
+  kNone,             // not a refusal (or no Kafka error code)
+  kAuthentication,   // SASL authentication failed (_AUTHENTICATION, SASL_AUTHENTICATION_FAILED)
+  kTls,              // the TLS handshake failed (_SSL), e.g. an untrusted broker certificate
+  kTopic,            // TOPIC_AUTHORIZATION_FAILED
+  kGroup,            // GROUP_AUTHORIZATION_FAILED
+  kCluster,          // CLUSTER_AUTHORIZATION_FAILED
+  kTransactionalId,  // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+};
+Refusal RefusalOf(const absl::Status& status);
 
 // True when the status says this client was fenced by a newer one with the same identity: a
 // producer with the same transactional.id, or a consumer with the same group.instance.id (a

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -24,9 +25,20 @@ int LevelFromEnv() {
   return static_cast<int>(LogLevel::kInfo);
 }
 
+int FormatFromEnv() {
+  const char* env = std::getenv("ONCEFLOW_LOG_FORMAT");
+  return env != nullptr && std::string(env) == "json" ? static_cast<int>(LogFormat::kJson)
+                                                      : static_cast<int>(LogFormat::kText);
+}
+
 std::atomic<int>& Level() {
   static std::atomic<int> level{LevelFromEnv()};
   return level;
+}
+
+std::atomic<int>& Format() {
+  static std::atomic<int> format{FormatFromEnv()};
+  return format;
 }
 
 const char* Name(LogLevel level) {
@@ -43,22 +55,93 @@ const char* Name(LogLevel level) {
   return "?";
 }
 
+const char* JsonName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "?";
+}
+
+// A JSON string literal. Bytes that are not valid UTF-8 pass through unchanged (log lines are
+// for people and log shippers; none of ours is binary).
+void AppendJsonString(absl::string_view s, std::string& out) {
+  out.push_back('"');
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
 }  // namespace
 
 void SetLogLevel(LogLevel level) { Level().store(static_cast<int>(level)); }
 
 bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= Level().load(); }
 
-void Log(LogLevel level, absl::string_view message) {
+void SetLogFormat(LogFormat format) { Format().store(static_cast<int>(format)); }
+
+void Log(LogLevel level, absl::string_view message) { LogAs(level, "onceflow", message); }
+
+void LogAs(LogLevel level, absl::string_view logger, absl::string_view message,
+           std::initializer_list<std::pair<absl::string_view, absl::string_view>> fields) {
   if (!LogEnabled(level)) return;
-  // One event, one line: messages that embed newlines (e.g. protobuf's JSON parse errors)
-  // are folded.
-  std::string text(message);
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  std::replace(text.begin(), text.end(), '\r', ' ');
-  const std::string line =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                   Name(level), " onceflow: ", text, "\n");
+  const std::string time =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  std::string line;
+  if (Format().load() == static_cast<int>(LogFormat::kJson)) {
+    absl::StrAppend(&line, "{\"time\":\"", time, "\",\"level\":\"", JsonName(level),
+                    "\",\"logger\":");
+    AppendJsonString(logger, line);
+    for (const auto& [key, value] : fields) {
+      line.push_back(',');
+      AppendJsonString(key, line);
+      line.push_back(':');
+      AppendJsonString(value, line);
+    }
+    line += ",\"message\":";
+    AppendJsonString(message, line);
+    line += "}\n";
+  } else {
+    // One event, one line: messages that embed newlines (e.g. protobuf's JSON parse errors)
+    // are folded.
+    std::string text(message);
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    std::replace(text.begin(), text.end(), '\r', ' ');
+    absl::StrAppend(&line, time, " ", Name(level), " ", logger, ":");
+    for (const auto& field : fields) absl::StrAppend(&line, " [", field.second, "]");
+    absl::StrAppend(&line, " ", text, "\n");
+  }
   // One write per line keeps lines whole when threads log at once.
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }

@@ -35,6 +35,7 @@
 #include "onceflow/status_macros.h"
 #include "onceflow/transform.h"
 #include "onceflow/typed_transform.h"
+#include "sidecar/duration.h"
 #include "sidecar/json_field.h"
 #include "sidecar/plugin_loader.h"
 
@@ -693,40 +694,14 @@ absl::StatusOr<std::chrono::milliseconds> ParseDedupeWindow(absl::string_view wi
   if (window.empty()) return milliseconds(std::chrono::hours(24));
   if (window == "forever") return milliseconds(0);
   auto invalid = [window](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dedupe: window \"", absl::CEscape(window), "\" ", why,
-        " (a whole number and a unit, e.g. \"30s\", \"15m\", \"1h\", \"7d\", or \"forever\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("dedupe: window \"", absl::CEscape(window), "\" ", why,
+                     " (e.g. \"30s\", \"15m\", \"1h\", \"1h30m\", \"7d\", or \"forever\")"));
   };
-  int64_t unit_ms;
-  switch (window.back()) {
-    case 's':
-      unit_ms = 1000;
-      break;
-    case 'm':
-      unit_ms = 60 * 1000;
-      break;
-    case 'h':
-      unit_ms = 3600 * 1000;
-      break;
-    case 'd':
-      unit_ms = 24 * 3600 * 1000;
-      break;
-    default:
-      return invalid("has no unit s, m, h or d");
-  }
-  const absl::string_view digits = window.substr(0, window.size() - 1);
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) {
-    return invalid("is not a whole number of a unit");
-  }
-  int64_t n = 0;
-  for (char c : digits) {
-    if (n > (std::numeric_limits<int64_t>::max() / unit_ms - (c - '0')) / 10) {
-      return invalid("is too long");
-    }
-    n = n * 10 + (c - '0');
-  }
-  if (n == 0) return invalid("is zero; \"forever\" keeps keys for ever");
-  return milliseconds(n * unit_ms);
+  absl::StatusOr<milliseconds> parsed = ParseDuration(window);
+  if (!parsed.ok()) return invalid(absl::StrCat("is not a duration: ", parsed.status().message()));
+  if (parsed->count() == 0) return invalid("is zero; \"forever\" keeps keys for ever");
+  return *parsed;
 }
 
 absl::StatusOr<state::DedupeOptions> BuildDedupeOptions(const v1::DedupeConfig& config) {

@@ -32,6 +32,8 @@
 #include "kafka/guarded_properties.h"
 #include "kafka/handles.h"
 #include "onceflow/status_macros.h"
+#include "sidecar/duration.h"
+#include "sidecar/listen_address.h"
 
 namespace onceflow::sidecar {
 namespace {
@@ -159,16 +161,24 @@ absl::StatusOr<Substituted> Substitute(absl::string_view text, const EnvLookup& 
       if (absl::EndsWith(*contents, "\n")) contents->pop_back();
       out.value += *contents;
     } else {
-      if (!IsEnvName(ref)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'${", ref, "}' is neither ${NAME} (letters, digits, _) nor ${file:PATH}"));
-      }
-      const std::optional<std::string> value = env(std::string(ref));
-      if (!value.has_value()) {
+      // ${NAME:-default}: the default when NAME is unset or empty, as in a POSIX shell.
+      const size_t dash = ref.find(":-");
+      const absl::string_view name = ref.substr(0, dash);
+      if (!IsEnvName(name)) {
         return absl::InvalidArgumentError(
-            absl::StrCat("environment variable ", ref, " is not set"));
+            absl::StrCat("'${", name, dash == absl::string_view::npos ? "" : ":-...",
+                         "}' is neither ${NAME}, ${NAME:-default} (NAME: letters, digits, _) nor "
+                         "${file:PATH}"));
       }
-      out.value += *value;
+      const std::optional<std::string> value = env(std::string(name));
+      if (dash != absl::string_view::npos && (!value.has_value() || value->empty())) {
+        absl::StrAppend(&out.value, ref.substr(dash + 2));
+      } else if (!value.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "environment variable ", name, " is not set (${", name, ":-default} gives a default)"));
+      } else {
+        out.value += *value;
+      }
     }
     out.substituted = true;
     i = close + 1;
@@ -349,9 +359,18 @@ absl::StatusOr<Node> ParseYaml(absl::string_view text, const std::string& name,
   return tree;
 }
 
+// A number of milliseconds, which the file may also write as a duration ("1s", "1m30s").
+bool IsDurationField(const pb::FieldDescriptor& field) {
+  return field.cpp_type() == pb::FieldDescriptor::CPPTYPE_INT64 &&
+         absl::EndsWith(field.name(), "_ms");
+}
+
 // How a field's value is written, for "expected ..." messages.
 std::string Expected(const pb::FieldDescriptor& field, bool element = false) {
   if (field.is_map()) return "a mapping of names to values";
+  if (IsDurationField(field)) {
+    return "a whole number of milliseconds or a duration (e.g. 250ms, 5s, 1m30s)";
+  }
   if (field.is_repeated() && !element) return "a sequence (a list)";
   switch (field.cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_MESSAGE:
@@ -561,7 +580,13 @@ class Mapper {
       case pb::FieldDescriptor::CPPTYPE_INT32:
       case pb::FieldDescriptor::CPPTYPE_UINT32:
       case pb::FieldDescriptor::CPPTYPE_UINT64: {
-        const std::optional<int64_t> value = ParseDecimal(text);
+        std::optional<int64_t> value = ParseDecimal(text);
+        if (!value.has_value() && IsDurationField(field)) {
+          // "*_ms" keys also take a duration: commit_interval_ms: 1s.
+          if (absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(text); d.ok()) {
+            value = d->count();
+          }
+        }
         if (!value.has_value()) return wrong();
         const bool is_unsigned = field.cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32 ||
                                  field.cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT64;
@@ -780,7 +805,14 @@ absl::StatusOr<LoadedConfig> ParseTextproto(absl::string_view text, const std::s
 // ---------------------------------------------------------------- validation
 
 // librdkafka's property names, for "did you mean" on an unknown one.
-const std::vector<std::string>& LibrdkafkaPropertyNames() { return kafka::KnownPropertyNames(); }
+const std::vector<std::string>& LibrdkafkaPropertyNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    for (const kafka::PropertyInfo& p : kafka::KnownProperties()) list.push_back(p.name);
+    return list;
+  }();
+  return names;
+}
 
 bool IsTopicChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
@@ -844,10 +876,10 @@ class Validator {
   }
 
   // "" (the default) or one of `allowed`.
-  absl::Status Enum(const std::string& path, const std::string& value,
-                    std::initializer_list<const char*> allowed) const {
+  // One of EnumValues().at(path), or empty (the default).
+  absl::Status Enum(const std::string& path, const std::string& value) const {
     if (value.empty()) return absl::OkStatus();
-    std::vector<std::string> names(allowed.begin(), allowed.end());
+    const std::vector<std::string>& names = EnumValues().at(path);
     if (std::find(names.begin(), names.end(), value) != names.end()) return absl::OkStatus();
     return Err(path,
                absl::StrCat("must be one of ", absl::StrJoin(names, ", "), "; got ",
@@ -961,12 +993,11 @@ class Validator {
   }
 
   absl::Status Commits() const {
-    ONCEFLOW_RETURN_IF_ERROR(Enum("mode", c_.mode(), {"eos", "alos"}));
+    ONCEFLOW_RETURN_IF_ERROR(Enum("mode", c_.mode()));
     ONCEFLOW_RETURN_IF_ERROR(Range("commit_interval_ms", c_.commit_interval_ms(), 1, 600000));
     ONCEFLOW_RETURN_IF_ERROR(
         Range("max_records_per_transaction", c_.max_records_per_transaction(), 1));
-    ONCEFLOW_RETURN_IF_ERROR(
-        Enum("commit_policy", c_.commit_policy(), {"interval", "record", "batch", "every_n"}));
+    ONCEFLOW_RETURN_IF_ERROR(Enum("commit_policy", c_.commit_policy()));
     return Range("commit_every_records", c_.commit_every_records(), 1);
   }
 
@@ -981,9 +1012,7 @@ class Validator {
   absl::Status Dedupe() const {
     if (!c_.has_dedupe()) return absl::OkStatus();
     const v1::DedupeConfig& d = c_.dedupe();
-    ONCEFLOW_RETURN_IF_ERROR(
-        Enum("dedupe.key", d.key(),
-             {"key", "header", "hash", "json_hash", "json_field", "proto_field"}));
+    ONCEFLOW_RETURN_IF_ERROR(Enum("dedupe.key", d.key()));
     const std::string key = d.key().empty() ? "key" : d.key();
     const auto only_with = [&](const std::string& path, const std::string& value, bool applies,
                                absl::string_view kinds) -> absl::Status {
@@ -1016,19 +1045,17 @@ class Validator {
     return Window("dedupe.window", d.window());
   }
 
-  // "<n>s|m|h|d" with n >= 1, or "forever".
+  // A duration (sidecar/duration.h) of at least 1 ms, or "forever": what ParseDedupeWindow
+  // accepts at run.
   absl::Status Window(const std::string& path, const std::string& window) const {
     if (window.empty() || window == "forever") return absl::OkStatus();
-    const absl::string_view number = absl::string_view(window).substr(0, window.size() - 1);
-    const char unit = window.back();
-    int64_t n = 0;
-    if (window.size() < 2 || absl::string_view("smhd").find(unit) == absl::string_view::npos ||
-        !std::all_of(number.begin(), number.end(),
-                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) ||
-        !absl::SimpleAtoi(number, &n) || n < 1 || n > 1'000'000'000) {
-      return Err(path, absl::StrCat("must be <n>s, <n>m, <n>h or <n>d (n >= 1, e.g. 24h) or "
-                                    "forever; got ",
-                                    Shown(path, window)));
+    absl::StatusOr<std::chrono::milliseconds> parsed = ParseDuration(window);
+    if (!parsed.ok() || parsed->count() == 0) {
+      return Err(path,
+                 absl::StrCat("must be a duration of at least 1 ms (e.g. 24h, 1h30m, 7d) "
+                              "or forever; got ",
+                              Shown(path, window),
+                              parsed.ok() ? "" : absl::StrCat(": ", parsed.status().message())));
     }
     return absl::OkStatus();
   }
@@ -1126,7 +1153,7 @@ class Validator {
 
   absl::Status Errors() const {
     const v1::ErrorConfig& e = c_.errors();
-    ONCEFLOW_RETURN_IF_ERROR(Enum("errors.policy", e.policy(), {"fail", "skip", "dlq"}));
+    ONCEFLOW_RETURN_IF_ERROR(Enum("errors.policy", e.policy()));
     const std::string policy = e.policy().empty() ? "fail" : e.policy();
     if (policy == "dlq") {
       ONCEFLOW_RETURN_IF_ERROR(Required("errors.dead_letter_topic", e.dead_letter_topic(),
@@ -1139,8 +1166,7 @@ class Validator {
       ONCEFLOW_RETURN_IF_ERROR(TopicName("errors.dead_letter_topic", e.dead_letter_topic()));
       ONCEFLOW_RETURN_IF_ERROR(NotAnInput("errors.dead_letter_topic", e.dead_letter_topic()));
     }
-    ONCEFLOW_RETURN_IF_ERROR(Enum("errors.header_style", e.header_style(),
-                                  {"onceflow", "kafka_streams", "kafka_connect"}));
+    ONCEFLOW_RETURN_IF_ERROR(Enum("errors.header_style", e.header_style()));
     ONCEFLOW_RETURN_IF_ERROR(Range("errors.max_attempts", e.max_attempts(), 1, 100));
     ONCEFLOW_RETURN_IF_ERROR(Range("errors.base_backoff_ms", e.base_backoff_ms(), 1));
     ONCEFLOW_RETURN_IF_ERROR(Range("errors.max_backoff_ms", e.max_backoff_ms(), 1));
@@ -1160,19 +1186,18 @@ class Validator {
   absl::Status MetricsAndLog() const {
     const std::string& address = c_.metrics().address();
     if (!address.empty() && address != "off") {
-      const size_t colon = address.rfind(':');
-      int port = 0;
-      const bool ok = colon != std::string::npos && colon > 0 &&
-                      absl::SimpleAtoi(address.substr(colon + 1), &port) && port >= 1 &&
-                      port <= 65535 && address.find_first_of(" \t/") == std::string::npos &&
-                      (address[0] != '[' || address[colon - 1] == ']');
-      if (!ok) {
+      // The same parser `run` binds with: what passes here binds (or fails only as taken).
+      if (absl::StatusOr<ListenAddress> parsed = ParseListenAddress(address); !parsed.ok()) {
         return Err("metrics.address",
-                   absl::StrCat("must be host:port (e.g. 127.0.0.1:9464), \"\" or \"off\"; got ",
-                                Shown("metrics.address", address)));
+                   l_.IsSecret("metrics.address")
+                       ? absl::StrCat("must be host:port (an IPv4 address, [IPv6], localhost or "
+                                      "*, and a port in 1..65535) or off; got ",
+                                      kHiddenValue)
+                       : absl::StrCat(parsed.status().message(), ", or off"));
       }
     }
-    return Enum("log.level", c_.log().level(), {"debug", "info", "warn", "error"});
+    ONCEFLOW_RETURN_IF_ERROR(Enum("log.level", c_.log().level()));
+    return Enum("log.format", c_.log().format());
   }
 
   // The guarantee rules (kafka/guarded_properties.h, as Processor::Create), then librdkafka's
@@ -1223,6 +1248,19 @@ class Validator {
 
 }  // namespace
 
+const std::map<std::string, std::vector<std::string>>& EnumValues() {
+  static const std::map<std::string, std::vector<std::string>> values = {
+      {"mode", {"eos", "alos", "exactly_once_v2", "at_least_once"}},
+      {"commit_policy", {"interval", "record", "batch", "every_n"}},
+      {"dedupe.key", {"key", "header", "hash", "json_hash", "json_field", "proto_field"}},
+      {"errors.policy", {"fail", "skip", "dlq"}},
+      {"errors.header_style", {"onceflow", "kafka_streams", "kafka_connect"}},
+      {"log.level", {"debug", "info", "warn", "error"}},
+      {"log.format", {"text", "json"}},
+  };
+  return values;
+}
+
 EnvLookup ProcessEnv() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
@@ -1254,16 +1292,22 @@ absl::Status LoadedConfig::Error(const std::string& key_path, absl::string_view 
 
 absl::StatusOr<LoadedConfig> ParseConfig(absl::string_view text, const std::string& name,
                                          absl::string_view format, const EnvLookup& env) {
-  if (format == "textproto") return ParseTextproto(text, name, env);
-  if (format != "yaml" && format != "json") {
+  LoadedConfig loaded;
+  if (format == "textproto") {
+    ONCEFLOW_ASSIGN_OR_RETURN(loaded, ParseTextproto(text, name, env));
+  } else if (format == "yaml" || format == "json") {
+    ONCEFLOW_ASSIGN_OR_RETURN(Node tree, ParseYaml(text, name, format));
+    loaded.path = name;
+    Mapper mapper(loaded, env);
+    ONCEFLOW_RETURN_IF_ERROR(mapper.MapMessage(tree, loaded.config, ""));
+  } else {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": unknown config format '", format, "' (yaml, json or textproto)"));
   }
-  ONCEFLOW_ASSIGN_OR_RETURN(Node tree, ParseYaml(text, name, format));
-  LoadedConfig loaded;
-  loaded.path = name;
-  Mapper mapper(loaded, env);
-  ONCEFLOW_RETURN_IF_ERROR(mapper.MapMessage(tree, loaded.config, ""));
+  // Kafka Streams' processing.guarantee spellings mean onceflow's modes; from here on only
+  // eos and alos exist.
+  if (loaded.config.mode() == "exactly_once_v2") loaded.config.set_mode("eos");
+  if (loaded.config.mode() == "at_least_once") loaded.config.set_mode("alos");
   return loaded;
 }
 

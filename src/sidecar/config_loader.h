@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -73,6 +74,11 @@ absl::StatusOr<LoadedConfig> LoadConfig(const std::string& path,
 absl::StatusOr<LoadedConfig> ParseConfig(absl::string_view text, const std::string& name,
                                          absl::string_view format,
                                          const EnvLookup& env = ProcessEnv());
+
+// The string keys whose value is one of a fixed set, by key path ("mode", "errors.policy"),
+// and that set: what ValidateConfig accepts and the JSON Schema lists. An empty value means
+// the key's default.
+const std::map<std::string, std::vector<std::string>>& EnumValues();
 
 // The semantic checks a config must pass before anything runs; connects nowhere and reads no
 // file (descriptor sets and plugins are checked when they are loaded). Returns the first

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "sidecar/listen_address.h"
 
 namespace onceflow::sidecar {
 namespace {
@@ -45,36 +46,40 @@ void WriteAll(int fd, const std::string& data) {
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address,
                                                               Handler handler) {
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics address '", address, "': want host:port, e.g. 127.0.0.1:9464"));
+  absl::StatusOr<ListenAddress> parsed = ParseListenAddress(address, /*allow_any_port=*/true);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("metrics address ", parsed.status().message()));
   }
-  std::string host = address.substr(0, colon);
-  if (host.empty() || host == "localhost") host = "127.0.0.1";
-  if (host == "*") host = "0.0.0.0";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics address '", address, "': host must be an IPv4 address"));
+  sockaddr_storage storage{};
+  socklen_t size = 0;
+  if (parsed->family == AF_INET6) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(static_cast<uint16_t>(parsed->port));
+    ::inet_pton(AF_INET6, parsed->host.c_str(), &a6->sin6_addr);
+    size = sizeof(sockaddr_in6);
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&storage);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(static_cast<uint16_t>(parsed->port));
+    ::inet_pton(AF_INET, parsed->host.c_str(), &a4->sin_addr);
+    size = sizeof(sockaddr_in);
   }
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = ::socket(parsed->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(fd, 16) != 0) {
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&storage), size) != 0 || ::listen(fd, 16) != 0) {
     const std::string err = std::strerror(errno);
     ::close(fd);
     return absl::UnavailableError(absl::StrCat("metrics address ", address, ": ", err));
   }
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  return std::make_unique<HttpServer>(fd, ntohs(addr.sin_port), std::move(handler));
+  socklen_t len = sizeof(storage);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &len);
+  const int port = parsed->family == AF_INET6
+                       ? ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port)
+                       : ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  return std::make_unique<HttpServer>(fd, port, std::move(handler));
 }
 
 HttpServer::HttpServer(int fd, int port, Handler handler)

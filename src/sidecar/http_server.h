@@ -29,7 +29,9 @@ class HttpServer {
   // Called on the server thread with the request path (query string stripped).
   using Handler = std::function<HttpResponse(const std::string& path)>;
 
-  // Binds `address` ("host:port"; port 0 = any free port) and starts serving.
+  // Binds `address` ("host:port" as ParseListenAddress takes it, IPv4 or [IPv6]; port 0 = any
+  // free port) and starts serving. kInvalidArgument for a malformed address, kUnavailable
+  // when it cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const std::string& address,
                                                            Handler handler);
   ~HttpServer();

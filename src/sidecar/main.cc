@@ -1,546 +1,480 @@
-// The `onceflow` command: parses arguments, dispatches the subcommands (run, validate, audit,
-// bench, ping, topic, offsets) and prints help.
+// The `onceflow` command: one command-line parser (CLI11) for every subcommand, so flags behave
+// alike everywhere (--flag VALUE and --flag=VALUE, -h/--help, `onceflow help COMMAND`, errors
+// that end with "Run 'onceflow COMMAND --help' for usage."), and the dispatch to each command's
+// Run* function, which never sees argv.
 //
-// Exit codes, for every command: 0 ok, 1 runtime failure (the broker refused or did not
-// answer), 2 usage error (unknown command or flag, missing or malformed argument).
-#include <librdkafka/rdkafka.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <cstdlib>
-#include <iomanip>
+// Exit codes, for every command (sidecar/exit_codes.h): 0 ok, 1 runtime failure, 2 usage
+// error; run adds 3 (fenced) and 4 (fatal Kafka error); 5 access refused (authentication, TLS,
+// an ACL) for every command that talks to Kafka.
+#include <functional>
 #include <iostream>
-#include <map>
-#include <memory>
-#include <optional>
-#include <set>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "kafka/admin.h"
-#include "kafka/consumer.h"
-#include "onceflow/kafka_types.h"
-#include "onceflow/status_macros.h"
-#include "sidecar/commands.h"
+#include "CLI/CLI.hpp"
+#include "audit/audit_command.h"
+#include "benchmark/bench_command.h"
+#include "benchmark/systems.h"
+#include "sidecar/build_info.h"
+#include "sidecar/client_properties.h"
+#include "sidecar/command_output.h"
+#include "sidecar/exit_codes.h"
+#include "sidecar/kafka_commands.h"
+#include "sidecar/progress.h"
 #include "sidecar/run_command.h"
+#include "sidecar/schema_command.h"
+#include "sidecar/validate_command.h"
 
+namespace onceflow::sidecar {
 namespace {
 
-using onceflow::Offset;
-using onceflow::Partition;
-using onceflow::TopicPartition;
-using onceflow::TopicPartitionOffset;
-namespace kafka = onceflow::kafka;
+constexpr char kDescription[] = "onceflow: exactly-once consume-transform-produce for Apache Kafka";
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+constexpr char kFooter[] =
+    R"text(Run 'onceflow help COMMAND' or 'onceflow COMMAND --help' for a command's options.
 
-// How long a command waits for the cluster to answer at all, and for one admin request.
-// An unreachable broker fails after kConnectTimeout, not after kRequestTimeout.
-constexpr std::chrono::seconds kConnectTimeout{10};
-constexpr std::chrono::seconds kRequestTimeout{30};
+Commands that talk to Kafka (ping, topic, offsets, bench, audit) take the cluster the same way:
+  -b, --bootstrap, --bootstrap-server HOST:PORT
+                       bootstrap servers (default $ONCEFLOW_BOOTSTRAP, else 127.0.0.1:19092)
+  -X KEY=VALUE         a librdkafka client property, e.g. -X security.protocol=SASL_SSL
+  --command-config FILE
+                       librdkafka client properties, one KEY=VALUE a line (passwords belong
+                       here, not on the command line)
 
-constexpr char kUsage[] = R"(onceflow — exactly-once consume-transform-produce for Apache Kafka
+Exit codes: 0 ok, 1 runtime failure, 2 usage error; run also 3 (fenced), 4 (fatal Kafka
+error), 130 (second signal); 5 access refused (authentication, TLS, ACL).)text";
 
-Usage:
-  onceflow run --config FILE
-      run the pipeline FILE describes (the sidecar); see `onceflow run --help`
-  onceflow validate --config FILE
-      check a pipeline config without connecting anywhere
-  onceflow audit [--mode eos|alos|both] [options]
-      prove each mode's guarantee under kills, pauses and broker restarts; see --help
-  onceflow bench [--systems a,b,...] [options]
-      throughput and latency of raw, onceflow and Kafka Streams side by side; see --help
-  onceflow ping [--bootstrap HOST:PORT]
-      check that a Kafka cluster answers
-  onceflow topic create NAME [--partitions N] [--config KEY=VALUE]... [--if-not-exists]
-      create a topic; returns once every partition has a leader
-  onceflow topic delete NAME... [--if-exists]
-      delete topics; returns once they are gone
-  onceflow offsets --group G --topic T
-      group G's committed offset, the end offset and the lag on every partition of T
-  onceflow version
-      versions of onceflow and librdkafka
-  onceflow --help
-      this text
+// The options every Kafka-talking command shares, bound to `flags`.
+void AddClientOptions(CLI::App& cmd, ClientFlags& flags) {
+  cmd.add_option("-b,--bootstrap,--bootstrap-server", flags.bootstrap,
+                 "Kafka bootstrap servers (default $ONCEFLOW_BOOTSTRAP, else 127.0.0.1:19092)")
+      ->type_name("HOST:PORT")
+      ->check([](const std::string& v) { return v.empty() ? std::string("is empty") : ""; });
+  cmd.add_option("-X", flags.properties,
+                 "a librdkafka client property, e.g. -X security.protocol=SASL_SSL; repeatable")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd.add_option("--command-config", flags.command_configs,
+                 "librdkafka client properties, one KEY=VALUE a line; repeatable")
+      ->type_name("FILE")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->check(CLI::ExistingFile);
+}
 
-Every command that talks to Kafka takes --bootstrap HOST:PORT, and --help for its own usage.
+// --progress auto|always|never, bound to `mode`.
+void AddProgressOption(CLI::App& cmd, ProgressMode& mode) {
+  cmd.add_option_function<std::string>(
+         "--progress",
+         [&mode](const std::string& v) {
+           absl::StatusOr<ProgressMode> parsed = ParseProgressMode(v);
+           if (parsed.ok()) mode = *parsed;
+         },
+         "progress with a count and the time left: auto (on a terminal), always (also in logs), "
+         "never (default auto)")
+      ->type_name("WHEN")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+}
 
-Exit codes: 0 ok, 1 runtime failure (broker refused or did not answer), 2 usage error.
-
-Environment:
-  ONCEFLOW_BOOTSTRAP   default bootstrap servers (default 127.0.0.1:19092, the broker that
-                       scripts/kafka starts)
-)";
-
-constexpr char kPingUsage[] = R"(Usage: onceflow ping [--bootstrap HOST:PORT]
-
-Checks that the Kafka cluster answers a metadata request within 10 s.
-)";
-
-constexpr char kTopicUsage[] = R"(Usage: onceflow topic create NAME [options]
-       onceflow topic delete NAME... [options]
-
-Run 'onceflow topic create --help' or 'onceflow topic delete --help' for the options.
-)";
-
-constexpr char kTopicCreateUsage[] = R"(Usage: onceflow topic create NAME [options]
-
-Creates topic NAME and returns once every partition has a leader, so producers can write
-to it at once.
-
-Options:
-  --partitions N            number of partitions (default 1)
-  --replication-factor N    replicas per partition (default 1)
-  --config KEY=VALUE        a topic config, e.g. cleanup.policy=compact; repeatable
-  --if-not-exists           succeed if the topic already exists (its settings are not checked)
-  --bootstrap HOST:PORT     Kafka bootstrap servers (default $ONCEFLOW_BOOTSTRAP or
-                            127.0.0.1:19092)
-)";
-
-constexpr char kTopicDeleteUsage[] = R"(Usage: onceflow topic delete NAME... [options]
-
-Deletes the topics and returns once the cluster's metadata no longer lists them, so they
-can be created again at once.
-
-Options:
-  --if-exists               succeed for topics that do not exist (default: fail, deleting
-                            nothing)
-  --bootstrap HOST:PORT     Kafka bootstrap servers (default $ONCEFLOW_BOOTSTRAP or
-                            127.0.0.1:19092)
-)";
-
-constexpr char kOffsetsUsage[] = R"(Usage: onceflow offsets --group G --topic T [options]
-
-Prints, for every partition of topic T, the offset consumer group G has committed (the
-position it resumes from), the log end offset (high watermark) and the lag between them.
-"-" means the group has committed nothing for that partition. Only reads: it never joins
-the group.
-
-Options:
-  --group G                 consumer group id (for an onceflow app, its application id)
-  --topic T                 topic to report on
-  --bootstrap HOST:PORT     Kafka bootstrap servers (default $ONCEFLOW_BOOTSTRAP or
-                            127.0.0.1:19092)
-)";
-
-// ---------------------------------------------------------------- argument parsing
-
-struct FlagSpec {
-  std::string name;  // with the leading "--"
-  bool takes_value = false;
-  bool repeatable = false;
-};
-
-struct ParsedArgs {
-  bool help = false;
-  std::multimap<std::string, std::string> flags;  // a flag without value maps to ""
-  std::vector<std::string> positional;
-
-  bool Has(const std::string& flag) const { return flags.count(flag) > 0; }
-  std::string Get(const std::string& flag, std::string fallback = "") const {
-    auto it = flags.find(flag);
-    return it == flags.end() ? std::move(fallback) : it->second;
+// "onceflow topic create": the names of `app` and the subcommands selected under it.
+std::string CommandPath(const CLI::App& app) {
+  std::string path;
+  const CLI::App* at = &app;
+  while (true) {
+    const std::vector<CLI::App*> selected = at->get_subcommands();
+    if (selected.empty()) break;
+    at = selected.front();
+    path += (path.empty() ? "" : " ") + at->get_name();
   }
-  std::vector<std::string> GetAll(const std::string& flag) const {
-    std::vector<std::string> values;
-    auto [begin, end] = flags.equal_range(flag);
-    for (auto it = begin; it != end; ++it) values.push_back(it->second);
-    return values;
-  }
-};
+  return path;
+}
 
-// Parses `args` against `spec`: "--flag value", "--flag=value", bare words as positionals,
-// and "--help" anywhere. kInvalidArgument for an unknown, repeated or valueless flag.
-absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
-                                     const std::vector<FlagSpec>& spec) {
-  ParsedArgs parsed;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      parsed.help = true;
-      continue;
+// Every `onceflow` subcommand; `action` is set to the chosen one's Run*.
+class Cli {
+ public:
+  Cli() : app_(kDescription, "onceflow") {
+    // A flag given twice: the last one wins, as with most commands (and kcat, Kafka's tools).
+    // Repeatable flags (-X, --command-config, topic --config, lists) take them all.
+    app_.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app_.footer(kFooter);
+    app_.set_help_flag("-h,--help", "print this help and exit");
+    app_.get_formatter()->column_width(34);
+    app_.add_flag("--version", version_flag_, "print the version (as `onceflow version`)");
+    AddRun();
+    AddValidate();
+    AddAudit();
+    AddBench();
+    AddPing();
+    AddTopic();
+    AddOffsets();
+    AddSchema();
+    AddVersion();
+    AddHelp();
+  }
+
+  int Main(int argc, char** argv) {
+    if (argc >= 2 && std::string(argv[1]) == "help") {
+      return Help(std::vector<std::string>(argv + 2, argv + argc));
     }
-    if (!absl::StartsWith(arg, "-") || arg == "-") {
-      parsed.positional.push_back(arg);
-      continue;
-    }
-    const size_t eq = arg.find('=');
-    const std::string name = arg.substr(0, eq);
-    auto it =
-        std::find_if(spec.begin(), spec.end(), [&](const FlagSpec& f) { return f.name == name; });
-    if (it == spec.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    if (!it->repeatable && parsed.Has(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " given more than once"));
-    }
-    std::string value;
-    if (it->takes_value) {
-      if (eq != std::string::npos) {
-        value = arg.substr(eq + 1);
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
+    try {
+      app_.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+      std::cout << app_.help();
+      return kExitOk;
+    } catch (const CLI::CallForAllHelp&) {
+      std::cout << app_.help("", CLI::AppFormatMode::All);
+      return kExitOk;
+    } catch (const CLI::ParseError& e) {
+      const std::string path = CommandPath(app_);
+      if (path.empty()) {
+        std::cerr << "onceflow: " << e.what() << "\nRun 'onceflow --help' for usage.\n";
+        return kExitUsage;
       }
-    } else if (eq != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " takes no value"));
+      return UsageError(path, e.what());
     }
-    parsed.flags.emplace(name, std::move(value));
+    if (version_flag_) return PrintVersion();
+    if (!action_) {
+      std::cerr << app_.help();
+      return kExitUsage;
+    }
+    return action_();
   }
-  return parsed;
-}
 
-std::string DefaultBootstrap() {
-  const char* env = std::getenv("ONCEFLOW_BOOTSTRAP");
-  return env != nullptr && *env != '\0' ? env : "127.0.0.1:19092";
-}
-
-FlagSpec BootstrapFlag() { return {"--bootstrap", /*takes_value=*/true}; }
-
-// What a command needs to report errors in one voice: "onceflow topic create: ...".
-struct CommandContext {
-  std::string name;   // "topic create"
-  const char* usage;  // printed by --help
-};
-
-int UsageError(const CommandContext& cmd, absl::string_view message) {
-  std::cerr << "onceflow " << cmd.name << ": " << message << "\n"
-            << "Run 'onceflow " << cmd.name << " --help' for usage.\n";
-  return kExitUsage;
-}
-
-int Failure(const CommandContext& cmd, const absl::Status& status) {
-  std::cerr << "onceflow " << cmd.name << ": " << status.message() << "\n";
-  return kExitFailure;
-}
-
-// Parses a command's arguments; on --help prints the usage. Returns the exit code to end
-// with, or nothing to go on.
-std::optional<int> ParseCommand(const CommandContext& cmd, const std::vector<std::string>& args,
-                                const std::vector<FlagSpec>& spec, ParsedArgs& out) {
-  absl::StatusOr<ParsedArgs> parsed = ParseArgs(args, spec);
-  if (!parsed.ok()) return UsageError(cmd, parsed.status().message());
-  if (parsed->help) {
-    std::cout << cmd.usage;
+ private:
+  static int PrintVersion() {
+    std::cout << VersionText(GetBuildInfo());
     return kExitOk;
   }
-  if (parsed->Has("--bootstrap") && parsed->Get("--bootstrap").empty()) {
-    return UsageError(cmd, "--bootstrap is empty");
+
+  // `summary` is the line `onceflow --help` lists; `details` (prose, exit codes) ends the
+  // command's own help.
+  CLI::App* Command(const std::string& name, const std::string& summary,
+                    const std::string& details = "") {
+    CLI::App* cmd = app_.add_subcommand(name, summary);
+    if (!details.empty()) cmd->footer(details);
+    return cmd;
   }
-  out = *std::move(parsed);
-  return std::nullopt;
-}
 
-// ---------------------------------------------------------------- Kafka clients
-
-// librdkafka properties shared by the command's clients. Connection failures are reported
-// once by the command itself, so librdkafka's own per-attempt error lines are silenced.
-kafka::Properties ClientProperties(const std::string& bootstrap) {
-  return {{"bootstrap.servers", bootstrap}, {"log_level", "2"}};
-}
-
-// An Admin client that has answered a metadata request, so an unreachable broker fails
-// here, clearly and within kConnectTimeout, instead of as a timeout of some later request.
-absl::StatusOr<std::unique_ptr<kafka::Admin>> ConnectAdmin(const std::string& bootstrap) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin,
-                            kafka::Admin::Create(ClientProperties(bootstrap)));
-  if (absl::Status st = admin->Ping(kConnectTimeout); !st.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the Kafka cluster at ", bootstrap, " did not answer within ", kConnectTimeout.count(),
-        " s (", st.message(), "); is it running? (scripts/kafka start, or --bootstrap)"));
+  void AddRun() {
+    CLI::App* cmd = Command("run", "Runs a pipeline (the sidecar) until SIGTERM or SIGINT.",
+                            std::string(kRunDescription) + "\n\n" + kRunFooter);
+    cmd->add_option("-c,--config", run_.config,
+                    "the pipeline: YAML (.yaml, .yml, any other), JSON (.json) or protobuf text "
+                    "(.textproto, .txtpb, .pbtxt)")
+        ->type_name("FILE")
+        ->required();
+    cmd->add_option("--metrics-address", run_.metrics_address,
+                    "overrides metrics.address: IPv4:PORT, [IPv6]:PORT, or off; port 0 takes "
+                    "any free port")
+        ->type_name("HOST:PORT");
+    cmd->add_flag("--until-drained", run_.until_drained,
+                  "stop (exit 0) once every assigned input partition is processed to its end "
+                  "and committed: a batch run for one instance");
+    cmd->add_option("--log-format", run_.log_format, "overrides log.format: text or json")
+        ->type_name("FORMAT")
+        ->check(CLI::IsMember({"text", "json"}));
+    cmd->callback([this] { action_ = [this] { return RunRun(run_); }; });
   }
-  return admin;
-}
 
-// Whether `topic` exists (its partition count), kNotFound if not.
-absl::StatusOr<int> TopicPartitions(kafka::Admin& admin, const std::string& topic) {
-  absl::StatusOr<int> count = admin.PartitionCount(topic, kConnectTimeout);
-  if (absl::IsNotFound(count.status())) {
-    return absl::NotFoundError(absl::StrCat("topic '", topic, "' does not exist"));
+  void AddValidate() {
+    CLI::App* cmd = Command("validate", "Checks a pipeline config without connecting anywhere.",
+                            kValidateDescription);
+    cmd->add_option("-c,--config", validate_.config,
+                    "the config: YAML (.yaml, .yml, any other), JSON (.json) or protobuf text "
+                    "(.textproto, .txtpb, .pbtxt)")
+        ->type_name("FILE")
+        ->required();
+    cmd->callback([this] { action_ = [this] { return RunValidate(validate_); }; });
   }
-  return count;
-}
 
-// ---------------------------------------------------------------- ping
-
-int Ping(const std::vector<std::string>& args) {
-  const CommandContext cmd{"ping", kPingUsage};
-  ParsedArgs parsed;
-  if (auto rc = ParseCommand(cmd, args, {BootstrapFlag()}, parsed)) return *rc;
-  if (!parsed.positional.empty()) {
-    return UsageError(cmd, absl::StrCat("unexpected argument '", parsed.positional[0], "'"));
+  void AddAudit() {
+    CLI::App* cmd = Command("audit",
+                            "Proves each mode's delivery guarantee under kills, pauses and broker "
+                            "restarts.",
+                            std::string(audit::kAuditDescription) + "\n\n" + audit::kAuditFooter);
+    audit::AuditFlags& f = audit_;
+    cmd->add_option("--mode", f.mode,
+                    "guarantee to audit: eos, alos, or both (the same seed and schedule for "
+                    "each); default eos")
+        ->type_name("MODE")
+        ->check(CLI::IsMember({"eos", "alos", "both"}));
+    cmd->add_option("--records", f.run.records, "original records to generate (default 20000)")
+        ->type_name("N")
+        ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));
+    cmd->add_option("--keys", f.run.keys, "distinct keys (default 100)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 10'000'000));
+    cmd->add_option("--partitions", f.run.partitions,
+                    "partitions of the input and the output (default 3)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 1000));
+    cmd->add_option("--instances", f.run.instances, "`onceflow run` children (default 2)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--kills", f.run.kills, "SIGKILL + restart faults (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 100000));
+    cmd->add_option("--pauses", f.run.pauses, "SIGSTOP past the timeouts, then SIGCONT (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--broker-restarts", f.run.broker_restarts,
+                    "`scripts/kafka restart --hard` faults (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--upstream-dup-rate", f.run.upstream_dup_rate,
+                    "chance, per record, of an upstream duplicate of an earlier record (same id, "
+                    "new offset); > 0 turns on dedupe on the field \"id\" (default 0)")
+        ->type_name("R")
+        ->check(CLI::Range(0.0, 0.99));
+    cmd->add_option("--seed", f.run.seed, "seeds the workload and the fault schedule (default 1)")
+        ->type_name("N");
+    cmd->add_option("--rate", f.run.rate,
+                    "records per second (default: so the run lasts about 1.5 times as long as "
+                    "its faults with 3 s gaps between them, at least 20 s)")
+        ->type_name("N")
+        ->check(CLI::Range(1.0, 1e7));
+    cmd->add_option("--commit-interval-ms", f.run.commit_interval_ms,
+                    "the children's commit_interval_ms (default 1000)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 600000));
+    cmd->add_option("--pause-ms", f.run.pause_ms,
+                    "how long a paused instance stays stopped (default: the longer of the "
+                    "session and transaction timeouts + 2000)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 3'600'000));
+    cmd->add_option("--drain-timeout-s", f.drain_timeout_s,
+                    "after the last fault, how long the group may take to commit the input's "
+                    "end (default 180)")
+        ->type_name("N")
+        ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+    cmd->add_option("--kafka-script", f.kafka_script,
+                    "scripts/kafka, for broker restarts (default $ONCEFLOW_KAFKA_SCRIPT, else "
+                    "scripts/kafka under the current directory or above the onceflow binary); "
+                    "it must manage the --bootstrap broker")
+        ->type_name("PATH");
+    cmd->add_option("--run-dir", f.run_dir,
+                    "configs, child logs and faults.log (default a new folder in $TMPDIR or "
+                    "/tmp); each mode gets DIR/<mode>")
+        ->type_name("DIR");
+    cmd->add_option("--json", f.json, "write the results as JSON")->type_name("FILE");
+    AddProgressOption(*cmd, f.run.progress);
+    AddClientOptions(*cmd, f.client);
+    cmd->callback([this] { action_ = [this] { return audit::RunAudit(audit_); }; });
   }
-  const std::string bootstrap = parsed.Get("--bootstrap", DefaultBootstrap());
-  absl::StatusOr<std::unique_ptr<kafka::Admin>> admin = ConnectAdmin(bootstrap);
-  if (!admin.ok()) return Failure(cmd, admin.status());
-  std::cout << bootstrap << " answers metadata requests\n";
-  return kExitOk;
-}
 
-// ---------------------------------------------------------------- topic create / delete
+  void AddBench() {
+    CLI::App* cmd =
+        Command("bench", "Throughput and latency of raw, onceflow and Kafka Streams side by side.",
+                std::string(benchmark::kBenchDescription) + "\n\n" + benchmark::kBenchFooter);
+    benchmark::BenchFlags& f = bench_;
+    benchmark::BenchOptions& o = f.options;
+    std::string known;
+    for (const std::string& s : benchmark::KnownSystems()) known += (known.empty() ? "" : ", ") + s;
+    CLI::Option* systems =
+        cmd->add_option("--systems", o.systems,
+                        "comma-separated, of: " + known +
+                            " (default: the first six; Streams ones are dropped with a warning "
+                            "when java or the peer cannot be had)")
+            ->type_name("A,B,...")
+            ->delimiter(',')
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--records", o.records, "input records per configuration (default 50000)")
+        ->type_name("N")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--size", o.sizes, "value bytes, comma-separated (default 1024)")
+        ->type_name("B[,B...]")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->check(CLI::Range(16, 100'000'000));
+    cmd->add_option("--partitions", o.partitions,
+                    "input (and output) partitions, comma-separated (default 6)")
+        ->type_name("P[,P...]")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->check(CLI::Range(1, 10000));
+    cmd->add_option("--threads", o.threads,
+                    "processing threads per system, comma-separated (default 1)")
+        ->type_name("T[,T...]")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->check(CLI::Range(1, 1024));
+    cmd->add_option("--commit-interval", o.commit_intervals_ms,
+                    "commit interval in ms, every system, comma-separated (default 100)")
+        ->type_name("MS[,MS...]")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->check(CLI::Range(1, 600000));
+    cmd->add_option("--linger-ms", f.linger,
+                    "producer linger.ms of raw and onceflow, comma-separated; \"default\" = "
+                    "their own (5 ms); Kafka Streams always uses 100 (default: default)")
+        ->type_name("L[,L...]")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--repeat", o.repeat, "measured runs per system and configuration (default 3)")
+        ->type_name("R")
+        ->check(CLI::Range(1, 1000));
+    cmd->add_option("--rate-fraction", o.rate_fraction,
+                    "latency run rate, a fraction of the measured max (default 0.5)")
+        ->type_name("F")
+        ->check(CLI::Range(1e-6, 1.0));
+    cmd->add_option("--latency-seconds", o.latency_seconds,
+                    "paced production time of each latency run (default 10)")
+        ->type_name("S")
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("!--no-latency", o.latency, "skip the latency runs");
+    CLI::Option* calibrate = cmd->add_flag(
+        "--calibrate,!--no-calibrate", o.calibrate,
+        "measure the broker alone with Kafka's ProducerPerformance (plain, transactional) and "
+        "ConsumerPerformance (default: on)");
+    cmd->add_flag("--verify", o.verify,
+                  "read every output back under read_committed and report the count");
+    cmd->add_option("--json", f.json, "write {\"config\": {...}, \"results\": [...]}")
+        ->type_name("FILE");
+    cmd->add_option("--chart", f.chart, "draw throughput and latency with gnuplot")
+        ->type_name("FILE.png");
+    cmd->add_option("--repo", f.repo,
+                    "the onceflow checkout (bench/peers, scripts/kafka); default: the working "
+                    "directory if it holds scripts/kafka, else the checkout this binary was "
+                    "built in")
+        ->type_name("DIR");
+    AddProgressOption(*cmd, o.progress);
+    AddClientOptions(*cmd, f.client);
+    cmd->callback([this, systems, calibrate] {
+      bench_.systems_given = systems->count() > 0;
+      bench_.calibrate_given = calibrate->count() > 0;
+      action_ = [this] { return benchmark::RunBench(bench_); };
+    });
+  }
 
-// Parses "--config KEY=VALUE" values into topic configs.
-absl::StatusOr<kafka::Properties> ParseTopicConfigs(const std::vector<std::string>& values) {
-  kafka::Properties configs;
-  for (const std::string& kv : values) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--config wants KEY=VALUE, got '", kv, "'"));
-    }
-    configs[kv.substr(0, eq)] = kv.substr(eq + 1);
+  void AddPing() {
+    CLI::App* cmd =
+        Command("ping", "Checks that a Kafka cluster answers (and lets this client in).",
+                "Checks that the Kafka cluster answers a metadata request within 10 s. "
+                "A refused login or an untrusted broker certificate fails at once "
+                "(exit 5).");
+    AddClientOptions(*cmd, ping_.client);
+    cmd->callback([this] { action_ = [this] { return RunPing(ping_); }; });
   }
-  return configs;
-}
 
-// Parses the value of `flag` as an integer >= 1.
-absl::StatusOr<int> PositiveInt(const ParsedArgs& parsed, const std::string& flag, int fallback) {
-  if (!parsed.Has(flag)) return fallback;
-  int value = 0;
-  if (!absl::SimpleAtoi(parsed.Get(flag), &value) || value < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " wants a whole number >= 1, got '", parsed.Get(flag), "'"));
-  }
-  return value;
-}
+  void AddTopic() {
+    CLI::App* topic = Command("topic", "Creates and deletes topics: topic create|delete.");
+    topic->require_subcommand(1);
 
-int TopicCreate(const std::vector<std::string>& args) {
-  const CommandContext cmd{"topic create", kTopicCreateUsage};
-  ParsedArgs parsed;
-  if (auto rc = ParseCommand(cmd, args,
-                             {BootstrapFlag(),
-                              {"--partitions", true},
-                              {"--replication-factor", true},
-                              {"--config", true, /*repeatable=*/true},
-                              {"--if-not-exists"}},
-                             parsed)) {
-    return *rc;
-  }
-  if (parsed.positional.size() != 1) {
-    return UsageError(cmd, parsed.positional.empty() ? "missing the topic NAME"
-                                                     : "exactly one topic NAME, please");
-  }
-  kafka::TopicSpec spec;
-  spec.name = parsed.positional[0];
-  absl::StatusOr<int> partitions = PositiveInt(parsed, "--partitions", 1);
-  if (!partitions.ok()) return UsageError(cmd, partitions.status().message());
-  absl::StatusOr<int> replicas = PositiveInt(parsed, "--replication-factor", 1);
-  if (!replicas.ok()) return UsageError(cmd, replicas.status().message());
-  absl::StatusOr<kafka::Properties> configs = ParseTopicConfigs(parsed.GetAll("--config"));
-  if (!configs.ok()) return UsageError(cmd, configs.status().message());
-  spec.partitions = *partitions;
-  spec.replication_factor = *replicas;
-  spec.configs = *std::move(configs);
+    CLI::App* create = topic->add_subcommand(
+        "create",
+        "Creates topic NAME and returns once every partition has a leader, so producers can "
+        "write to it at once.");
+    create->add_option("name", create_.name, "the topic")->type_name("NAME")->required();
+    create->add_option("--partitions", create_.partitions, "number of partitions (default 1)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 1'000'000));
+    create
+        ->add_option("--replication-factor", create_.replication_factor,
+                     "replicas per partition (default 1)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 1000));
+    create
+        ->add_option("--config", create_.configs,
+                     "a topic config, e.g. cleanup.policy=compact; repeatable")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    create->add_flag("--if-not-exists", create_.if_not_exists,
+                     "succeed if the topic already exists (its settings are not checked)");
+    AddClientOptions(*create, create_.client);
+    create->callback([this] { action_ = [this] { return RunTopicCreate(create_); }; });
 
-  absl::StatusOr<std::unique_ptr<kafka::Admin>> admin =
-      ConnectAdmin(parsed.Get("--bootstrap", DefaultBootstrap()));
-  if (!admin.ok()) return Failure(cmd, admin.status());
-  absl::Status st = (*admin)->CreateTopic(spec, kRequestTimeout);
-  if (absl::IsAlreadyExists(st) && parsed.Has("--if-not-exists")) {
-    std::cout << "topic " << spec.name << " already exists\n";
-    return kExitOk;
+    CLI::App* remove = topic->add_subcommand(
+        "delete",
+        "Deletes the topics and returns once the cluster's metadata no longer lists them, so "
+        "they can be created again at once.");
+    remove->add_option("names", delete_.names, "the topics")->type_name("NAME...")->required();
+    remove->add_flag("--if-exists", delete_.if_exists,
+                     "succeed for topics that do not exist (default: fail, deleting nothing)");
+    AddClientOptions(*remove, delete_.client);
+    remove->callback([this] { action_ = [this] { return RunTopicDelete(delete_); }; });
   }
-  if (absl::IsAlreadyExists(st)) {
-    return Failure(cmd, absl::AlreadyExistsError(
-                            absl::StrCat(st.message(), " (--if-not-exists accepts that)")));
-  }
-  if (!st.ok()) return Failure(cmd, st);
-  std::cout << "created topic " << spec.name << " (" << spec.partitions << " partition"
-            << (spec.partitions == 1 ? "" : "s") << ")\n";
-  return kExitOk;
-}
 
-// Waits until none of `topics` is in the cluster's metadata any more.
-absl::Status AwaitGone(kafka::Admin& admin, const std::vector<std::string>& topics) {
-  const auto deadline = std::chrono::steady_clock::now() + kRequestTimeout;
-  for (const std::string& topic : topics) {
-    while (true) {
-      absl::StatusOr<int> count = TopicPartitions(admin, topic);
-      if (absl::IsNotFound(count.status())) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return absl::DeadlineExceededError(absl::StrCat("topic '", topic,
-                                                        "' was deleted but is still listed after ",
-                                                        kRequestTimeout.count(), " s"));
+  void AddOffsets() {
+    CLI::App* cmd = Command(
+        "offsets", "A group's committed offsets, the end offsets and the lag on a topic.",
+        "Prints, for every partition of topic T, the offset consumer group G has committed (the "
+        "position it resumes from), the log end offset (high watermark) and the lag between "
+        "them. \"-\" means the group has committed nothing for that partition. Only reads: it "
+        "never joins the group.");
+    cmd->add_option("--group", offsets_.group,
+                    "consumer group id (for an onceflow app, its application id)")
+        ->type_name("G")
+        ->required();
+    cmd->add_option("--topic", offsets_.topic, "topic to report on")->type_name("T")->required();
+    AddClientOptions(*cmd, offsets_.client);
+    cmd->callback([this] { action_ = [this] { return RunOffsets(offsets_); }; });
+  }
+
+  void AddSchema() {
+    CLI::App* cmd = Command("schema", "Prints a JSON Schema of the config file, for editors.",
+                            kSchemaDescription);
+    cmd->add_option("-o,--output", schema_output_, "write it to FILE instead of stdout")
+        ->type_name("FILE");
+    cmd->callback([this] { action_ = [this] { return RunSchema(schema_output_); }; });
+  }
+
+  void AddVersion() {
+    CLI::App* cmd =
+        Command("version", "Prints the version, the git commit and the library versions.");
+    cmd->callback([this] { action_ = [] { return PrintVersion(); }; });
+  }
+
+  // Lists `help` among the commands; Main answers it before parsing (CLI11 would take the
+  // command names after it for subcommands).
+  void AddHelp() {
+    Command("help", "Prints a command's help: onceflow help run.",
+            "onceflow help COMMAND [SUBCOMMAND] prints the same text as onceflow COMMAND "
+            "[SUBCOMMAND] --help.");
+  }
+
+  // `onceflow help [COMMAND [SUBCOMMAND]]`: the same text as `onceflow COMMAND --help`.
+  int Help(const std::vector<std::string>& path) {
+    const CLI::App* at = &app_;
+    std::string parents = "onceflow";
+    for (size_t i = 0; i < path.size(); ++i) {
+      try {
+        at = at->get_subcommand(path[i]);
+      } catch (const CLI::OptionNotFound&) {
+        return UsageError("help", "unknown command '" + path[i] + "'");
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (i + 1 < path.size()) parents += " " + path[i];
     }
-  }
-  return absl::OkStatus();
-}
-
-int TopicDelete(const std::vector<std::string>& args) {
-  const CommandContext cmd{"topic delete", kTopicDeleteUsage};
-  ParsedArgs parsed;
-  if (auto rc = ParseCommand(cmd, args, {BootstrapFlag(), {"--if-exists"}}, parsed)) return *rc;
-  if (parsed.positional.empty()) return UsageError(cmd, "missing the topic NAME(s)");
-
-  absl::StatusOr<std::unique_ptr<kafka::Admin>> admin =
-      ConnectAdmin(parsed.Get("--bootstrap", DefaultBootstrap()));
-  if (!admin.ok()) return Failure(cmd, admin.status());
-  // Check every topic first, so a typo in one name deletes none of them.
-  std::vector<std::string> existing;
-  for (const std::string& topic :
-       std::set<std::string>(parsed.positional.begin(), parsed.positional.end())) {
-    absl::StatusOr<int> count = TopicPartitions(**admin, topic);
-    if (absl::IsNotFound(count.status()) && parsed.Has("--if-exists")) {
-      std::cout << "topic " << topic << " does not exist\n";
-      continue;
-    }
-    if (absl::IsNotFound(count.status())) {
-      return Failure(cmd, absl::NotFoundError(absl::StrCat(
-                              count.status().message(),
-                              "; nothing deleted (--if-exists skips missing topics)")));
-    }
-    if (!count.ok()) return Failure(cmd, count.status());
-    existing.push_back(topic);
-  }
-  if (absl::Status st = (*admin)->DeleteTopics(existing, kRequestTimeout); !st.ok()) {
-    return Failure(cmd, st);
-  }
-  if (absl::Status st = AwaitGone(**admin, existing); !st.ok()) return Failure(cmd, st);
-  for (const std::string& topic : existing) std::cout << "deleted topic " << topic << "\n";
-  return kExitOk;
-}
-
-int Topic(const std::vector<std::string>& args) {
-  const CommandContext cmd{"topic", kTopicUsage};
-  if (args.empty()) return UsageError(cmd, "missing the subcommand (create or delete)");
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "create") return TopicCreate(rest);
-  if (args[0] == "delete") return TopicDelete(rest);
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kTopicUsage;
+    // help(prefix) puts the command's own name after `prefix`.
+    std::cout << (at == &app_ ? app_.help() : at->help(parents));
     return kExitOk;
   }
-  return UsageError(cmd, absl::StrCat("unknown subcommand '", args[0], "'"));
-}
 
-// ---------------------------------------------------------------- offsets
-
-struct PartitionLag {
-  Partition partition = Partition(0);
-  Offset committed = Offset::Invalid();  // Invalid: nothing committed
-  Offset end = Offset::Invalid();        // the high watermark
+  CLI::App app_;
+  std::function<int()> action_;
+  bool version_flag_ = false;
+  RunFlags run_;
+  ValidateFlags validate_;
+  audit::AuditFlags audit_;
+  benchmark::BenchFlags bench_;
+  PingFlags ping_;
+  TopicCreateFlags create_;
+  TopicDeleteFlags delete_;
+  OffsetsFlags offsets_;
+  std::string schema_output_;
 };
-
-// The group's committed offset and the end offset of every partition of `topic`. The
-// consumer has group.id = `group` but never subscribes, so it never joins the group and
-// cannot disturb its members.
-absl::StatusOr<std::vector<PartitionLag>> GroupLag(const std::string& bootstrap,
-                                                   const std::string& group,
-                                                   const std::string& topic) {
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin, ConnectAdmin(bootstrap));
-  ONCEFLOW_ASSIGN_OR_RETURN(const int partitions, TopicPartitions(*admin, topic));
-  kafka::Properties props = ClientProperties(bootstrap);
-  props["group.id"] = group;
-  ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Consumer> consumer,
-                            kafka::Consumer::Create(props));
-  std::vector<TopicPartition> tps;
-  for (int p = 0; p < partitions; ++p) tps.push_back({topic, Partition(p)});
-  ONCEFLOW_ASSIGN_OR_RETURN(std::vector<TopicPartitionOffset> committed,
-                            consumer->Committed(tps, kRequestTimeout));
-  std::vector<PartitionLag> rows;
-  for (const TopicPartitionOffset& c : committed) {
-    ONCEFLOW_ASSIGN_OR_RETURN(auto watermarks, consumer->Watermarks(c.tp, kRequestTimeout));
-    rows.push_back({c.tp.partition, c.offset, watermarks.second});
-  }
-  std::sort(rows.begin(), rows.end(),
-            [](const PartitionLag& a, const PartitionLag& b) { return a.partition < b.partition; });
-  return rows;
-}
-
-void PrintLagTable(const std::string& group, const std::string& topic,
-                   const std::vector<PartitionLag>& rows) {
-  std::vector<std::vector<std::string>> table = {{"PARTITION", "COMMITTED", "END", "LAG"}};
-  int64_t total_lag = 0;
-  for (const PartitionLag& row : rows) {
-    std::string committed = "-";
-    std::string lag = "-";
-    if (!row.committed.is_logical()) {
-      const int64_t behind = std::max<int64_t>(0, row.end.value() - row.committed.value());
-      total_lag += behind;
-      committed = absl::StrCat(row.committed.value());
-      lag = absl::StrCat(behind);
-    }
-    table.push_back(
-        {absl::StrCat(row.partition.value()), committed, absl::StrCat(row.end.value()), lag});
-  }
-  std::vector<size_t> widths(table[0].size(), 0);
-  for (const auto& line : table) {
-    for (size_t c = 0; c < line.size(); ++c) widths[c] = std::max(widths[c], line[c].size());
-  }
-  std::cout << "group " << group << " on topic " << topic << "\n";
-  for (const auto& line : table) {
-    for (size_t c = 0; c < line.size(); ++c) {
-      std::cout << (c == 0 ? "" : "  ") << std::setw(static_cast<int>(widths[c])) << line[c];
-    }
-    std::cout << "\n";
-  }
-  // Lag means "behind the committed offset": a partition with no committed offset has no lag
-  // to report, and a group that committed nothing is not "caught up".
-  const size_t uncommitted = static_cast<size_t>(std::count_if(
-      rows.begin(), rows.end(), [](const PartitionLag& r) { return r.committed.is_logical(); }));
-  if (uncommitted == rows.size()) {
-    std::cout << "no committed offset: group " << group << " has committed nothing on " << topic
-              << "\n";
-  } else if (uncommitted > 0) {
-    std::cout << "total lag " << total_lag << " (" << uncommitted << " of " << rows.size()
-              << " partitions have no committed offset)\n";
-  } else {
-    std::cout << "total lag " << total_lag << "\n";
-  }
-}
-
-int Offsets(const std::vector<std::string>& args) {
-  const CommandContext cmd{"offsets", kOffsetsUsage};
-  ParsedArgs parsed;
-  if (auto rc = ParseCommand(cmd, args, {BootstrapFlag(), {"--group", true}, {"--topic", true}},
-                             parsed)) {
-    return *rc;
-  }
-  if (!parsed.positional.empty()) {
-    return UsageError(cmd, absl::StrCat("unexpected argument '", parsed.positional[0], "'"));
-  }
-  const std::string group = parsed.Get("--group");
-  const std::string topic = parsed.Get("--topic");
-  if (group.empty()) return UsageError(cmd, "--group G is required");
-  if (topic.empty()) return UsageError(cmd, "--topic T is required");
-
-  absl::StatusOr<std::vector<PartitionLag>> rows =
-      GroupLag(parsed.Get("--bootstrap", DefaultBootstrap()), group, topic);
-  if (!rows.ok()) return Failure(cmd, rows.status());
-  PrintLagTable(group, topic, *rows);
-  return kExitOk;
-}
 
 }  // namespace
+}  // namespace onceflow::sidecar
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
-  const std::string command = argc < 2 ? "" : argv[1];
-  if (command.empty() || command == "--help" || command == "-h" || command == "help") {
-    std::cout << kUsage;
-    return command.empty() ? kExitUsage : kExitOk;
-  }
-  if (command == "version" || command == "--version") {
-    std::cout << "onceflow 0.1.0 (librdkafka " << rd_kafka_version_str() << ")\n";
-    return kExitOk;
-  }
-  if (command == "run") return onceflow::sidecar::RunRun(argc - 1, argv + 1);
-  if (command == "validate") return onceflow::sidecar::RunValidate(argc - 1, argv + 1);
-  if (command == "audit") return onceflow::audit::RunAudit(argc - 1, argv + 1);
-  if (command == "bench") return onceflow::benchmark::RunBench(argc - 1, argv + 1);
-  if (command == "ping") return Ping(args);
-  if (command == "topic") return Topic(args);
-  if (command == "offsets") return Offsets(args);
-  std::cerr << "onceflow: unknown command '" << command << "'\n\n" << kUsage;
-  return kExitUsage;
+  onceflow::sidecar::Cli cli;
+  return cli.Main(argc, argv);
 }

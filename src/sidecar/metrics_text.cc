@@ -1,6 +1,7 @@
 #include "sidecar/metrics_text.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 
 namespace onceflow::sidecar {
@@ -37,12 +38,22 @@ void Histogram(std::string& out, const std::string& labels, const char* name, co
   absl::StrAppend(&out, "onceflow_", name, "_count{", labels, "} ", h.count, "\n");
 }
 
+// A metric without onceflow's labels (build info, process_*).
+void Plain(std::string& out, const char* name, const char* type, const char* help,
+           const std::string& labels, double value) {
+  // %.15g: a start time in seconds since the epoch keeps its milliseconds.
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name,
+                  labels.empty() ? "" : absl::StrCat("{", labels, "}"), " ",
+                  absl::StrFormat("%.15g", value), "\n");
+}
+
 }  // namespace
 
-std::string RenderPrometheus(const ProcessorMetrics& m, const std::string& application,
-                             const std::string& instance, const std::string& mode) {
-  const std::string labels = absl::StrCat("application=\"", Escape(application), "\",instance=\"",
-                                          Escape(instance), "\",mode=\"", Escape(mode), "\"");
+std::string RenderPrometheus(const ProcessorMetrics& m, const MetricsLabels& names,
+                             const BuildInfo& build, const ProcessStats& process) {
+  const std::string labels =
+      absl::StrCat("application=\"", Escape(names.application), "\",instance_id=\"",
+                   Escape(names.instance_id), "\",mode=\"", Escape(names.mode), "\"");
   const ProcessorStats& s = m.stats;
   std::string out;
   Counter(out, labels, "records_in_total", "Input records consumed (incl. re-reads after aborts).",
@@ -96,6 +107,26 @@ std::string RenderPrometheus(const ProcessorMetrics& m, const std::string& appli
         "1 when the assignment (possibly empty) is in place and its state restored.",
         m.ready ? 1 : 0);
   Gauge(out, labels, "up", "1 while the processing loop runs.", m.running ? 1 : 0);
+  Plain(out, "onceflow_build_info", "gauge",
+        "Always 1; the labels say which onceflow and which libraries this process runs.",
+        absl::StrCat("version=\"", Escape(build.version), "\",commit=\"", Escape(build.commit),
+                     "\",librdkafka=\"", Escape(build.librdkafka), "\",rocksdb=\"",
+                     Escape(build.rocksdb), "\",protobuf=\"", Escape(build.protobuf), "\""),
+        1);
+  if (process.ok) {
+    Plain(out, "process_cpu_seconds_total", "counter",
+          "Total user and system CPU time spent in seconds.", "", process.cpu_seconds);
+    Plain(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", "",
+          static_cast<double>(process.resident_memory_bytes));
+    Plain(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", "",
+          static_cast<double>(process.virtual_memory_bytes));
+    Plain(out, "process_start_time_seconds", "gauge",
+          "Start time of the process since unix epoch in seconds.", "", process.start_time_seconds);
+    Plain(out, "process_open_fds", "gauge", "Number of open file descriptors.", "",
+          static_cast<double>(process.open_fds));
+    Plain(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", "",
+          static_cast<double>(process.max_fds));
+  }
   return out;
 }
 

@@ -10,41 +10,55 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "kafka/error.h"
 #include "onceflow/processor.h"
 #include "onceflow/status_macros.h"
 #include "runtime/log.h"
+#include "sidecar/access.h"
+#include "sidecar/build_info.h"
 #include "sidecar/builtins.h"
+#include "sidecar/command_output.h"
+#include "sidecar/exit_codes.h"
 #include "sidecar/http_server.h"
+#include "sidecar/listen_address.h"
 #include "sidecar/metrics_text.h"
+#include "sidecar/preflight.h"
+#include "sidecar/process_stats.h"
 
 namespace onceflow::sidecar {
 namespace {
-
-constexpr char kUsage[] =
-    R"(Usage: onceflow run --config FILE [--metrics-address HOST:PORT] [--until-drained]
-
-Runs the pipeline FILE describes (YAML, JSON or textproto; see docs/sidecar.md) until SIGTERM or
-SIGINT, which commit what is in flight, leave the group and exit 0. A second signal exits at
-once (uncommitted work is redone by the next start, exactly once under eos).
-
---until-drained stops (cleanly, exit 0) once every assigned input partition is processed to its
-end and committed: a batch run for one instance.
-
-Serves /metrics (Prometheus text), /healthz and /readyz on metrics.address
-(default 127.0.0.1:9464; "off" for none).
-
-Exit codes: 0 clean stop, 1 other failure (e.g. a record failed under errors.policy fail),
-2 bad config or usage, 3 fenced by another instance with the same instance_id,
-4 fatal Kafka error (incl. a cluster unreachable at start).
-)";
 
 std::atomic<Processor*> g_processor{nullptr};
 std::atomic<int> g_signals{0};
 
 extern "C" void OnSignal(int) {
-  if (g_signals.fetch_add(1) >= 1) _exit(130);  // second signal: stop now
+  if (g_signals.fetch_add(1) >= 1) _exit(kExitSecondSignal);  // second signal: stop now
   Processor* p = g_processor.load();
   if (p != nullptr) p->Stop();
+}
+
+// How long `run` waits for the cluster at start (ProcessorOptions' startup_timeout).
+constexpr std::chrono::seconds kStartupTimeout{60};
+
+// A fatal message: the plain "onceflow run: ..." line people and tests read, or, in json
+// format, one log line (so a log shipper sees only JSON).
+bool g_json_logs = false;  // set once, before any thread starts
+
+void Fatal(absl::string_view message) {
+  if (g_json_logs) {
+    runtime::Log(runtime::LogLevel::kError, absl::StrCat("onceflow run: ", message));
+  } else {
+    std::cerr << "onceflow run: " << message << "\n";
+  }
+}
+
+// The exit code for the engine's (explained) status.
+int ExitCode(const absl::Status& st) {
+  if (IsAccessDenied(st) || absl::IsUnauthenticated(st) ||
+      (absl::IsPermissionDenied(st) && kafka::KafkaErrorCode(st).has_value())) {
+    return kExitAccessDenied;
+  }
+  return ProcessorExitCode(st);
 }
 
 const char* ModeName(Mode m) { return m == Mode::kExactlyOnce ? "eos" : "alos"; }
@@ -119,79 +133,83 @@ absl::StatusOr<ProcessorOptions> ToProcessorOptions(const LoadedConfig& loaded) 
   return o;
 }
 
-int RunRun(int argc, char** argv) {
-  std::string config_path;
-  std::string metrics_override;
-  bool until_drained = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (flag == "--until-drained") {
-      until_drained = true;
-      continue;
-    }
-    if ((flag == "--config" || flag == "--metrics-address") && i + 1 < argc) {
-      (flag == "--config" ? config_path : metrics_override) = argv[++i];
-    } else {
-      std::cerr << "onceflow run: unknown or incomplete argument '" << flag << "'\n" << kUsage;
-      return 2;
-    }
-  }
-  if (config_path.empty()) {
-    std::cerr << "onceflow run: --config FILE is required\n" << kUsage;
-    return 2;
-  }
+const char kRunDescription[] =
+    R"text(Runs the pipeline FILE describes (YAML, JSON or textproto; see docs/sidecar.md) until SIGTERM or
+SIGINT, which commit what is in flight, leave the group and exit 0. A second signal exits at
+once (uncommitted work is redone by the next start, exactly once under eos).
 
-  absl::StatusOr<LoadedConfig> loaded = LoadConfig(config_path);
+Serves /metrics (Prometheus text), /healthz and /readyz on metrics.address
+(default 127.0.0.1:9464; "off" for none).)text";
+
+const char kRunFooter[] =
+    R"text(Exit codes: 0 clean stop, 1 other failure (e.g. a record failed under errors.policy fail),
+2 bad config or usage, 3 fenced by another instance with the same instance_id,
+4 fatal Kafka error (incl. a cluster unreachable at start), 5 access refused (SASL
+authentication, an untrusted broker certificate, a missing ACL), 130 a second signal.)text";
+
+int RunRun(const RunFlags& flags) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfig(flags.config);
   if (!loaded.ok()) {
-    std::cerr << "onceflow run: " << loaded.status().message() << "\n";
-    return loaded.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    Fatal(loaded.status().message());
+    return loaded.status().code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   if (absl::Status st = ValidateConfig(*loaded); !st.ok()) {
-    std::cerr << "onceflow run: " << st.message() << "\n";
-    return 2;
+    Fatal(st.message());
+    return kExitUsage;
+  }
+  if (!flags.metrics_address.empty() && flags.metrics_address != "off") {
+    if (absl::StatusOr<ListenAddress> a = ParseListenAddress(flags.metrics_address, true);
+        !a.ok()) {
+      return UsageError("run", absl::StrCat("--metrics-address ", a.status().message()));
+    }
   }
   const std::string level = loaded->config.log().level();
   if (level == "debug") runtime::SetLogLevel(runtime::LogLevel::kDebug);
   if (level == "warn") runtime::SetLogLevel(runtime::LogLevel::kWarn);
   if (level == "error") runtime::SetLogLevel(runtime::LogLevel::kError);
+  const std::string format =
+      flags.log_format.empty() ? loaded->config.log().format() : flags.log_format;
+  if (format == "json") runtime::SetLogFormat(runtime::LogFormat::kJson);
+  g_json_logs = format == "json";
+  if (format == "text") runtime::SetLogFormat(runtime::LogFormat::kText);
 
   absl::StatusOr<ProcessorOptions> options = ToProcessorOptions(*loaded);
   if (!options.ok()) {
-    std::cerr << "onceflow run: " << options.status().message() << "\n";
-    return 2;
+    Fatal(options.status().message());
+    return kExitUsage;
   }
-  options->stop_when_caught_up = until_drained;
+  options->stop_when_caught_up = flags.until_drained;
   absl::StatusOr<std::unique_ptr<Transform>> chain = BuildChain(loaded->config.transforms());
   if (!chain.ok()) {
-    std::cerr << "onceflow run: " << config_path << ": " << chain.status().message() << "\n";
-    return 2;
+    Fatal(absl::StrCat(flags.config, ": ", chain.status().message()));
+    return kExitUsage;
   }
   absl::StatusOr<std::unique_ptr<Processor>> processor =
       Processor::Create(*options, *std::move(chain));
   if (!processor.ok()) {
-    std::cerr << "onceflow run: " << processor.status().message() << "\n";
+    Fatal(processor.status().message());
     return ProcessorExitCode(processor.status());
   }
+  const BuildInfo& build = GetBuildInfo();
+  runtime::Log(runtime::LogLevel::kInfo,
+               absl::StrCat("onceflow ", build.version, " (commit ", build.commit, ", librdkafka ",
+                            build.librdkafka, ", RocksDB ", build.rocksdb, ", protobuf ",
+                            build.protobuf, "): config ", flags.config));
 
   std::string address = loaded->config.metrics().address();
-  if (!metrics_override.empty()) address = metrics_override;
+  if (!flags.metrics_address.empty()) address = flags.metrics_address;
   if (address.empty()) address = "127.0.0.1:9464";
   std::unique_ptr<HttpServer> http;
   if (address != "off") {
     Processor* p = processor->get();
-    const std::string app = options->application_id;
-    const std::string instance = options->instance_id;
-    const std::string mode = ModeName(options->mode);
+    const MetricsLabels labels{options->application_id, options->instance_id,
+                               ModeName(options->mode)};
     absl::StatusOr<std::unique_ptr<HttpServer>> server =
-        HttpServer::Start(address, [p, app, instance, mode](const std::string& path) {
+        HttpServer::Start(address, [p, labels](const std::string& path) {
           const ProcessorMetrics m = p->metrics();
           if (path == "/metrics") {
             return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                RenderPrometheus(m, app, instance, mode)};
+                                RenderPrometheus(m, labels, GetBuildInfo(), ReadProcessStats())};
           }
           if (path == "/healthz") {
             // Alive: the loop turned within the last 30 s (a poll waits 100 ms at most; a
@@ -210,22 +228,36 @@ int RunRun(int argc, char** argv) {
                               "try /metrics, /healthz or /readyz\n"};
         });
     if (!server.ok()) {
-      std::cerr << "onceflow run: " << server.status().message() << "\n";
-      return 2;
+      Fatal(server.status().message());
+      return kExitUsage;
     }
     http = *std::move(server);
-    runtime::Log(runtime::LogLevel::kInfo,
-                 absl::StrCat("metrics on http://", address.substr(0, address.rfind(':')), ":",
-                              http->port(), "/metrics"));
+    absl::StatusOr<ListenAddress> bound = ParseListenAddress(address, true);
+    if (bound.ok()) bound->port = http->port();
+    runtime::Log(
+        runtime::LogLevel::kInfo,
+        absl::StrCat("metrics on http://", bound.ok() ? bound->ToString() : address, "/metrics"));
   }
 
   g_processor = processor->get();
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  const absl::Status st = (*processor)->Run();
+  // Access first: a refused login, an untrusted certificate or a missing topic or group ACL
+  // ends the start here, clearly, before anything is consumed.
+  if (absl::Status st = CheckAccess(
+          *options, [] { return g_signals.load() > 0; },
+          std::chrono::duration_cast<std::chrono::milliseconds>(kStartupTimeout));
+      !st.ok()) {
+    g_processor = nullptr;
+    if (absl::IsCancelled(st)) return kExitOk;  // a signal during start-up: nothing consumed
+    Fatal(st.message());
+    return ExitCode(st);
+  }
+  if (g_signals.load() > 0) return kExitOk;
+  const absl::Status st = ExplainRunError((*processor)->Run(), *options);
   g_processor = nullptr;
-  if (!st.ok()) std::cerr << "onceflow run: " << st.message() << "\n";
-  return ProcessorExitCode(st);
+  if (!st.ok()) Fatal(st.message());
+  return ExitCode(st);
 }
 
 }  // namespace onceflow::sidecar

@@ -145,7 +145,8 @@ TEST_F(AuditE2eTest, AtLeastOnceLosesNothingButDuplicates) {
 TEST_F(AuditE2eTest, UsageErrorsExitTwo) {
   Outcome out = RunAudit({"--mode", "sometimes"});
   EXPECT_EQ(out.exit_code, 2);
-  EXPECT_THAT(out.log, HasSubstr("--mode must be eos, alos or both"));
+  EXPECT_THAT(out.log, HasSubstr("onceflow audit: --mode: sometimes not in {eos,alos,both}"));
+  EXPECT_THAT(out.log, HasSubstr("Run 'onceflow audit --help' for usage."));
   out = RunAudit({"--records", "many"});
   EXPECT_EQ(out.exit_code, 2);
   out = RunAudit({"--broker-restarts", "1", "--kafka-script", "/nonexistent/kafka"});

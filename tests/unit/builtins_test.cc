@@ -664,7 +664,8 @@ TEST(BuiltinsTest, DedupeWindows) {
       {"15m", std::chrono::minutes(15)},      {"1h", std::chrono::hours(1)},
       {"24h", std::chrono::hours(24)},        {"7d", std::chrono::hours(7 * 24)},
       {"forever", milliseconds(0)},           {"90s", std::chrono::seconds(90)},
-      {"365d", std::chrono::hours(365 * 24)},
+      {"365d", std::chrono::hours(365 * 24)}, {"1h30m", std::chrono::minutes(90)},
+      {"1d12h", std::chrono::hours(36)},      {"1500ms", milliseconds(1500)},
   };
   for (const auto& [window, expected] : cases) {
     SCOPED_TRACE(window);
@@ -673,8 +674,8 @@ TEST(BuiltinsTest, DedupeWindows) {
     ASSERT_THAT(options, IsOk());
     EXPECT_EQ(options->window, expected);
   }
-  for (const char* bad : {"0s", "1w", "h", "-1h", "1.5h", "1 h", " 1h", "1H", "Forever", "1h30m",
-                          "99999999999999999999d", "106751991167301d"}) {
+  for (const char* bad : {"0s", "1w", "h", "-1h", "1.5h", "1 h", " 1h", "1H", "Forever", "30m1h",
+                          "1h1h", "99999999999999999999d", "106751991167301d"}) {
     SCOPED_TRACE(bad);
     EXPECT_THAT(ParseDedupeWindow(bad),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dedupe: window")));

@@ -283,9 +283,17 @@ std::vector<ErrorCase> ErrorCases() {
       {"UnknownKeyWithoutSuggestion", base + "colour: blue\n",
        "p.yaml:5: colour: unknown key 'colour' in the config"},
       {"NotAnInteger", base + "commit_interval_ms: soon\n",
-       "p.yaml:5: commit_interval_ms: expected a whole number (plain decimal), got 'soon'"},
+       "p.yaml:5: commit_interval_ms: expected a whole number of milliseconds or a duration "
+       "(e.g. 250ms, 5s, 1m30s), got 'soon'"},
       {"IntegerNotPlainDecimal", base + "commit_interval_ms: 1e3\n",
-       "p.yaml:5: commit_interval_ms: expected a whole number (plain decimal), got '1e3'"},
+       "p.yaml:5: commit_interval_ms: expected a whole number of milliseconds or a duration "
+       "(e.g. 250ms, 5s, 1m30s), got '1e3'"},
+      {"NotAnIntegerNorADuration", base + "max_records_per_transaction: 5s\n",
+       "p.yaml:5: max_records_per_transaction: expected a whole number (plain decimal), got "
+       "'5s'"},
+      {"DurationUnitsOutOfOrder", base + "commit_interval_ms: 30s1m\n",
+       "p.yaml:5: commit_interval_ms: expected a whole number of milliseconds or a duration "
+       "(e.g. 250ms, 5s, 1m30s), got '30s1m'"},
       {"MappingForAScalar", base + "mode: {name: eos}\n",
        "p.yaml:5: mode: expected a string, got a mapping"},
       {"NotABoolean", base + "static_membership: yes\n",
@@ -321,7 +329,8 @@ std::vector<ErrorCase> ErrorCases() {
       {"BackoffBaseAboveMax", base + "errors:\n  base_backoff_ms: 900\n  max_backoff_ms: 500\n",
        "p.yaml:7: errors.max_backoff_ms: base_backoff_ms (900) exceeds max_backoff_ms (500)"},
       {"BadModeWithSuggestion", base + "mode: eoss\n",
-       "p.yaml:5: mode: must be one of eos, alos; got 'eoss'; did you mean 'eos'?"},
+       "p.yaml:5: mode: must be one of eos, alos, exactly_once_v2, at_least_once; got 'eoss'; "
+       "did you mean 'eos'?"},
       {"BadCommitPolicy", base + "commit_policy: sometimes\n",
        "p.yaml:5: commit_policy: must be one of interval, record, batch, every_n; got "
        "'sometimes'"},
@@ -336,8 +345,12 @@ std::vector<ErrorCase> ErrorCases() {
       {"BadLogLevel", base + "log:\n  level: warning\n",
        "p.yaml:6: log.level: must be one of debug, info, warn, error; got 'warning'"},
       {"BadWindow", base + "dedupe: {window: 24hours}\n",
-       "p.yaml:5: dedupe.window: must be <n>s, <n>m, <n>h or <n>d (n >= 1, e.g. 24h) or "
-       "forever; got '24hours'"},
+       "p.yaml:5: dedupe.window: must be a duration of at least 1 ms (e.g. 24h, 1h30m, 7d) or "
+       "forever; got '24hours': not a duration: want a whole number and a unit (ms, s, m, h, "
+       "d), e.g. 250ms, 5s, 1m30s"},
+      {"ZeroWindow", base + "dedupe: {window: 0s}\n",
+       "p.yaml:5: dedupe.window: must be a duration of at least 1 ms (e.g. 24h, 1h30m, 7d) or "
+       "forever; got '0s'"},
       {"UnclosedBracket", "application_id: app\ninputs: [in, other\noutput: out\n",
        "p.yaml:3:7: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
        "sequence at line 2, column 9)"},
@@ -429,8 +442,18 @@ std::vector<ErrorCase> ErrorCases() {
        "p.yaml:6: transforms[0].plugin.path: required (the plugin's shared library, e.g. "
        "./libmy_plugin.so)"},
       {"BadMetricsAddress", base + "metrics: {address: localhost}\n",
-       "p.yaml:5: metrics.address: must be host:port (e.g. 127.0.0.1:9464), \"\" or \"off\"; "
-       "got 'localhost'"},
+       "p.yaml:5: metrics.address: 'localhost' has no port (want host:port: an IPv4 address, "
+       "[IPv6], localhost or *, e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::]:9464), or off"},
+      {"MetricsHostName", base + "metrics: {address: \"metrics.example:9464\"}\n",
+       "p.yaml:5: metrics.address: 'metrics.example:9464' has a host that is not an IP address "
+       "(host names are not resolved) (want host:port: an IPv4 address, [IPv6], localhost or *, "
+       "e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::]:9464), or off"},
+      {"MetricsIpv6WithoutBrackets", base + "metrics: {address: \"::1:9464\"}\n",
+       "p.yaml:5: metrics.address: '::1:9464' has an IPv6 address without [brackets] (want "
+       "host:port: an IPv4 address, [IPv6], localhost or *, e.g. 127.0.0.1:9464, "
+       "0.0.0.0:9464, [::]:9464), or off"},
+      {"BadLogFormat", base + "log: {format: xml}\n",
+       "p.yaml:5: log.format: must be one of text, json; got 'xml'"},
       {"TextprotoUnknownField", "aplication_id: \"app\"\n",
        "p.textproto:1:14: Message type \"onceflow.v1.PipelineConfig\" has no field named "
        "\"aplication_id\"; did you mean 'application_id'?",
@@ -502,6 +525,62 @@ TEST(ConfigLoaderTest, NullValuesMeanDefaults) {
   EXPECT_EQ(loaded.config.commit_interval_ms(), 0);
 }
 
+// Kafka Streams' processing.guarantee spellings are onceflow's modes, in every format.
+TEST(ConfigLoaderTest, KafkaStreamsModeSpellings) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"exactly_once_v2", "eos"}, {"at_least_once", "alos"}, {"eos", "eos"}, {"alos", "alos"}};
+  for (const auto& [written, mode] : cases) {
+    SCOPED_TRACE(written);
+    ASSERT_OK_AND_ASSIGN(
+        LoadedConfig yaml,
+        ParseConfig(absl::StrCat(kBase, "mode: ", written, "\n"), "p.yaml", "yaml", FakeEnv({})));
+    EXPECT_OK(ValidateConfig(yaml));
+    EXPECT_EQ(yaml.config.mode(), mode);
+    ASSERT_OK_AND_ASSIGN(
+        LoadedConfig text,
+        ParseConfig(absl::StrCat("application_id: \"a\" bootstrap_servers: \"b:1\" inputs: "
+                                 "\"in\" output: \"out\" mode: \"",
+                                 written, "\""),
+                    "p.textproto", "textproto", FakeEnv({})));
+    EXPECT_EQ(text.config.mode(), mode);
+  }
+}
+
+// Every *_ms key takes a duration as well as a number; so does dedupe.window.
+TEST(ConfigLoaderTest, DurationsAsStrings) {
+  ASSERT_OK_AND_ASSIGN(
+      LoadedConfig loaded,
+      ParseConfig(absl::StrCat(kBase,
+                               "commit_interval_ms: 2s\n"
+                               "errors: {base_backoff_ms: 250ms, max_backoff_ms: \"1m30s\"}\n"
+                               "dedupe: {window: 1h30m}\n"),
+                  "p.yaml", "yaml", FakeEnv({})));
+  EXPECT_OK(ValidateConfig(loaded));
+  EXPECT_EQ(loaded.config.commit_interval_ms(), 2000);
+  EXPECT_EQ(loaded.config.errors().base_backoff_ms(), 250);
+  EXPECT_EQ(loaded.config.errors().max_backoff_ms(), 90000);
+  // JSON too, and a plain number still means milliseconds.
+  ASSERT_OK_AND_ASSIGN(
+      LoadedConfig json,
+      ParseConfig(R"({"application_id": "a", "bootstrap_servers": "b:1", "inputs": ["in"],
+                      "output": "out", "commit_interval_ms": "1d", "errors": {"max_backoff_ms": 7}})",
+                  "p.json", "json", FakeEnv({})));
+  EXPECT_EQ(json.config.commit_interval_ms(), 86400000);
+  EXPECT_EQ(json.config.errors().max_backoff_ms(), 7);
+  // The range applies to the milliseconds: 1d is more than the 10 minutes allowed.
+  EXPECT_THAT(ValidateConfig(json), StatusIs(absl::StatusCode::kInvalidArgument,
+                                             HasSubstr("commit_interval_ms: must be 1..600000")));
+}
+
+// validate accepts what run binds: IPv4, [IPv6], localhost, *.
+TEST(ConfigLoaderTest, MetricsAddressesRunCanBind) {
+  for (const char* address : {"127.0.0.1:9464", "0.0.0.0:9464", "[::]:9464", "[::1]:9464",
+                              "localhost:9464", "*:9464", ":9464", "off", ""}) {
+    SCOPED_TRACE(address);
+    EXPECT_OK(LoadAndValidate(absl::StrCat(kBase, "metrics: {address: \"", address, "\"}\n")));
+  }
+}
+
 // ---------------------------------------------------------------- substitution
 
 TEST(SubstitutionTest, EnvironmentFileAndEscape) {
@@ -524,6 +603,24 @@ TEST(SubstitutionTest, EnvironmentFileAndEscape) {
   EXPECT_EQ(loaded.secret_paths,
             (std::set<std::string>{"instance_id", "kafka.sasl.password", "kafka.sasl.username"}));
   std::filesystem::remove(secret_file);
+}
+
+// ${NAME:-default}: the default when NAME is unset or empty, as in a shell.
+TEST(SubstitutionTest, DefaultsForUnsetOrEmptyVariables) {
+  const std::string yaml = absl::StrCat(kBase,
+                                        "instance_id: ${POD:-local-0}\n"
+                                        "commit_interval_ms: ${COMMIT_MS:-250}\n"
+                                        "kafka:\n"
+                                        "  client.id: \"${EMPTY:-fallback}\"\n"
+                                        "  sasl.username: ${USER_NAME:-nobody}\n");
+  ASSERT_OK_AND_ASSIGN(
+      LoadedConfig loaded,
+      ParseConfig(yaml, "p.yaml", "yaml", FakeEnv({{"EMPTY", ""}, {"USER_NAME", "bob"}})));
+  EXPECT_OK(ValidateConfig(loaded));
+  EXPECT_EQ(loaded.config.instance_id(), "local-0");
+  EXPECT_EQ(loaded.config.commit_interval_ms(), 250);
+  EXPECT_EQ(loaded.config.kafka().at("client.id"), "fallback");
+  EXPECT_EQ(loaded.config.kafka().at("sasl.username"), "bob");
 }
 
 TEST(SubstitutionTest, TextprotoStringsAreSubstituted) {
@@ -557,15 +654,16 @@ INSTANTIATE_TEST_SUITE_P(
     Table, SubstitutionErrorTest,
     ::testing::ValuesIn(std::vector<SubstitutionErrorCase>{
         {"MissingVariable", "kafka: {sasl.password: \"${KAFKA_PASSWORD}\"}\n",
-         "p.yaml:5: kafka.sasl.password: environment variable KAFKA_PASSWORD is not set"},
+         "p.yaml:5: kafka.sasl.password: environment variable KAFKA_PASSWORD is not set "
+         "(${KAFKA_PASSWORD:-default} gives a default)"},
         {"MissingFile", "kafka: {sasl.password: \"${file:/nonexistent/pw}\"}\n",
          "p.yaml:5: kafka.sasl.password: ${file:/nonexistent/pw}: cannot read "
          "/nonexistent/pw: No such file or directory"},
         {"Unterminated", "instance_id: ${SET\n",
          "p.yaml:5: instance_id: unterminated '${' (write '$${' for a literal '${')"},
         {"NotAName", "instance_id: ${SET X}\n",
-         "p.yaml:5: instance_id: '${SET X}' is neither ${NAME} (letters, digits, _) nor "
-         "${file:PATH}"},
+         "p.yaml:5: instance_id: '${SET X}' is neither ${NAME}, ${NAME:-default} (NAME: "
+         "letters, digits, _) nor ${file:PATH}"},
     }),
     [](const ::testing::TestParamInfo<SubstitutionErrorCase>& param) { return param.param.name; });
 
@@ -583,10 +681,11 @@ TEST(SubstitutionTest, SecretsNeverAppearInErrors) {
        "p.yaml:5: producer.linger.ms: librdkafka refuses the value of linger.ms (it comes from "
        "a substitution, so it is not shown)"},
       {"commit_interval_ms: ${SECRET}\n",
-       "p.yaml:5: commit_interval_ms: expected a whole number (plain decimal), got a "
-       "substituted value (not shown)"},
+       "p.yaml:5: commit_interval_ms: expected a whole number of milliseconds or a duration "
+       "(e.g. 250ms, 5s, 1m30s), got a substituted value (not shown)"},
       {"mode: ${SECRET}\n",
-       "p.yaml:5: mode: must be one of eos, alos; got a substituted value (not shown)"},
+       "p.yaml:5: mode: must be one of eos, alos, exactly_once_v2, at_least_once; got a "
+       "substituted value (not shown)"},
       {"static_membership: ${SECRET}\n",
        "p.yaml:5: static_membership: expected a boolean (true or false), got a substituted "
        "value (not shown)"},
@@ -595,8 +694,8 @@ TEST(SubstitutionTest, SecretsNeverAppearInErrors) {
        "Kafka topic name (1 to 249 letters, digits, '.', '_' or '-'; not '.' or '..')"},
       {"transforms:\n  - filter: {key_regex: \"(${SECRET}\"}\n", ""},
       {"metrics: {address: \"${SECRET}\"}\n",
-       "p.yaml:5: metrics.address: must be host:port (e.g. 127.0.0.1:9464), \"\" or \"off\"; "
-       "got a substituted value (not shown)"},
+       "p.yaml:5: metrics.address: must be host:port (an IPv4 address, [IPv6], localhost or *, "
+       "and a port in 1..65535) or off; got a substituted value (not shown)"},
   };
   for (const auto& [line, message] : cases) {
     const absl::Status st = LoadAndValidate(std::string(kBase) + line, "yaml", env);
@@ -660,7 +759,9 @@ TEST_F(LoadConfigTest, ErrorsNameTheFile) {
   ASSERT_OK_AND_ASSIGN(LoadedConfig loaded, LoadConfig(path, FakeEnv({})));
   EXPECT_THAT(ValidateConfig(loaded),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       Eq(absl::StrCat(path, ":5: mode: must be one of eos, alos; got 'once'"))));
+                       Eq(absl::StrCat(path,
+                                       ":5: mode: must be one of eos, alos, exactly_once_v2, "
+                                       "at_least_once; got 'once'"))));
 }
 
 TEST_F(LoadConfigTest, UnreadableFileIsNotAConfigError) {
