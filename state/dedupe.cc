@@ -725,7 +725,7 @@ absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyVal
   return Verdict::kPass;
 }
 
-absl::StatusOr<int64_t> Deduper::Expire(KeyValueStore& store) {
+absl::StatusOr<int64_t> Deduper::Expire(KeyValueStore& store, int64_t limit) {
   const int64_t window_ms = options_.window.count();
   if (window_ms == 0) return 0;  // forever: there is no time index
   const int64_t now = std::max<int64_t>(clock_.NowMs(), 0);
@@ -736,11 +736,12 @@ absl::StatusOr<int64_t> Deduper::Expire(KeyValueStore& store) {
   const std::string end = TimeKey(cutoff + 1, "");
   std::string begin(1, kTimePrefix);
   int64_t removed = 0;
-  while (true) {
+  while (removed < limit) {
+    const size_t want = static_cast<size_t>(std::min<int64_t>(kExpireChunk, limit - removed));
     std::vector<std::string> chunk;
     absl::Status scanned = store.Scan(begin, end, [&](absl::string_view k, absl::string_view) {
       chunk.emplace_back(k);
-      return chunk.size() < kExpireChunk;
+      return chunk.size() < want;
     });
     if (!scanned.ok()) return scanned;
     for (const std::string& time_key : chunk) {
@@ -761,7 +762,7 @@ absl::StatusOr<int64_t> Deduper::Expire(KeyValueStore& store) {
       if (absl::Status st = store.Delete(time_key); !st.ok()) return st;
       ++removed;
     }
-    if (chunk.size() < kExpireChunk) break;
+    if (chunk.size() < want) break;
     begin = chunk.back();
     begin.push_back('\0');  // the next key after it
   }

@@ -117,7 +117,9 @@ class Deduper {
   // Checks `record` against `store`; on kPass remembers its key (writes to `store`).
   absl::StatusOr<Verdict> Check(const RecordView& record, KeyValueStore& store);
   // Removes the entries of `store` older than the window; returns how many.
-  absl::StatusOr<int64_t> Expire(KeyValueStore& store);
+  // Removes the entries of `store` outside the window, oldest first, at most `limit` of them;
+  // returns how many it removed (== limit: there may be more).
+  absl::StatusOr<int64_t> Expire(KeyValueStore& store, int64_t limit = INT64_MAX);
 
   const DedupeCounters& counters() const { return counters_; }
   const DedupeOptions& options() const { return options_; }

@@ -55,7 +55,7 @@ Pipeline::Pipeline(ProcessorOptions options, PipelineParts parts)
       committer_(std::move(parts.committer)),
       state_(std::move(parts.state)),
       transform_(std::move(parts.transform)),
-      dedupe_(parts.dedupe) {
+      participants_(std::move(parts.participants)) {
   RecordProcessorConfig config;
   config.default_topic = options_.output_topic;
   config.errors = options_.errors;
@@ -104,11 +104,7 @@ ProcessorStats Pipeline::stats() const {
   s.rewinds = c.rewinds.load();
   s.producers_recreated = c.producers_recreated.load();
   s.rebalances = c.rebalances.load();
-  if (dedupe_ != nullptr) {
-    s.deduplicated = dedupe_->counters().duplicates.load();
-    s.dedupe_keyless = dedupe_->counters().keyless.load();
-    s.dedupe_expired = dedupe_->counters().expired.load();
-  }
+  for (const CommitParticipant* p : participants_) p->AddStats(s);
   s.restored_records = state_->restored_records();
   s.restore_ms = state_->restore_ms();
   return s;
@@ -181,7 +177,6 @@ absl::Status Pipeline::Run() {
     return Shutdown(st);
   }
   last_commit_ = clock_.SteadyNow();
-  last_expiry_ = last_commit_;
   running_ = true;
   while (!stop_.load(std::memory_order_relaxed)) {
     last_loop_ms_.store(clock_.NowMs(), std::memory_order_relaxed);
@@ -390,12 +385,9 @@ absl::Status Pipeline::MaybeCommit(bool force, bool end_of_batch) {
 
 absl::Status Pipeline::CommitUnit() {
   const SteadyTime started = clock_.SteadyNow();
-  if (absl::Status st = MaybeExpire(); !st.ok()) {
-    // A tombstone that could not be produced is a Kafka failure like any other; a store that
-    // cannot be read is not something a replay fixes.
-    if (!kafka::KafkaErrorCode(st).has_value()) {
-      return base::Annotate("removing expired dedupe entries: ", st);
-    }
+  if (absl::Status st = BeforeCommit(); !st.ok()) {
+    // A record that could not be produced (a tombstone) is a Kafka failure like any other.
+    if (!kafka::KafkaErrorCode(st).has_value()) return st;
     return HandleFailure(st);
   }
   producer_->Poll();
@@ -420,7 +412,7 @@ absl::Status Pipeline::AfterUnitEnd(UnitEnd end, SteadyTime started) {
       RecordCommit(started);
       ResetUnit();
       last_commit_ = clock_.SteadyNow();
-      if (dedupe_ != nullptr) dedupe_->PublishCounters();
+      for (CommitParticipant* p : participants_) p->AfterCommit();
       return absl::OkStatus();
     case UnitEnd::kOffsetsPending:
       return absl::OkStatus();
@@ -451,14 +443,9 @@ absl::Status Pipeline::TakeDeliveryFailures(absl::Status* first) {
   return absl::OkStatus();
 }
 
-absl::Status Pipeline::MaybeExpire() {
-  if (dedupe_ == nullptr || clock_.SteadyNow() - last_expiry_ < options_.state.expiry_interval) {
-    return absl::OkStatus();
-  }
-  last_expiry_ = clock_.SteadyNow();
-  return state_->ForEachPartition(kDedupeStore, [this](state::KeyValueStore& store) {
-    return dedupe_->Expire(store).status();
-  });
+absl::Status Pipeline::BeforeCommit() {
+  for (CommitParticipant* p : participants_) ONCEFLOW_RETURN_IF_ERROR(p->BeforeCommit(*state_));
+  return absl::OkStatus();
 }
 
 // -------------------------------------------------------------------------------- recovery
@@ -561,7 +548,10 @@ absl::Status Pipeline::Shutdown(absl::Status status) {
                    " dead_lettered=", s.dead_lettered, " skipped=", s.skipped,
                    " transactions=", s.transactions_committed, " aborted=", s.transactions_aborted,
                    " offset_commits=", s.offset_commits, " rewinds=", s.rewinds,
-                   dedupe_ != nullptr ? absl::StrCat(" deduplicated=", s.deduplicated) : "", ")"));
+                   options_.state.dedupe.has_value()
+                       ? absl::StrCat(" deduplicated=", s.deduplicated)
+                       : "",
+                   ")"));
   return status;
 }
 

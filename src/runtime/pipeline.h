@@ -27,7 +27,7 @@
 #include "onceflow/processor.h"
 #include "runtime/committer.h"
 #include "runtime/counters.h"
-#include "runtime/dedupe_transform.h"
+#include "runtime/commit_participant.h"
 #include "runtime/histogram.h"
 #include "runtime/io.h"
 #include "runtime/offset_tracker.h"
@@ -47,12 +47,13 @@ struct PipelineParts {
   std::unique_ptr<Committer> committer;           // over `producer`, `source`, `sink`
   std::unique_ptr<StateManager> state;            // writes its changelog through `sink`
   std::unique_ptr<Transform> transform;           // dedupe first when it is on
-  DedupeTransform* dedupe = nullptr;              // inside `transform`, or null
+  // Stages inside `transform` with work at commit points (the dedupe stage's expiry).
+  std::vector<CommitParticipant*> participants;
 };
 
 class Pipeline final : public Processor, private kafka::RebalanceListener {
  public:
-  // REQUIRES: `options` validated (Processor::Create does it); every part set but `dedupe`.
+  // REQUIRES: `options` validated (Processor::Create does it); every part set.
   Pipeline(ProcessorOptions options, PipelineParts parts);
   ~Pipeline() override;
 
@@ -90,9 +91,9 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   // Seeks every partition of the unit back to its rewind point and forgets the unit.
   absl::Status Rewind();
   void ResetUnit();
-  // Removes expired dedupe entries when the expiry interval has passed (inside the open
-  // transaction under eos, so their tombstones commit with it).
-  absl::Status MaybeExpire();
+  // The participants' work before a commit (dedupe expiry; inside the open transaction under
+  // eos, so its tombstones commit with it).
+  absl::Status BeforeCommit();
   void RecordCommit(SteadyTime started);
   void UpdateLag();
   bool AllAtEnd() const;
@@ -118,7 +119,7 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<StateManager> state_;
   std::unique_ptr<Transform> transform_;
-  DedupeTransform* const dedupe_;
+  const std::vector<CommitParticipant*> participants_;
   std::unique_ptr<RecordProcessor> record_processor_;
   std::atomic<bool> stop_{false};
 
@@ -132,7 +133,6 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   std::map<std::pair<uint32_t, int64_t>, absl::Status> poison_;
   std::set<std::pair<uint32_t, int64_t>> suspects_;
   SteadyTime last_commit_{};
-  SteadyTime last_expiry_{};
   absl::Status deferred_error_;  // a fatal error found inside a callback
   // Inside a revoke or lost callback: a rolled-back unit is dropped, not replayed (its
   // partitions are leaving).

@@ -110,9 +110,12 @@ absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(ProcessorOptions options,
   if (options.state.dedupe.has_value()) {
     base::Clock& dedupe_clock =
         options.state.clock != nullptr ? *options.state.clock : base::SystemClock();
+    DedupeExpiryOptions expiry;
+    expiry.interval = options.state.expiry_interval;
+    expiry.max_per_partition = options.state.expiry_max_per_partition;
     ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<DedupeTransform> dedupe,
-                              DedupeTransform::Create(*options.state.dedupe, dedupe_clock));
-    parts.dedupe = dedupe.get();
+                              DedupeTransform::Create(*options.state.dedupe, dedupe_clock, expiry));
+    parts.participants.push_back(dedupe.get());
     transform = Chain(std::move(dedupe), std::move(transform));
   }
   parts.transform = std::move(transform);

@@ -566,6 +566,32 @@ TEST(DeduperTest, DropsDuplicatesPassesDistinctCountsKeyless) {
   EXPECT_EQ(entry.input_offset(), 10);
 }
 
+// After downtime longer than the window, millions of entries may be due at once; one call
+// removes at most `limit` of them, oldest first, so one transaction's tombstones stay bounded.
+TEST(DeduperTest, ExpireRemovesAtMostTheLimitOldestFirst) {
+  FakeClock clock;
+  const int64_t t0 = clock.now_ms;
+  DedupeOptions options;
+  options.window = hours(1);
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  MapStore store;
+  for (int i = 0; i < 2500; ++i) {
+    clock.now_ms = t0 + i;
+    ASSERT_THAT(dedupe->Check(Keyed(absl::StrCat("id", i)), store), IsOkAndHolds(Verdict::kPass));
+  }
+  clock.now_ms = t0 + Ms(hours(2));  // every entry is outside the window
+  store.changelog.clear();
+  EXPECT_THAT(dedupe->Expire(store, 1000), IsOkAndHolds(1000));
+  EXPECT_EQ(store.changelog.size(), 2000u);  // two tombstones per entry, no more
+  EXPECT_EQ(store.data.count("kid0"), 0u);    // the oldest went first
+  EXPECT_EQ(store.data.count("kid999"), 0u);
+  EXPECT_EQ(store.data.count("kid1000"), 1u);
+  EXPECT_THAT(dedupe->Expire(store, 1000), IsOkAndHolds(1000));
+  EXPECT_THAT(dedupe->Expire(store, 1000), IsOkAndHolds(500));  // < limit: nothing left
+  EXPECT_TRUE(store.data.empty());
+  EXPECT_EQ(dedupe->counters().expired, 2500);
+}
+
 TEST(DeduperTest, WindowExpiryWithAFakeClock) {
   FakeClock clock;
   const int64_t t0 = clock.now_ms;
