@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +37,7 @@
 #include "sidecar/duration.h"
 #include "sidecar/json_field.h"
 #include "sidecar/plugin_loader.h"
+#include "sidecar/regex.h"
 
 namespace onceflow::sidecar {
 namespace {
@@ -48,19 +48,15 @@ absl::Status BuildError(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
 }
 
-// Compiles `pattern` (ECMAScript); `what` names the setting in the error.
-absl::StatusOr<std::regex> CompileRegex(const std::string& pattern, absl::string_view where,
-                                        absl::string_view what) {
-  try {
-    return std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
+// Compiles `pattern`; `what` names the setting in the error.
+absl::StatusOr<Regex> CompileRegex(const std::string& pattern, absl::string_view where,
+                                   absl::string_view what) {
+  absl::StatusOr<Regex> re = Regex::Compile(pattern);
+  if (!re.ok()) {
     return BuildError(where, absl::StrCat(what, " \"", absl::CEscape(pattern),
-                                          "\" is not a valid ECMAScript regex: ", e.what()));
+                                          "\" is not a valid regex: ", re.status().message()));
   }
-}
-
-bool FullMatch(absl::string_view text, const std::regex& re) {
-  return std::regex_match(text.data(), text.data() + text.size(), re);
+  return re;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,26 +65,19 @@ bool FullMatch(absl::string_view text, const std::regex& re) {
 class FilterTransform final : public Transform {
  public:
   struct Conditions {
-    std::optional<std::regex> key_regex;
+    std::optional<Regex> key_regex;
     std::string header;  // "" = no header condition
-    std::optional<std::regex> header_regex;
+    std::optional<Regex> header_regex;
     std::optional<JsonPath> json_field;
     std::optional<std::string> equals;
-    std::optional<std::regex> matches;
+    std::optional<Regex> matches;
     bool negate = false;
   };
 
   explicit FilterTransform(Conditions c) : c_(std::move(c)) {}
 
   absl::Status Process(const Record& in, Emitter& out) override {
-    bool match;
-    try {
-      match = Matches(in);
-    } catch (const std::regex_error& e) {
-      // libstdc++ gives up on pathological patterns (error_complexity, error_stack).
-      return PermanentError(absl::StrCat("filter: regex failed on this record: ", e.what()));
-    }
-    if (match != c_.negate) out.Emit(OutputRecord::Forward(in));
+    if (Matches(in) != c_.negate) out.Emit(OutputRecord::Forward(in));
     return absl::OkStatus();
   }
 
@@ -96,11 +85,11 @@ class FilterTransform final : public Transform {
 
  private:
   bool Matches(const Record& in) {
-    if (c_.key_regex.has_value() && !FullMatch(in.key(), *c_.key_regex)) return false;
+    if (c_.key_regex.has_value() && !c_.key_regex->FullMatch(in.key())) return false;
     if (!c_.header.empty()) {
       const std::optional<absl::string_view> value = in.header(c_.header);
       if (!value.has_value()) return false;
-      if (c_.header_regex.has_value() && !FullMatch(*value, *c_.header_regex)) return false;
+      if (c_.header_regex.has_value() && !c_.header_regex->FullMatch(*value)) return false;
     }
     if (c_.json_field.has_value()) {
       if (!in.has_value()) return false;
@@ -112,7 +101,7 @@ class FilterTransform final : public Transform {
       }
       const absl::string_view text = (*field)->Text(scratch_);
       if (c_.equals.has_value() && text != *c_.equals) return false;
-      if (c_.matches.has_value() && !FullMatch(text, *c_.matches)) return false;
+      if (c_.matches.has_value() && !c_.matches->FullMatch(text)) return false;
     }
     return true;
   }

@@ -15,13 +15,14 @@
 // "json_to_proto:shop.v1.Order", "plugin:redact"):
 //   passthrough    every record unchanged (views, no copy).
 //   filter         keeps records meeting every condition given; `negate` keeps the others.
-//                  Regexes are std::regex ECMAScript, compiled once, matched against the whole
-//                  string. A null key reads as "". The header condition looks at the last
-//                  header of that name. A json_field condition is false for a value that is
-//                  not JSON, not an object, or lacks the field (so `negate` keeps such
-//                  records); `equals` compares with a string field's decoded value or another
-//                  field's JSON text as written ("1.50" is not "1.5"); json_field alone means
-//                  "present and not null". Empty strings mean "not set" (proto3).
+//                  Regexes are RE2 (sidecar/regex.h), compiled once, matched against the
+//                  whole string, in time linear in it. A null key reads as "". The header
+//                  condition looks at the last header of that name. A json_field condition is
+//                  false for a value that is not JSON, not an object, or lacks the field (so
+//                  `negate` keeps such records); `equals` compares with a string field's
+//                  decoded value or another field's JSON text as written ("1.50" is not
+//                  "1.5"); json_field alone means "present and not null". Empty strings mean
+//                  "not set" (proto3).
 //   headers        rename (old -> new), then remove, then set (replacing every header of that
 //                  name; appended in name order). Values are never copied; each header is
 //                  renamed at most once (a -> b, b -> c turns a into b).
