@@ -23,7 +23,8 @@
 #include "onceflow/transform.h"
 #include "onceflow/v1/pipeline_config.pb.h"
 #include "sidecar/builtins.h"
-#include "state/dedupe.h"
+#include "state/dedupe_options.h"
+#include "state/key_extractor.h"
 
 namespace onceflow {
 namespace {

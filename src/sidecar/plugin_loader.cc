@@ -23,7 +23,7 @@
 #include "onceflow/record.h"
 #include "onceflow/transform.h"
 #include "sidecar/builtins.h"
-#include "state/dedupe.h"
+#include "state/canonical_json.h"
 
 // The host side of the ABI's opaque emitter: what the emit callback needs for one
 // onceflow_plugin_process call. Lives on the stack of PluginTransform::Process.

@@ -30,7 +30,7 @@
 #include "onceflow/v1/pipeline_config.pb.h"
 #include "sidecar/builtins.h"
 #include "sidecar/json_field.h"
-#include "state/dedupe.h"
+#include "state/canonical_json.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {

@@ -18,7 +18,8 @@
 #include "onceflow/test_driver.h"
 #include "onceflow/transform.h"
 #include "onceflow/v1/pipeline_config.pb.h"
-#include "state/dedupe.h"
+#include "state/dedupe_options.h"
+#include "state/key_extractor.h"
 #include "test_messages.pb.h"
 #include "tests/testing/status_matchers.h"
 
