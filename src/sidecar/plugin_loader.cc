@@ -22,7 +22,7 @@
 #include "onceflow/plugin_abi.h"
 #include "onceflow/record.h"
 #include "onceflow/transform.h"
-#include "sidecar/builtins.h"
+#include "sidecar/topic_name.h"
 #include "state/canonical_json.h"
 
 // The host side of the ABI's opaque emitter: what the emit callback needs for one

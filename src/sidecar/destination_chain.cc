@@ -1,0 +1,147 @@
+#include "sidecar/destination_chain.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "onceflow/kafka_types.h"
+#include "onceflow/record.h"
+#include "onceflow/transform.h"
+
+namespace onceflow::sidecar {
+namespace {
+
+// A stage's outputs keep the destination an earlier stage chose (onceflow::Chain hands each
+// stage a Record, which has no destination; without this, a `route` followed by `headers`
+// would lose its topic). Wraps stage i + 1 of a onceflow::Chain: the chain gives it a Record
+// built from one output of stage i, and `previous` (owned by the chain, shared with a Tap
+// after stage i) says which one.
+//
+// The Tap records the destinations of stage i's outputs in emission order; the chain feeds
+// them to stage i + 1 in that same order (it runs stage by stage over buffered outputs), so
+// the k-th Process call of the next stage for one input sees the k-th destination.
+struct Destinations {
+  std::vector<std::pair<std::string, Partition>> list;
+  size_t next = 0;
+};
+
+class Tap final : public Transform {
+ public:
+  Tap(std::unique_ptr<Transform> stage, std::shared_ptr<Destinations> destinations)
+      : stage_(std::move(stage)), destinations_(std::move(destinations)) {}
+
+  absl::Status Init(TransformContext& context) override { return stage_->Init(context); }
+
+  absl::Status Process(const Record& in, Emitter& out) override {
+    class Recorder final : public Emitter {
+     public:
+      Recorder(Emitter& out, Destinations& d) : out_(out), d_(d) {}
+      void Emit(OutputRecord record) override {
+        d_.list.emplace_back(record.topic(), record.partition());
+        out_.Emit(std::move(record));
+      }
+
+     private:
+      Emitter& out_;
+      Destinations& d_;
+    };
+    Recorder recorder(out, *destinations_);
+    return stage_->Process(in, recorder);
+  }
+
+  std::string name() const override { return stage_->name(); }
+
+ private:
+  std::unique_ptr<Transform> stage_;
+  std::shared_ptr<Destinations> destinations_;
+};
+
+class Inherit final : public Transform {
+ public:
+  Inherit(std::unique_ptr<Transform> stage, std::shared_ptr<Destinations> previous)
+      : stage_(std::move(stage)), previous_(std::move(previous)) {}
+
+  absl::Status Init(TransformContext& context) override { return stage_->Init(context); }
+
+  absl::Status Process(const Record& in, Emitter& out) override {
+    class Filler final : public Emitter {
+     public:
+      Filler(Emitter& out, const std::string& topic, Partition partition)
+          : out_(out), topic_(topic), partition_(partition) {}
+      void Emit(OutputRecord record) override {
+        if (record.topic().empty() && !topic_.empty()) record.SetTopic(topic_);
+        if (record.partition() == Partition::Any()) record.SetPartition(partition_);
+        out_.Emit(std::move(record));
+      }
+
+     private:
+      Emitter& out_;
+      const std::string& topic_;
+      Partition partition_;
+    };
+    Destinations& d = *previous_;
+    if (d.next >= d.list.size()) {
+      return absl::InternalError("sidecar chain: a stage ran without a recorded destination");
+    }
+    const auto& [topic, partition] = d.list[d.next++];
+    if (topic.empty() && partition == Partition::Any()) return stage_->Process(in, out);
+    Filler filler(out, topic, partition);
+    return stage_->Process(in, filler);
+  }
+
+  std::string name() const override { return stage_->name(); }
+
+ private:
+  std::unique_ptr<Transform> stage_;
+  std::shared_ptr<Destinations> previous_;
+};
+
+// Clears the recorded destinations at the start of each input (an error may leave some).
+class ResetDestinations final : public Transform {
+ public:
+  ResetDestinations(std::unique_ptr<Transform> chain,
+                    std::vector<std::shared_ptr<Destinations>> all)
+      : chain_(std::move(chain)), all_(std::move(all)) {}
+
+  absl::Status Init(TransformContext& context) override { return chain_->Init(context); }
+
+  absl::Status Process(const Record& in, Emitter& out) override {
+    for (const std::shared_ptr<Destinations>& d : all_) {
+      d->list.clear();
+      d->next = 0;
+    }
+    return chain_->Process(in, out);
+  }
+
+  std::string name() const override { return chain_->name(); }
+
+ private:
+  std::unique_ptr<Transform> chain_;
+  std::vector<std::shared_ptr<Destinations>> all_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transform> DestinationChain(std::vector<std::unique_ptr<Transform>> stages) {
+  // Every stage but the last records its outputs' destinations; every stage but the first
+  // applies the destination of the output it was given.
+  std::vector<std::shared_ptr<Destinations>> all;
+  std::vector<std::unique_ptr<Transform>> wrapped;
+  std::shared_ptr<Destinations> previous;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    std::unique_ptr<Transform> stage = std::move(stages[i]);
+    if (previous != nullptr) stage = std::make_unique<Inherit>(std::move(stage), previous);
+    previous = nullptr;
+    if (i + 1 < stages.size()) {
+      previous = std::make_shared<Destinations>();
+      all.push_back(previous);
+      stage = std::make_unique<Tap>(std::move(stage), previous);
+    }
+    wrapped.push_back(std::move(stage));
+  }
+  return std::make_unique<ResetDestinations>(Chain(std::move(wrapped)), std::move(all));
+}
+
+}  // namespace onceflow::sidecar
