@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/json_limits.h"
 
 namespace onceflow::state {
 
@@ -57,8 +58,6 @@ void AppendJsonString(absl::string_view decoded, std::string& out) {
 
 namespace {
 
-// Deeper documents are refused rather than risking the stack (the parser recurses).
-constexpr int kMaxJsonDepth = 512;
 
 // `c` for an error message: itself if printable ASCII, else its hex byte value.
 std::string DescribeByte(char c) {
@@ -108,6 +107,11 @@ class JsonCanonicalizer {
         absl::StrCat("invalid JSON at byte offset ", offset, ": ", what));
   }
   absl::Status Error(absl::string_view what) const { return ErrorAt(pos_, what); }
+  // The parser recurses once per level: deeper documents are refused, not risked on the stack.
+  absl::Status TooDeep() const {
+    return Error(absl::StrCat("nested deeper than ", base::kMaxJsonDepth,
+                              " arrays and objects"));
+  }
   absl::Status Unexpected(absl::string_view expected) const {
     if (pos_ >= in_.size())
       return Error(absl::StrCat("unexpected end of input, expected ", expected));
@@ -324,7 +328,7 @@ class JsonCanonicalizer {
   }
 
   absl::Status ParseArray(std::string& out, int depth) {
-    if (depth > kMaxJsonDepth) return Error("nesting deeper than 512");
+    if (depth > base::kMaxJsonDepth) return TooDeep();
     ++pos_;  // '['
     out.push_back('[');
     SkipWhitespace();
@@ -345,7 +349,7 @@ class JsonCanonicalizer {
   }
 
   absl::Status ParseObject(std::string& out, int depth) {
-    if (depth > kMaxJsonDepth) return Error("nesting deeper than 512");
+    if (depth > base::kMaxJsonDepth) return TooDeep();
     struct Member {
       std::string key;    // decoded
       std::string value;  // canonical

@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
@@ -53,8 +54,10 @@ struct DedupeOptions {
   // kProtoField: message type of the value (binary protobuf) and field path, e.g. "order.id".
   const google::protobuf::Descriptor* descriptor = nullptr;
   std::string field_path;
-  // kFunction: returns the key, or nullopt for "no key".
-  std::function<std::optional<std::string>(const RecordView&)> key_fn;
+  // kFunction: returns the key, nullopt for "no key", or kInvalidArgument for a record whose
+  // key cannot be read (the error policy applies to it). A function returning
+  // std::optional<std::string> converts.
+  std::function<absl::StatusOr<std::optional<std::string>>(const RecordView&)> key_fn;
   // How long a key is remembered; 0 = forever. Default: 24 h.
   std::chrono::milliseconds window = std::chrono::hours(24);
 };

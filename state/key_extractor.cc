@@ -191,21 +191,42 @@ class ProtoFieldExtractor final : public KeyExtractor {
 
 class FunctionExtractor final : public KeyExtractor {
  public:
-  explicit FunctionExtractor(std::function<std::optional<std::string>(const RecordView&)> fn)
+  explicit FunctionExtractor(
+      std::function<absl::StatusOr<std::optional<std::string>>(const RecordView&)> fn)
       : fn_(std::move(fn)) {}
   absl::StatusOr<std::optional<std::string>> Extract(const RecordView& record) const override {
-    std::optional<std::string> key = fn_(record);
-    if (key.has_value() && key->empty()) return std::nullopt;
+    absl::StatusOr<std::optional<std::string>> key = fn_(record);
+    if (key.ok() && key->has_value() && (*key)->empty()) return std::nullopt;
     return key;
   }
 
  private:
-  std::function<std::optional<std::string>(const RecordView&)> fn_;
+  std::function<absl::StatusOr<std::optional<std::string>>(const RecordView&)> fn_;
 };
 
-}  // namespace
+// Refuses keys longer than kMaxDedupeKeyBytes, whatever extracted them.
+class BoundedExtractor final : public KeyExtractor {
+ public:
+  explicit BoundedExtractor(std::unique_ptr<KeyExtractor> extractor)
+      : extractor_(std::move(extractor)) {}
+  absl::StatusOr<std::optional<std::string>> Extract(const RecordView& record) const override {
+    absl::StatusOr<std::optional<std::string>> key = extractor_->Extract(record);
+    if (key.ok() && key->has_value() && (*key)->size() > kMaxDedupeKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the idempotency key of the record at offset ", record.offset, " is ", (*key)->size(),
+          " bytes, more than the ", kMaxDedupeKeyBytes,
+          " a key may have (keys are ids; dedupe large values by their hash, key: hash or "
+          "json_hash)"));
+    }
+    return key;
+  }
 
-absl::StatusOr<std::unique_ptr<KeyExtractor>> KeyExtractor::Create(const DedupeOptions& options) {
+ private:
+  std::unique_ptr<KeyExtractor> extractor_;
+};
+
+// The extractor `options` asks for, before bounding.
+absl::StatusOr<std::unique_ptr<KeyExtractor>> CreateUnbounded(const DedupeOptions& options) {
   switch (options.source) {
     case DedupeKeySource::kRecordKey:
       return std::make_unique<RecordKeyExtractor>();
@@ -228,6 +249,14 @@ absl::StatusOr<std::unique_ptr<KeyExtractor>> KeyExtractor::Create(const DedupeO
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown DedupeKeySource ", static_cast<int>(options.source)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KeyExtractor>> KeyExtractor::Create(const DedupeOptions& options) {
+  absl::StatusOr<std::unique_ptr<KeyExtractor>> extractor = CreateUnbounded(options);
+  if (!extractor.ok()) return extractor.status();
+  return std::make_unique<BoundedExtractor>(*std::move(extractor));
 }
 
 }  // namespace onceflow::state

@@ -71,13 +71,14 @@ absl::StatusOr<state::DedupeOptions> BuildDedupeOptions(const v1::DedupeConfig& 
     }
     options.source = state::DedupeKeySource::kFunction;
     options.field_path = config.field();
-    options.key_fn =
-        [path = *std::move(path)](const state::RecordView& record) -> std::optional<std::string> {
+    options.key_fn = [path = *std::move(path)](const state::RecordView& record)
+        -> absl::StatusOr<std::optional<std::string>> {
       if (!record.value.has_value()) return std::nullopt;
-      const absl::StatusOr<std::optional<JsonField>> field = FindJsonField(*record.value, path);
-      if (!field.ok() || !field->has_value() || !(*field)->is_scalar()) return std::nullopt;
+      ONCEFLOW_ASSIGN_OR_RETURN(const std::optional<JsonField> field,
+                                FindFieldOfValue(*record.value, path));
+      if (!field.has_value() || !field->is_scalar()) return std::nullopt;
       std::string scratch;
-      const absl::string_view text = (*field)->Text(scratch);
+      const absl::string_view text = field->Text(scratch);
       // An empty key is no key (the deduper's rule too).
       if (text.empty()) return std::nullopt;
       return std::string(text);

@@ -46,14 +46,17 @@ class FilterTransform final : public Transform {
   explicit FilterTransform(Conditions c) : c_(std::move(c)) {}
 
   absl::Status Process(const Record& in, Emitter& out) override {
-    if (Matches(in) != c_.negate) out.Emit(OutputRecord::Forward(in));
+    ONCEFLOW_ASSIGN_OR_RETURN(const bool matches, Matches(in));
+    if (matches != c_.negate) out.Emit(OutputRecord::Forward(in));
     return absl::OkStatus();
   }
 
   std::string name() const override { return "filter"; }
 
  private:
-  bool Matches(const Record& in) {
+  // A PermanentError only for a value the JSON scanner will not read (nested too deep):
+  // neither keeping nor dropping it would be an answer.
+  absl::StatusOr<bool> Matches(const Record& in) {
     if (c_.key_regex.has_value() && !c_.key_regex->FullMatch(in.key())) return false;
     if (!c_.header.empty()) {
       const std::optional<absl::string_view> value = in.header(c_.header);
@@ -62,9 +65,10 @@ class FilterTransform final : public Transform {
     }
     if (c_.json_field.has_value()) {
       if (!in.has_value()) return false;
-      const absl::StatusOr<std::optional<JsonField>> field =
-          FindJsonField(in.value(), *c_.json_field);
-      if (!field.ok() || !field->has_value()) return false;  // not JSON, or no such field
+      absl::StatusOr<std::optional<JsonField>> field =
+          FindFieldOfValue(in.value(), *c_.json_field);
+      if (!field.ok()) return PermanentError(absl::StrCat("filter: ", field.status().message()));
+      if (!field->has_value()) return false;  // not JSON, or no such field
       if (!c_.equals.has_value() && !c_.matches.has_value()) {
         return (*field)->type != JsonType::kNull;
       }

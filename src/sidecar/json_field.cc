@@ -12,12 +12,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "base/json_limits.h"
 
 namespace onceflow::sidecar {
 namespace {
-
-// Deeper documents are refused rather than risking the stack on hostile input.
-constexpr int kMaxDepth = 256;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -140,7 +138,12 @@ class Scanner {
 
   absl::Status Value(int depth, size_t level) {
     if (pos_ >= in_.size()) return Error("unexpected end of input");
-    if (depth > kMaxDepth) return Error(absl::StrCat("nested deeper than ", kMaxDepth));
+    // The scanner recurses once per level: deeper documents are refused, not risked on the
+    // stack. `depth` arrays and objects enclose this value.
+    if ((in_[pos_] == '{' || in_[pos_] == '[') && depth >= base::kMaxJsonDepth) {
+      return absl::OutOfRangeError(absl::StrCat("JSON nested deeper than ", base::kMaxJsonDepth,
+                                                " arrays and objects at byte ", pos_));
+    }
     const size_t start = pos_;
     JsonType type;
     absl::Status st;
@@ -322,6 +325,17 @@ absl::string_view JsonField::Text(std::string& scratch) const {
 absl::StatusOr<std::optional<JsonField>> FindJsonField(absl::string_view json,
                                                        const JsonPath& path) {
   return Scanner(json, path.segments()).Run();
+}
+
+absl::StatusOr<std::optional<JsonField>> FindFieldOfValue(absl::string_view value,
+                                                          const JsonPath& path) {
+  absl::StatusOr<std::optional<JsonField>> field = FindJsonField(value, path);
+  if (field.ok()) return field;
+  if (field.status().code() == absl::StatusCode::kOutOfRange) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("json_field ", path.dotted(), ": ", field.status().message()));
+  }
+  return std::nullopt;  // not JSON: no such field
 }
 
 }  // namespace onceflow::sidecar

@@ -11,7 +11,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/excerpt.h"
 #include "onceflow/record.h"
+#include "onceflow/status_macros.h"
 #include "onceflow/transform.h"
 #include "sidecar/build_error.h"
 #include "sidecar/json_field.h"
@@ -30,13 +32,16 @@ class RouteTransform final : public Transform {
         default_topic_(std::move(default_topic)) {}
 
   absl::Status Process(const Record& in, Emitter& out) override {
-    const std::optional<absl::string_view> chosen = Choose(in);
+    ONCEFLOW_ASSIGN_OR_RETURN(const std::optional<absl::string_view> chosen, Choose(in));
     OutputRecord r = OutputRecord::Forward(in);
     if (chosen.has_value()) {
-      std::string topic = absl::StrCat(prefix_, *chosen);
+      // Sized before it is copied: a field or header can be as large as the record.
+      const bool fits = prefix_.size() + chosen->size() <= kMaxTopicNameLength;
+      std::string topic = fits ? absl::StrCat(prefix_, *chosen) : std::string();
       if (!IsValidTopicName(topic)) {
-        return PermanentError(absl::StrCat("route: topic \"", absl::CEscape(topic), "\" (from ",
-                                           Source(), ") is not a valid Kafka topic name"));
+        return PermanentError(absl::StrCat("route: topic \"", base::Excerpt(prefix_),
+                                           base::Excerpt(*chosen), "\" (from ", Source(),
+                                           ") is not a valid Kafka topic name"));
       }
       r.SetTopic(std::move(topic));
     } else if (!default_topic_.empty()) {
@@ -49,12 +54,13 @@ class RouteTransform final : public Transform {
   std::string name() const override { return "route"; }
 
  private:
-  std::optional<absl::string_view> Choose(const Record& in) {
+  // A PermanentError only for a value the JSON scanner will not read (nested too deep).
+  absl::StatusOr<std::optional<absl::string_view>> Choose(const Record& in) {
     if (json_field_.has_value()) {
       if (!in.has_value()) return std::nullopt;
-      const absl::StatusOr<std::optional<JsonField>> field =
-          FindJsonField(in.value(), *json_field_);
-      if (!field.ok() || !field->has_value() || !(*field)->is_scalar()) return std::nullopt;
+      absl::StatusOr<std::optional<JsonField>> field = FindFieldOfValue(in.value(), *json_field_);
+      if (!field.ok()) return PermanentError(absl::StrCat("route: ", field.status().message()));
+      if (!field->has_value() || !(*field)->is_scalar()) return std::nullopt;
       const absl::string_view text = (*field)->Text(scratch_);
       if (text.empty()) return std::nullopt;
       return text;

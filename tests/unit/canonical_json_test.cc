@@ -47,6 +47,18 @@ TEST(CanonicalJsonTest, Canonicalizes) {
   }
 }
 
+TEST(CanonicalJsonTest, NestsUpToTheLimit) {
+  const std::string arrays = std::string(100, '[') + std::string(100, ']');
+  EXPECT_THAT(CanonicalJson(arrays), IsOkAndHolds(arrays));
+  std::string objects;
+  for (int i = 0; i < 100; ++i) objects += R"({"a":)";
+  objects += "1" + std::string(100, '}');
+  EXPECT_THAT(CanonicalJson(objects), IsOkAndHolds(objects));
+  EXPECT_THAT(CanonicalJson("[" + objects + "]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("offset 496: nested deeper than 100 arrays and objects")));
+}
+
 TEST(CanonicalJsonTest, MalformedNamesTheByteOffset) {
   struct Case {
     std::string input;
@@ -85,7 +97,9 @@ TEST(CanonicalJsonTest, MalformedNamesTheByteOffset) {
       {"\"\xf4\x90\x80\x80\"", "offset 1: invalid UTF-8"},  // above U+10FFFF
       {R"({"a":1,"a":2})", "offset 7: duplicate object key \"a\""},
       {R"({"a":1,"\u0061":2})", "offset 7: duplicate object key \"a\""},
-      {std::string(600, '['), "nesting deeper than 512"},
+      // Past 100 levels the parser stops rather than risk the stack.
+      {std::string(101, '['), "offset 100: nested deeper than 100 arrays and objects"},
+      {std::string(100000, '['), "offset 100: nested deeper than 100 arrays and objects"},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(CanonicalJson(c.input),

@@ -290,5 +290,41 @@ TEST(KeyExtractorTest, RequiredOptions) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("key_fn")));
 }
 
+// Keys are ids: up to kMaxDedupeKeyBytes (64 KiB) they are keys, one byte more is the record's
+// error (kInvalidArgument: the error policy applies), whichever extractor found it.
+TEST(KeyExtractorTest, KeysLongerThanTheLimitAreRecordErrors) {
+  const std::string longest(kMaxDedupeKeyBytes, 'k');
+  const std::string too_long(kMaxDedupeKeyBytes + 1, 'k');
+  DedupeOptions header = Source(DedupeKeySource::kHeader);
+  header.header = "id";
+  DedupeOptions function = Source(DedupeKeySource::kFunction);
+  function.key_fn = [](const RecordView& r) -> std::optional<std::string> {
+    return std::string(*r.value);
+  };
+  for (const DedupeOptions& options : {Source(DedupeKeySource::kRecordKey), header, function}) {
+    SCOPED_TRACE(static_cast<int>(options.source));
+    EXPECT_THAT(ExtractKey(options, {.key = longest, .value = longest, .headers = {{"id", longest}}}),
+                IsOkAndHolds(Optional(longest)));
+    EXPECT_THAT(
+        ExtractKey(options, {.key = too_long, .value = too_long, .headers = {{"id", too_long}}}),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 HasSubstr("the idempotency key of the record at offset 17 is 65537 bytes, more "
+                           "than the 65536 a key may have")));
+  }
+  // Hashes are 32 bytes, whatever they hash.
+  EXPECT_THAT(ExtractKey(Source(DedupeKeySource::kContentHash), {.value = too_long}),
+              IsOkAndHolds(Optional(Sha256(too_long))));
+}
+
+// A kFunction key may be an error of its own: the record's, for the error policy.
+TEST(KeyExtractorTest, FunctionErrorsAreTheRecords) {
+  DedupeOptions function = Source(DedupeKeySource::kFunction);
+  function.key_fn = [](const RecordView&) -> absl::StatusOr<std::optional<std::string>> {
+    return absl::InvalidArgumentError("no id in this one");
+  };
+  EXPECT_THAT(ExtractKey(function, {.value = "v"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "no id in this one"));
+}
+
 }  // namespace
 }  // namespace onceflow::state
