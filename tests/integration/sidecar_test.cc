@@ -279,5 +279,40 @@ TEST_F(SidecarTest, PoisonRecordsReachTheDeadLetterTopicWithEveryHeader) {
   }
 }
 
+// The records that crashed the sidecar in a loop (std::regex on a 60 KB value), and one nested
+// 100,000 levels deep: `onceflow run` keeps going, the deep one is dead-lettered with the
+// reason, the rest are filtered as the regex says.
+TEST_F(SidecarTest, HostileRecordsAreFilteredOrDeadLetteredNotACrash) {
+  const std::string in = CreateTopic("sc-hostile-in", 1);
+  const std::string out = CreateTopic("sc-hostile-out", 1);
+  const std::string dlq = CreateTopic("sc-hostile-dlq", 1);
+  const std::string app = UniqueName("sc-hostile");
+  const std::string big(60 * 1024, 'x');
+  ProduceKeyValues(in, {{"big-foo", absl::StrCat(R"({"note": ")", big, R"(foo"})")},
+                        {"big", absl::StrCat(R"({"note": ")", big, R"("})")},
+                        {"deep", std::string(100000, '[')},
+                        {"small-foo", R"({"note": "a foo"})"}});
+  const std::string config = WriteConfig(absl::StrCat(
+      Header(app, in, out, TempDir("state")),
+      "transforms:\n  - filter:\n      json_field: note\n      matches: \".*foo.*\"\n",
+      "errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\nmetrics:\n  address: \"off\"\n"));
+  ASSERT_OK_AND_ASSIGN(ChildProcess child,
+                       ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
+                                           SpawnOptions::ToLog(LogPath("child"))));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
+  ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
+
+  ASSERT_OK_AND_ASSIGN(auto outputs, ReadAll(out, Isolation::kReadCommitted));
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0].key, "big-foo");
+  EXPECT_EQ(outputs[1].key, "small-foo");
+  ASSERT_OK_AND_ASSIGN(auto dead, ReadAll(dlq, Isolation::kReadCommitted));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].key, "deep");
+  std::map<std::string, std::string> h(dead[0].headers.begin(), dead[0].headers.end());
+  EXPECT_EQ(h["error-message"],
+            "filter: json_field note: JSON nested deeper than 100 arrays and objects at byte 100");
+}
+
 }  // namespace
 }  // namespace onceflow
