@@ -58,7 +58,6 @@ void AppendJsonString(absl::string_view decoded, std::string& out) {
 
 namespace {
 
-
 // `c` for an error message: itself if printable ASCII, else its hex byte value.
 std::string DescribeByte(char c) {
   const auto b = static_cast<unsigned char>(c);
@@ -109,8 +108,7 @@ class JsonCanonicalizer {
   absl::Status Error(absl::string_view what) const { return ErrorAt(pos_, what); }
   // The parser recurses once per level: deeper documents are refused, not risked on the stack.
   absl::Status TooDeep() const {
-    return Error(absl::StrCat("nested deeper than ", base::kMaxJsonDepth,
-                              " arrays and objects"));
+    return Error(absl::StrCat("nested deeper than ", base::kMaxJsonDepth, " arrays and objects"));
   }
   absl::Status Unexpected(absl::string_view expected) const {
     if (pos_ >= in_.size())

@@ -71,8 +71,9 @@ absl::StatusOr<state::DedupeOptions> BuildDedupeOptions(const v1::DedupeConfig& 
     }
     options.source = state::DedupeKeySource::kFunction;
     options.field_path = config.field();
-    options.key_fn = [path = *std::move(path)](const state::RecordView& record)
-        -> absl::StatusOr<std::optional<std::string>> {
+    options.key_fn =
+        [path = *std::move(path)](
+            const state::RecordView& record) -> absl::StatusOr<std::optional<std::string>> {
       if (!record.value.has_value()) return std::nullopt;
       ONCEFLOW_ASSIGN_OR_RETURN(const std::optional<JsonField> field,
                                 FindFieldOfValue(*record.value, path));

@@ -65,8 +65,7 @@ class FilterTransform final : public Transform {
     }
     if (c_.json_field.has_value()) {
       if (!in.has_value()) return false;
-      absl::StatusOr<std::optional<JsonField>> field =
-          FindFieldOfValue(in.value(), *c_.json_field);
+      absl::StatusOr<std::optional<JsonField>> field = FindFieldOfValue(in.value(), *c_.json_field);
       if (!field.ok()) return PermanentError(absl::StrCat("filter: ", field.status().message()));
       if (!field->has_value()) return false;  // not JSON, or no such field
       if (!c_.equals.has_value() && !c_.matches.has_value()) {

@@ -124,8 +124,8 @@ void CheckValueReaders(absl::string_view bytes) {
   }();
   static const std::vector<std::unique_ptr<onceflow::state::KeyExtractor>>* const keys = [] {
     auto* k = new std::vector<std::unique_ptr<onceflow::state::KeyExtractor>>();
-    for (const char* text : {R"(key: "json_hash")", R"(key: "json_field" field: "a.b")",
-                             R"(key: "key")"}) {
+    for (const char* text :
+         {R"(key: "json_hash")", R"(key: "json_field" field: "a.b")", R"(key: "key")"}) {
       onceflow::v1::DedupeConfig config;
       FUZZ_CHECK(google::protobuf::TextFormat::ParseFromString(text, &config), "bad %s", text);
       auto options = onceflow::sidecar::BuildDedupeOptions(config);

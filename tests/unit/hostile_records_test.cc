@@ -213,7 +213,9 @@ INSTANTIATE_TEST_SUITE_P(
              [] { return TestRecord{.key = Oversize(), .value = "v"}; }, ""},
         Case{"FilterHeaderRegexOnAnOversizeHeader",
              [] { return Builtin(R"(filter { header: "h" header_regex: ".*x" })"); },
-             [] { return TestRecord{.key = "k", .value = "v", .headers = {{"h", Oversize()}}}; },
+             [] {
+               return TestRecord{.key = "k", .value = "v", .headers = {{"h", Oversize()}}};
+             },
              ""},
         Case{"FilterOnDeepArrays",
              [] { return Builtin(R"(filter { json_field: "a" matches: ".*" negate: true })"); },
@@ -226,10 +228,11 @@ INSTANTIATE_TEST_SUITE_P(
         // route: a chosen topic is sized before it is built, and quoted as an excerpt.
         Case{"RouteByAnOversizeField",
              [] { return Builtin(R"(route { json_field: "orderId" topic_prefix: "t-" })"); },
-             [] { return WithValue(BigOrderJson()); },
-             "is not a valid Kafka topic name"},
+             [] { return WithValue(BigOrderJson()); }, "is not a valid Kafka topic name"},
         Case{"RouteByAnOversizeHeader", [] { return Builtin(R"(route { header: "h" })"); },
-             [] { return TestRecord{.key = "k", .value = "v", .headers = {{"h", Oversize()}}}; },
+             [] {
+               return TestRecord{.key = "k", .value = "v", .headers = {{"h", Oversize()}}};
+             },
              absl::StrCat("(", kOversize, " bytes)\" (from header h)")},
         Case{"RouteOnDeepArrays", [] { return Builtin(R"(route { json_field: "a" })"); },
              [] { return WithValue(DeepArrays()); }, "route: json_field a: JSON nested deeper"},
@@ -239,7 +242,9 @@ INSTANTIATE_TEST_SUITE_P(
              [] { return TestRecord{.key = "k", .value = "v", .headers = ManyHeaders()}; }, ""},
         Case{"HeadersOnAnOversizeHeader",
              [] { return Builtin(R"(headers { set { key: "a" value: "b" } })"); },
-             [] { return TestRecord{.key = "k", .value = "v", .headers = {{"h", Oversize()}}}; },
+             [] {
+               return TestRecord{.key = "k", .value = "v", .headers = {{"h", Oversize()}}};
+             },
              ""},
         // json_to_proto / proto_to_json: protobuf's own limits (100 levels), reasons bounded.
         Case{"JsonToProtoOnDeepArrays", [] { return Builtin(Codec("json_to_proto")); },
@@ -273,7 +278,9 @@ INSTANTIATE_TEST_SUITE_P(
              absl::StrCat("dedupe: the idempotency key of the record at offset 0 is ", kOversize,
                           " bytes, more than the 65536 a key may have")},
         Case{"HeaderOfAnOversizeHeader", [] { return Dedupe(R"(key: "header" header: "id")"); },
-             [] { return TestRecord{.key = "k", .value = "v", .headers = {{"id", Oversize()}}}; },
+             [] {
+               return TestRecord{.key = "k", .value = "v", .headers = {{"id", Oversize()}}};
+             },
              "more than the 65536 a key may have"},
         Case{"JsonFieldOfAnOversizeField",
              [] { return Dedupe(R"(key: "json_field" field: "orderId")"); },

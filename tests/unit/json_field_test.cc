@@ -129,9 +129,7 @@ TEST(JsonFieldTest, InvalidJsonIsAnErrorWithTheOffset) {
 // The scanner recurses once per level: past base::kMaxJsonDepth (100) arrays and objects it
 // stops, with kOutOfRange, rather than risk the stack (100,000 '[' would overflow it).
 TEST(JsonFieldTest, RefusesNestingDeeperThanTheLimit) {
-  auto nested = [](int levels) {
-    return std::string(levels, '[') + std::string(levels, ']');
-  };
+  auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
   absl::StatusOr<std::optional<JsonField>> none = FindJsonField(nested(100), Path("a"));
   ASSERT_THAT(none, IsOk());
   EXPECT_FALSE(none->has_value());

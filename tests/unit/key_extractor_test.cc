@@ -303,8 +303,9 @@ TEST(KeyExtractorTest, KeysLongerThanTheLimitAreRecordErrors) {
   };
   for (const DedupeOptions& options : {Source(DedupeKeySource::kRecordKey), header, function}) {
     SCOPED_TRACE(static_cast<int>(options.source));
-    EXPECT_THAT(ExtractKey(options, {.key = longest, .value = longest, .headers = {{"id", longest}}}),
-                IsOkAndHolds(Optional(longest)));
+    EXPECT_THAT(
+        ExtractKey(options, {.key = longest, .value = longest, .headers = {{"id", longest}}}),
+        IsOkAndHolds(Optional(longest)));
     EXPECT_THAT(
         ExtractKey(options, {.key = too_long, .value = too_long, .headers = {{"id", too_long}}}),
         StatusIs(absl::StatusCode::kInvalidArgument,
