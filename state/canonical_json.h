@@ -17,7 +17,8 @@ namespace onceflow::state {
 
 // `json` re-serialized canonically: object keys sorted (bytewise), no insignificant
 // whitespace, numbers and strings as written (strings re-escaped minimally). kInvalidArgument
-// with the byte offset for malformed JSON, for strings that are not UTF-8, and for an object
+// with the byte offset for malformed JSON, for strings that are not UTF-8 (a \u escape of a
+// lone surrogate included), for nesting deeper than base::kMaxJsonDepth, and for an object
 // that repeats a key (its canonical form would be ambiguous; the JSON field lookups of the
 // sidecar, which take the last member as JavaScript does, accept both).
 absl::StatusOr<std::string> CanonicalJson(absl::string_view json);

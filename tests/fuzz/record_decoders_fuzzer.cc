@@ -2,7 +2,7 @@
 //   - FindJsonField (filter, route, dedupe json_field) and state::CanonicalJson (dedupe
 //     json_hash) are two independent JSON scanners: they must agree on whether a value is
 //     JSON, except where CanonicalJson is documented to be stricter (strings that are not
-//     UTF-8, objects that repeat a key), and CanonicalJson must be idempotent. A found field's raw
+//     UTF-8, raw or as a \u escape of a lone surrogate, objects that repeat a key), and CanonicalJson must be idempotent. A found field's raw
 //     text must be a view into the document.
 //   - json_to_proto and proto_to_json (the sidecar built-ins) with a real, rich message type
 //     (onceflow.v1.PipelineConfig: nested messages, enums, maps, repeated fields): no crash on
