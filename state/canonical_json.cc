@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "base/json_limits.h"
+#include "base/utf8.h"
 
 namespace onceflow::state {
 
@@ -64,24 +65,6 @@ std::string DescribeByte(char c) {
   if (b >= 0x20 && b < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
   static constexpr char kDigits[] = "0123456789abcdef";
   return absl::StrCat("byte 0x", std::string(1, kDigits[b >> 4]), std::string(1, kDigits[b & 0xf]));
-}
-
-void AppendUtf8(uint32_t code_point, std::string& out) {
-  if (code_point < 0x80) {
-    out.push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (code_point >> 6)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  } else if (code_point < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (code_point >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (code_point >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
-  }
 }
 
 // A strict RFC 8259 recursive-descent parser that writes the canonical form as it goes.
@@ -226,7 +209,7 @@ class JsonCanonicalizer {
       }
       code_point = 0x10000 + ((code_point - 0xd800) << 10) + (*low - 0xdc00);
     }
-    AppendUtf8(code_point, decoded);
+    base::AppendUtf8(code_point, decoded);
     return absl::OkStatus();
   }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "base/json_limits.h"
+#include "base/utf8.h"
 
 namespace onceflow::sidecar {
 namespace {
@@ -28,24 +29,6 @@ uint32_t Hex4(absl::string_view s) {
   uint32_t v = 0;
   for (char c : s.substr(0, 4)) v = v * 16 + static_cast<uint32_t>(HexValue(c));
   return v;
-}
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Decodes the contents of a string literal (between its quotes) that the scanner validated.
@@ -88,7 +71,7 @@ void DecodeString(absl::string_view content, std::string& out) {
           }
         }
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-        AppendUtf8(cp, out);
+        base::AppendUtf8(cp, out);
         break;
       }
       default:  // '"', '\\', '/'
