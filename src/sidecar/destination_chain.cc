@@ -27,12 +27,24 @@ struct Destinations {
   size_t next = 0;
 };
 
-class Tap final : public Transform {
+// A transform around `stage`: Init and name are the stage's; Process is the wrapper's.
+class Wrapper : public Transform {
+ public:
+  explicit Wrapper(std::unique_ptr<Transform> stage) : stage_(std::move(stage)) {}
+  absl::Status Init(TransformContext& context) override { return stage_->Init(context); }
+  std::string name() const override { return stage_->name(); }
+
+ protected:
+  Transform& stage() { return *stage_; }
+
+ private:
+  std::unique_ptr<Transform> stage_;
+};
+
+class Tap final : public Wrapper {
  public:
   Tap(std::unique_ptr<Transform> stage, std::shared_ptr<Destinations> destinations)
-      : stage_(std::move(stage)), destinations_(std::move(destinations)) {}
-
-  absl::Status Init(TransformContext& context) override { return stage_->Init(context); }
+      : Wrapper(std::move(stage)), destinations_(std::move(destinations)) {}
 
   absl::Status Process(const Record& in, Emitter& out) override {
     class Recorder final : public Emitter {
@@ -48,22 +60,17 @@ class Tap final : public Transform {
       Destinations& d_;
     };
     Recorder recorder(out, *destinations_);
-    return stage_->Process(in, recorder);
+    return stage().Process(in, recorder);
   }
 
-  std::string name() const override { return stage_->name(); }
-
  private:
-  std::unique_ptr<Transform> stage_;
   std::shared_ptr<Destinations> destinations_;
 };
 
-class Inherit final : public Transform {
+class Inherit final : public Wrapper {
  public:
   Inherit(std::unique_ptr<Transform> stage, std::shared_ptr<Destinations> previous)
-      : stage_(std::move(stage)), previous_(std::move(previous)) {}
-
-  absl::Status Init(TransformContext& context) override { return stage_->Init(context); }
+      : Wrapper(std::move(stage)), previous_(std::move(previous)) {}
 
   absl::Status Process(const Record& in, Emitter& out) override {
     class Filler final : public Emitter {
@@ -86,39 +93,31 @@ class Inherit final : public Transform {
       return absl::InternalError("sidecar chain: a stage ran without a recorded destination");
     }
     const auto& [topic, partition] = d.list[d.next++];
-    if (topic.empty() && partition == Partition::Any()) return stage_->Process(in, out);
+    if (topic.empty() && partition == Partition::Any()) return stage().Process(in, out);
     Filler filler(out, topic, partition);
-    return stage_->Process(in, filler);
+    return stage().Process(in, filler);
   }
 
-  std::string name() const override { return stage_->name(); }
-
  private:
-  std::unique_ptr<Transform> stage_;
   std::shared_ptr<Destinations> previous_;
 };
 
 // Clears the recorded destinations at the start of each input (an error may leave some).
-class ResetDestinations final : public Transform {
+class ResetDestinations final : public Wrapper {
  public:
   ResetDestinations(std::unique_ptr<Transform> chain,
                     std::vector<std::shared_ptr<Destinations>> all)
-      : chain_(std::move(chain)), all_(std::move(all)) {}
-
-  absl::Status Init(TransformContext& context) override { return chain_->Init(context); }
+      : Wrapper(std::move(chain)), all_(std::move(all)) {}
 
   absl::Status Process(const Record& in, Emitter& out) override {
     for (const std::shared_ptr<Destinations>& d : all_) {
       d->list.clear();
       d->next = 0;
     }
-    return chain_->Process(in, out);
+    return stage().Process(in, out);
   }
 
-  std::string name() const override { return chain_->name(); }
-
  private:
-  std::unique_ptr<Transform> chain_;
   std::vector<std::shared_ptr<Destinations>> all_;
 };
 
