@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/producer.h"
+#include "onceflow/status_macros.h"
 #include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
 
@@ -97,6 +98,20 @@ class SidecarTest : public testing::PipelineTest {
                         "bootstrap_servers: ", testing::Bootstrap(), "\ninputs: [", in,
                         "]\noutput: ", out, "\ncommit_interval_ms: 50\nstate:\n  dir: ", state_dir,
                         "\nconsumer:\n  session.timeout.ms: \"6000\"\n");
+  }
+
+  // The `errors` section that dead-letters failed records to `dlq`.
+  static std::string DeadLetterTo(const std::string& dlq) {
+    return absl::StrCat("errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\n");
+  }
+
+  // Runs `onceflow run --until-drained` on `config` to its end; its log is LogPath(log).
+  absl::StatusOr<ChildProcess::Exit> RunUntilDrained(const std::string& config,
+                                                     const std::string& log) {
+    ONCEFLOW_ASSIGN_OR_RETURN(ChildProcess child,
+                              ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
+                                                  SpawnOptions::ToLog(LogPath(log))));
+    return child.Wait(120s);
   }
 };
 
@@ -239,13 +254,9 @@ TEST_F(SidecarTest, PoisonRecordsReachTheDeadLetterTopicWithEveryHeader) {
     const std::string config = WriteConfig(absl::StrCat(
         Header(app, in, out, TempDir("state")),
         "transforms:\n  - json_to_proto:\n      descriptor_set: ", ONCEFLOW_ORDERS_DESC,
-        "\n      message: onceflow.examples.Order\n",
-        "errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\n  header_style: ", style,
+        "\n      message: onceflow.examples.Order\n", DeadLetterTo(dlq), "  header_style: ", style,
         "\nmetrics:\n  address: \"off\"\n"));
-    ASSERT_OK_AND_ASSIGN(ChildProcess child,
-                         ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
-                                             SpawnOptions::ToLog(LogPath("child"))));
-    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
+    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, RunUntilDrained(config, "child"));
     ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
 
     ASSERT_OK_AND_ASSIGN(auto outputs, ReadAll(out, Isolation::kReadCommitted));
@@ -292,14 +303,11 @@ TEST_F(SidecarTest, HostileRecordsAreFilteredOrDeadLetteredNotACrash) {
                         {"big", absl::StrCat(R"({"note": ")", big, R"("})")},
                         {"deep", std::string(100000, '[')},
                         {"small-foo", R"({"note": "a foo"})"}});
-  const std::string config = WriteConfig(absl::StrCat(
-      Header(app, in, out, TempDir("state")),
-      "transforms:\n  - filter:\n      json_field: note\n      matches: \".*foo.*\"\n",
-      "errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\nmetrics:\n  address: \"off\"\n"));
-  ASSERT_OK_AND_ASSIGN(ChildProcess child,
-                       ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
-                                           SpawnOptions::ToLog(LogPath("child"))));
-  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
+  const std::string config = WriteConfig(
+      absl::StrCat(Header(app, in, out, TempDir("state")),
+                   "transforms:\n  - filter:\n      json_field: note\n      matches: \".*foo.*\"\n",
+                   DeadLetterTo(dlq), "metrics:\n  address: \"off\"\n"));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, RunUntilDrained(config, "child"));
   ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
 
   ASSERT_OK_AND_ASSIGN(auto outputs, ReadAll(out, Isolation::kReadCommitted));
