@@ -27,7 +27,8 @@ RUN cmake --preset package -DONCEFLOW_GIT_COMMIT="${ONCEFLOW_GIT_COMMIT}" \
 FROM debian:bookworm-slim AS runtime
 COPY --from=build /debs/onceflow.deb /tmp/onceflow.deb
 # apt resolves the package's Depends (librdkafka1, libabsl20220623, libprotobuf32,
-# librocksdb7.8, libyaml-0-2) from Debian; ca-certificates for TLS to brokers with public CAs.
+# librocksdb7.8, libyaml-0-2, libre2-9) from Debian; ca-certificates for TLS to brokers with
+# public CAs.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends /tmp/onceflow.deb ca-certificates \
     && rm -rf /var/lib/apt/lists/* /tmp/onceflow.deb \

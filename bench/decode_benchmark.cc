@@ -23,7 +23,9 @@
 #include "onceflow/transform.h"
 #include "onceflow/v1/pipeline_config.pb.h"
 #include "sidecar/builtins.h"
-#include "state/dedupe.h"
+#include "sidecar/dedupe_config.h"
+#include "state/dedupe_options.h"
+#include "state/key_extractor.h"
 
 namespace onceflow {
 namespace {

@@ -2,7 +2,7 @@
 #
 #   onceflow       the command, the systemd unit, the config schema, docs and example configs;
 #                  its Depends come from dpkg-shlibdeps (librdkafka1, libabsl20220623,
-#                  libprotobuf32, librocksdb7.8, libyaml-0-2, libc6, libstdc++6, ...)
+#                  libprotobuf32, librocksdb7.8, libyaml-0-2, libre2-9, libc6, libstdc++6, ...)
 #   onceflow-dev   headers, static libraries, the CMake package and onceflow.pc; Depends on the
 #                  -dev packages a user's build needs
 #

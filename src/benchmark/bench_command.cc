@@ -24,7 +24,7 @@
 #include "runtime/log.h"
 #include "sidecar/command_output.h"
 #include "sidecar/exit_codes.h"
-#include "state/dedupe.h"
+#include "state/canonical_json.h"
 
 namespace onceflow::benchmark {
 namespace {

@@ -13,7 +13,7 @@
 #include "base/child_process.h"
 #include "base/file.h"
 #include "onceflow/status_macros.h"
-#include "state/dedupe.h"
+#include "state/canonical_json.h"
 
 namespace onceflow::benchmark {
 namespace {

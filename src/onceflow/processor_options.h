@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "state/dedupe.h"
+#include "state/dedupe_options.h"
 #include "state/partition_store.h"
 
 namespace onceflow {

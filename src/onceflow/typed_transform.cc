@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "base/excerpt.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/type.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -20,11 +21,13 @@ namespace {
 
 const char* CodecName(Codec codec) { return codec == Codec::kJson ? "json" : "binary"; }
 
+// `reason` is protobuf's, which may quote the value (a 50 MB string where a number belongs):
+// shortened, as the message goes to logs and dead-letter headers.
 absl::Status CannotParse(absl::string_view bytes, Codec codec,
                          const google::protobuf::Message& message, absl::string_view reason) {
   return PermanentError(absl::StrCat("cannot parse ", bytes.size(), " bytes as ",
                                      message.GetDescriptor()->full_name(), " (", CodecName(codec),
-                                     "): ", reason));
+                                     "): ", base::Shortened(reason)));
 }
 
 constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
@@ -108,7 +111,7 @@ absl::StatusOr<std::string> SerializeAs(const google::protobuf::Message& message
       pbu::BinaryToJsonString(&resolver, TypeUrl(message), binary, &out, pbu::JsonPrintOptions());
   if (!status.ok()) {
     return PermanentError(absl::StrCat("cannot serialize ", message.GetDescriptor()->full_name(),
-                                       " (json): ", status.message().ToString()));
+                                       " (json): ", base::Shortened(status.message().ToString())));
   }
   return out;
 }
@@ -162,7 +165,7 @@ absl::StatusOr<std::string> SerializeAs(const google::protobuf::Message& message
       if (!status.ok()) {
         return PermanentError(absl::StrCat("cannot serialize ",
                                            message.GetDescriptor()->full_name(),
-                                           " (json): ", status.message().ToString()));
+                                           " (json): ", base::Shortened(status.message().ToString())));
       }
       return out;
     }

@@ -11,7 +11,6 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -34,6 +33,7 @@
 #include "onceflow/status_macros.h"
 #include "sidecar/duration.h"
 #include "sidecar/listen_address.h"
+#include "sidecar/regex.h"
 
 namespace onceflow::sidecar {
 namespace {
@@ -920,11 +920,10 @@ class Validator {
 
   absl::Status Regex(const std::string& path, const std::string& pattern) const {
     if (pattern.empty()) return absl::OkStatus();
-    try {
-      std::regex compiled(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
+    absl::StatusOr<sidecar::Regex> compiled = sidecar::Regex::Compile(pattern);
+    if (!compiled.ok()) {
       return Err(path, absl::StrCat(Shown(path, pattern),
-                                    " is not a valid regex (ECMAScript): ", e.what()));
+                                    " is not a valid regex (RE2): ", compiled.status().message()));
     }
     return absl::OkStatus();
   }

@@ -86,7 +86,7 @@ const std::map<std::string, std::vector<std::string>>& EnumValues();
 // required fields, enum values, ranges (0 or absent means the documented default; an explicit
 // value out of range is an error), cross-field rules (dlq needs a dead_letter_topic, dedupe
 // key kinds and their fields, one kind per transform, no input that is also the output),
-// regexes that std::regex (ECMAScript) refuses, librdkafka properties that would break the
+// regexes that RE2 refuses (sidecar/regex.h), librdkafka properties that would break the
 // guarantee (the same rules Processor::Create applies) and properties librdkafka itself
 // refuses (unknown names, malformed values).
 absl::Status ValidateConfig(const LoadedConfig& loaded);

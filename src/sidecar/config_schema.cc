@@ -17,7 +17,7 @@
 #include "google/protobuf/descriptor.pb.h"
 #include "onceflow/v1/pipeline_config.pb.h"
 #include "sidecar/config_loader.h"
-#include "state/dedupe.h"
+#include "state/canonical_json.h"
 
 namespace onceflow::sidecar {
 

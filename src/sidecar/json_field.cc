@@ -12,12 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "base/json_limits.h"
+#include "base/utf8.h"
 
 namespace onceflow::sidecar {
 namespace {
-
-// Deeper documents are refused rather than risking the stack on hostile input.
-constexpr int kMaxDepth = 256;
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -30,24 +29,6 @@ uint32_t Hex4(absl::string_view s) {
   uint32_t v = 0;
   for (char c : s.substr(0, 4)) v = v * 16 + static_cast<uint32_t>(HexValue(c));
   return v;
-}
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Decodes the contents of a string literal (between its quotes) that the scanner validated.
@@ -90,7 +71,7 @@ void DecodeString(absl::string_view content, std::string& out) {
           }
         }
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-        AppendUtf8(cp, out);
+        base::AppendUtf8(cp, out);
         break;
       }
       default:  // '"', '\\', '/'
@@ -140,7 +121,12 @@ class Scanner {
 
   absl::Status Value(int depth, size_t level) {
     if (pos_ >= in_.size()) return Error("unexpected end of input");
-    if (depth > kMaxDepth) return Error(absl::StrCat("nested deeper than ", kMaxDepth));
+    // The scanner recurses once per level: deeper documents are refused, not risked on the
+    // stack. `depth` arrays and objects enclose this value.
+    if ((in_[pos_] == '{' || in_[pos_] == '[') && depth >= base::kMaxJsonDepth) {
+      return absl::OutOfRangeError(absl::StrCat("JSON nested deeper than ", base::kMaxJsonDepth,
+                                                " arrays and objects at byte ", pos_));
+    }
     const size_t start = pos_;
     JsonType type;
     absl::Status st;
@@ -322,6 +308,17 @@ absl::string_view JsonField::Text(std::string& scratch) const {
 absl::StatusOr<std::optional<JsonField>> FindJsonField(absl::string_view json,
                                                        const JsonPath& path) {
   return Scanner(json, path.segments()).Run();
+}
+
+absl::StatusOr<std::optional<JsonField>> FindFieldOfValue(absl::string_view value,
+                                                          const JsonPath& path) {
+  absl::StatusOr<std::optional<JsonField>> field = FindJsonField(value, path);
+  if (field.ok()) return field;
+  if (field.status().code() == absl::StatusCode::kOutOfRange) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("json_field ", path.dotted(), ": ", field.status().message()));
+  }
+  return std::nullopt;  // not JSON: no such field
 }
 
 }  // namespace onceflow::sidecar

@@ -10,7 +10,9 @@
 //   }
 //
 // Semantics: the document must be one valid JSON value (RFC 8259; UTF-8 is not checked);
-// anything else is kInvalidArgument with the byte offset. A field is found only through
+// anything else is kInvalidArgument with the byte offset. A document nested deeper than
+// base::kMaxJsonDepth arrays and objects is not read (the scanner recurses per level): that is
+// kOutOfRange. A field is found only through
 // objects: `a.b` is member "b" of the object that is member "a" of the top-level object. If an
 // object repeats a name, the last member wins (as in JavaScript). A path through something that
 // is not an object (or a top-level value that is not an object) finds nothing.
@@ -61,10 +63,19 @@ struct JsonField {
 };
 
 // Finds `path` in `json`. nullopt if the document is valid JSON without that field;
-// kInvalidArgument (with the byte offset) if it is not valid JSON. Allocates nothing unless a
-// member name on the path is written with escapes. Thread-safe (no shared state).
+// kInvalidArgument (with the byte offset) if it is not valid JSON; kOutOfRange if it nests
+// deeper than base::kMaxJsonDepth. Allocates nothing unless a member name on the path is
+// written with escapes. Thread-safe (no shared state).
 absl::StatusOr<std::optional<JsonField>> FindJsonField(absl::string_view json,
                                                        const JsonPath& path);
+
+// As FindJsonField, for a built-in reading a field of a record's value (filter, route, dedupe
+// json_field): a value that is not JSON has no field (nullopt), and the one error is a value
+// the scanner will not read, nested too deep: kInvalidArgument, which as a transform's error
+// is a PermanentError, so the error policy applies to that record. The message names the path
+// and the limit.
+absl::StatusOr<std::optional<JsonField>> FindFieldOfValue(absl::string_view value,
+                                                          const JsonPath& path);
 
 }  // namespace onceflow::sidecar
 

@@ -16,14 +16,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/excerpt.h"
 #include "onceflow/plugin_abi.h"
 #include "onceflow/record.h"
 #include "onceflow/transform.h"
-#include "sidecar/builtins.h"
-#include "state/dedupe.h"
+#include "sidecar/topic_name.h"
+#include "state/canonical_json.h"
 
 // The host side of the ABI's opaque emitter: what the emit callback needs for one
 // onceflow_plugin_process call. Lives on the stack of PluginTransform::Process.
@@ -138,7 +138,7 @@ bool Convert(onceflow_emitter& e, const onceflow_output& o, OutputRecord& r) {
     const absl::string_view topic = AsView(o.topic, o.topic_len);
     if (!IsValidTopicName(topic)) {
       e.refused =
-          absl::StrCat("topic \"", absl::CEscape(topic), "\" is not a valid Kafka topic name");
+          absl::StrCat("topic \"", base::Excerpt(topic), "\" is not a valid Kafka topic name");
       return false;
     }
     r.SetTopic(std::string(topic));

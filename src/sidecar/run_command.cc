@@ -18,6 +18,7 @@
 #include "sidecar/build_info.h"
 #include "sidecar/builtins.h"
 #include "sidecar/command_output.h"
+#include "sidecar/dedupe_config.h"
 #include "sidecar/exit_codes.h"
 #include "sidecar/http_server.h"
 #include "sidecar/listen_address.h"

@@ -2,12 +2,17 @@
 //   - FindJsonField (filter, route, dedupe json_field) and state::CanonicalJson (dedupe
 //     json_hash) are two independent JSON scanners: they must agree on whether a value is
 //     JSON, except where CanonicalJson is documented to be stricter (strings that are not
-//     UTF-8, objects that repeat a key), and CanonicalJson must be idempotent. A found field's raw
+//     UTF-8, raw or as a \u escape of a lone surrogate, objects that repeat a key), and CanonicalJson must be idempotent. A found field's raw
 //     text must be a view into the document.
 //   - json_to_proto and proto_to_json (the sidecar built-ins) with a real, rich message type
 //     (onceflow.v1.PipelineConfig: nested messages, enums, maps, repeated fields): no crash on
 //     any bytes, failures are permanent errors (the dead-letter path), and whatever JSON
 //     json_to_proto accepts survives proto -> JSON -> proto.
+//   - the other readers of a record: filter (RE2 on a JSON field, on the key), route (a JSON
+//     field), and dedupe's key extractors (json_hash, json_field, the record key): a result or
+//     a permanent error, never a transient one or a crash, on any bytes (the seed corpus has
+//     values nested past the depth limit of 100, where both JSON scanners must refuse alike),
+//     and no error quotes more than a bounded excerpt of the record.
 #include <unistd.h>
 
 #include <cstddef>
@@ -24,13 +29,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "onceflow/record.h"
 #include "onceflow/transform.h"
 #include "onceflow/v1/pipeline_config.pb.h"
 #include "sidecar/builtins.h"
+#include "sidecar/dedupe_config.h"
 #include "sidecar/json_field.h"
-#include "state/dedupe.h"
+#include "state/canonical_json.h"
+#include "state/key_extractor.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -84,6 +92,62 @@ Codecs& TheCodecs() {
     return c;
   }();
   return codecs;
+}
+
+// Errors quote at most excerpts of a record (base/excerpt.h): far below this.
+constexpr size_t kMaxReason = 1024;
+
+void CheckRecordError(const absl::Status& status, const char* who) {
+  if (status.ok()) return;
+  FUZZ_CHECK(!onceflow::IsTransient(status), "%s failed non-permanently: %s", who,
+             std::string(status.message()).c_str());
+  FUZZ_CHECK(status.message().size() <= kMaxReason, "%s: a reason of %zu bytes", who,
+             status.message().size());
+}
+
+std::unique_ptr<Transform> Builtin(const char* text) {
+  onceflow::v1::TransformConfig config;
+  FUZZ_CHECK(google::protobuf::TextFormat::ParseFromString(text, &config), "bad config %s", text);
+  auto t = onceflow::sidecar::BuildTransform(config, "fuzz");
+  FUZZ_CHECK(t.ok(), "building %s failed", text);
+  return *std::move(t);
+}
+
+// The bytes as the value and as the key of a record, through every other reader.
+void CheckValueReaders(absl::string_view bytes) {
+  static const std::vector<std::unique_ptr<Transform>>* const readers = [] {
+    auto* r = new std::vector<std::unique_ptr<Transform>>();
+    r->push_back(Builtin(R"(filter { json_field: "id" matches: ".*foo.*" })"));
+    r->push_back(Builtin(R"(filter { key_regex: "(a|b)*c.*" json_field: "a.b" })"));
+    r->push_back(Builtin(R"(route { json_field: "id" topic_prefix: "t-" })"));
+    return r;
+  }();
+  static const std::vector<std::unique_ptr<onceflow::state::KeyExtractor>>* const keys = [] {
+    auto* k = new std::vector<std::unique_ptr<onceflow::state::KeyExtractor>>();
+    for (const char* text :
+         {R"(key: "json_hash")", R"(key: "json_field" field: "a.b")", R"(key: "key")"}) {
+      onceflow::v1::DedupeConfig config;
+      FUZZ_CHECK(google::protobuf::TextFormat::ParseFromString(text, &config), "bad %s", text);
+      auto options = onceflow::sidecar::BuildDedupeOptions(config);
+      FUZZ_CHECK(options.ok(), "dedupe options %s failed", text);
+      auto extractor = onceflow::state::KeyExtractor::Create(*options);
+      FUZZ_CHECK(extractor.ok(), "key extractor %s failed", text);
+      k->push_back(*std::move(extractor));
+    }
+    return k;
+  }();
+  Record in;
+  in.set_topic("in").set_offset(onceflow::Offset(0)).set_key(bytes).set_value(bytes);
+  for (const std::unique_ptr<Transform>& t : *readers) {
+    Collect out;
+    CheckRecordError(t->Process(in, out), "a built-in");
+  }
+  onceflow::state::RecordView view;
+  view.key = bytes;
+  view.value = bytes;
+  for (const auto& extractor : *keys) {
+    CheckRecordError(extractor->Extract(view).status(), "a key extractor");
+  }
 }
 
 // Runs `t` on a record with `value`; the single output's value on success.
@@ -168,17 +232,16 @@ void CheckJsonScanners(absl::string_view json) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
   CheckJsonScanners(bytes);
+  CheckValueReaders(bytes);
 
   Codecs& codecs = TheCodecs();
   // The bytes as binary protobuf.
   absl::StatusOr<std::string> json = Apply(*codecs.proto_to_json, bytes);
-  if (!json.ok()) {
-    FUZZ_CHECK(!onceflow::IsTransient(json.status()), "proto_to_json failed non-permanently");
-  }
+  CheckRecordError(json.status(), "proto_to_json");
   // The bytes as JSON.
   absl::StatusOr<std::string> binary = Apply(*codecs.json_to_proto, bytes);
   if (!binary.ok()) {
-    FUZZ_CHECK(!onceflow::IsTransient(binary.status()), "json_to_proto failed non-permanently");
+    CheckRecordError(binary.status(), "json_to_proto");
     return 0;
   }
   absl::StatusOr<std::string> back = Apply(*codecs.proto_to_json, *binary);

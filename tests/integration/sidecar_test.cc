@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/producer.h"
+#include "onceflow/status_macros.h"
 #include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
 
@@ -97,6 +98,20 @@ class SidecarTest : public testing::PipelineTest {
                         "bootstrap_servers: ", testing::Bootstrap(), "\ninputs: [", in,
                         "]\noutput: ", out, "\ncommit_interval_ms: 50\nstate:\n  dir: ", state_dir,
                         "\nconsumer:\n  session.timeout.ms: \"6000\"\n");
+  }
+
+  // The `errors` section that dead-letters failed records to `dlq`.
+  static std::string DeadLetterTo(const std::string& dlq) {
+    return absl::StrCat("errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\n");
+  }
+
+  // Runs `onceflow run --until-drained` on `config` to its end; its log is LogPath(log).
+  absl::StatusOr<ChildProcess::Exit> RunUntilDrained(const std::string& config,
+                                                     const std::string& log) {
+    ONCEFLOW_ASSIGN_OR_RETURN(ChildProcess child,
+                              ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
+                                                  SpawnOptions::ToLog(LogPath(log))));
+    return child.Wait(120s);
   }
 };
 
@@ -239,13 +254,9 @@ TEST_F(SidecarTest, PoisonRecordsReachTheDeadLetterTopicWithEveryHeader) {
     const std::string config = WriteConfig(absl::StrCat(
         Header(app, in, out, TempDir("state")),
         "transforms:\n  - json_to_proto:\n      descriptor_set: ", ONCEFLOW_ORDERS_DESC,
-        "\n      message: onceflow.examples.Order\n",
-        "errors:\n  policy: dlq\n  dead_letter_topic: ", dlq, "\n  header_style: ", style,
+        "\n      message: onceflow.examples.Order\n", DeadLetterTo(dlq), "  header_style: ", style,
         "\nmetrics:\n  address: \"off\"\n"));
-    ASSERT_OK_AND_ASSIGN(ChildProcess child,
-                         ChildProcess::Start(SidecarArgs(config, {"--until-drained"}),
-                                             SpawnOptions::ToLog(LogPath("child"))));
-    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(120s));
+    ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, RunUntilDrained(config, "child"));
     ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
 
     ASSERT_OK_AND_ASSIGN(auto outputs, ReadAll(out, Isolation::kReadCommitted));
@@ -277,6 +288,38 @@ TEST_F(SidecarTest, PoisonRecordsReachTheDeadLetterTopicWithEveryHeader) {
       EXPECT_GT(original_ts, 0);
     }
   }
+}
+
+// The records that crashed the sidecar in a loop (std::regex on a 60 KB value), and one nested
+// 100,000 levels deep: `onceflow run` keeps going, the deep one is dead-lettered with the
+// reason, the rest are filtered as the regex says.
+TEST_F(SidecarTest, HostileRecordsAreFilteredOrDeadLetteredNotACrash) {
+  const std::string in = CreateTopic("sc-hostile-in", 1);
+  const std::string out = CreateTopic("sc-hostile-out", 1);
+  const std::string dlq = CreateTopic("sc-hostile-dlq", 1);
+  const std::string app = UniqueName("sc-hostile");
+  const std::string big(60 * 1024, 'x');
+  ProduceKeyValues(in, {{"big-foo", absl::StrCat(R"({"note": ")", big, R"(foo"})")},
+                        {"big", absl::StrCat(R"({"note": ")", big, R"("})")},
+                        {"deep", std::string(100000, '[')},
+                        {"small-foo", R"({"note": "a foo"})"}});
+  const std::string config = WriteConfig(
+      absl::StrCat(Header(app, in, out, TempDir("state")),
+                   "transforms:\n  - filter:\n      json_field: note\n      matches: \".*foo.*\"\n",
+                   DeadLetterTo(dlq), "metrics:\n  address: \"off\"\n"));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, RunUntilDrained(config, "child"));
+  ASSERT_EQ(exit.code, 0) << "log " << LogPath("child");
+
+  ASSERT_OK_AND_ASSIGN(auto outputs, ReadAll(out, Isolation::kReadCommitted));
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0].key, "big-foo");
+  EXPECT_EQ(outputs[1].key, "small-foo");
+  ASSERT_OK_AND_ASSIGN(auto dead, ReadAll(dlq, Isolation::kReadCommitted));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].key, "deep");
+  std::map<std::string, std::string> h(dead[0].headers.begin(), dead[0].headers.end());
+  EXPECT_EQ(h["error-message"],
+            "filter: json_field note: JSON nested deeper than 100 arrays and objects at byte 100");
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ contents)
   say "control fields"
   depends=$(dpkg-deb -f "$runtime" Depends)
   echo "onceflow Depends: $depends"
-  for lib in librdkafka1 libabsl20220623 libprotobuf32 librocksdb7.8 libyaml-0-2 libstdc++6 libc6; do
+  for lib in librdkafka1 libabsl20220623 libprotobuf32 librocksdb7.8 libyaml-0-2 libre2-9 libstdc++6 \
+             libc6; do
     [[ $depends == *"$lib"* ]] || fail "onceflow's Depends lacks $lib (dpkg-shlibdeps)"
   done
   [[ $depends != *-dev* ]] || fail "the runtime package depends on a -dev package: $depends"

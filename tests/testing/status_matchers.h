@@ -3,6 +3,7 @@
 //
 //   EXPECT_THAT(DoIt(), IsOk());
 //   EXPECT_THAT(Parse("x"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 3")));
+//   EXPECT_THAT(store->Get("a"), IsOkAndHolds(Optional(std::string("1"))));
 //   ASSERT_OK_AND_ASSIGN(auto admin, kafka::Admin::Create(props));
 #ifndef ONCEFLOW_TESTS_TESTING_STATUS_MATCHERS_H_
 #define ONCEFLOW_TESTS_TESTING_STATUS_MATCHERS_H_
@@ -37,6 +38,15 @@ MATCHER_P2(StatusIs, code, message_matcher,
   return status.code() == code &&
          ::testing::ExplainMatchResult(message_matcher, std::string(status.message()),
                                        result_listener);
+}
+
+// A StatusOr that is OK and holds a value matching `matcher`.
+MATCHER_P(IsOkAndHolds, matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(matcher, arg.value(), result_listener);
 }
 
 }  // namespace onceflow::testing

@@ -18,7 +18,11 @@
 #include "onceflow/test_driver.h"
 #include "onceflow/transform.h"
 #include "onceflow/v1/pipeline_config.pb.h"
-#include "state/dedupe.h"
+#include "sidecar/dedupe_config.h"
+#include "sidecar/message_type.h"
+#include "sidecar/topic_name.h"
+#include "state/dedupe_options.h"
+#include "state/key_extractor.h"
 #include "test_messages.pb.h"
 #include "tests/testing/status_matchers.h"
 
@@ -30,6 +34,7 @@ namespace onceflow::sidecar {
 namespace {
 
 using ::onceflow::testing::IsOk;
+using ::onceflow::testing::IsOkAndHolds;
 using ::onceflow::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -231,6 +236,61 @@ TEST(BuiltinsTest, FilterKeepsRecordsMeetingEveryCondition) {
   }
 }
 
+// std::regex matched `.*` by recursing once per character: a 60 KB value overflowed the stack
+// (SIGSEGV), and after a restart the sidecar met the same record again. RE2 matches in linear
+// time without recursion.
+TEST(BuiltinsTest, FilterRegexesOnLargeValuesDoNotCrash) {
+  const std::string big(60 * 1024, 'x');
+  struct Case {
+    std::string config;
+    TestRecord in;
+    bool kept;
+  };
+  const Case cases[] = {
+      {R"(json_field: "note" matches: ".*foo.*")",
+       {.key = "k", .value = R"({"note": ")" + big + R"(foo"})"},
+       true},
+      {R"(json_field: "note" matches: ".*bar.*")",
+       {.key = "k", .value = R"({"note": ")" + big + R"(foo"})"},
+       false},
+      {R"(key_regex: ".*foo.*")", {.key = big + "foo", .value = "v"}, true},
+      {R"(header: "h" header_regex: "(x|y)*")",
+       {.key = "k", .value = "v", .headers = {{"h", big}}},
+       true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.config);
+    TestDriver driver(Build("filter { " + c.config + " }"));
+    ASSERT_OK(driver.Pipe(c.in));
+    EXPECT_THAT(driver.outputs(), SizeIs(c.kept ? 1 : 0));
+  }
+}
+
+// RE2 runs in Latin-1 mode: patterns and texts are bytes, as they were for std::regex.
+TEST(BuiltinsTest, FilterRegexesMatchBytes) {
+  const FilterCase cases[] = {
+      // A key that is not UTF-8 still matches `.*` (RE2's UTF-8 mode would not match it).
+      {R"(key_regex: "user-.*")", std::string("user-\xff\xfe", 7), "v", {}, true},
+      // `.` is one byte: "é" is two.
+      {R"(key_regex: "caf.")", "caf\xc3\xa9", "v", {}, false},
+      {R"(key_regex: "caf..")", "caf\xc3\xa9", "v", {}, true},
+      // A non-ASCII literal matches its UTF-8 bytes.
+      {R"(json_field: "city" matches: "Z.rich|Genève")", "k", R"({"city": "Genève"})", {}, true},
+      // `.` stops at a newline unless (?s).
+      {R"(json_field: "s" matches: "a.b")", "k", R"({"s": "a\nb"})", {}, false},
+      {R"(json_field: "s" matches: "(?s)a.b")", "k", R"({"s": "a\nb"})", {}, true},
+  };
+  for (const FilterCase& c : cases) {
+    SCOPED_TRACE(c.config);
+    TestDriver driver(Build("filter { " + c.config + " }"));
+    TestRecord in;
+    in.key = c.key;
+    in.value = c.value;
+    ASSERT_OK(driver.Pipe(in));
+    EXPECT_THAT(driver.outputs(), SizeIs(c.kept ? 1 : 0));
+  }
+}
+
 TEST(BuiltinsTest, FilterForwardsWithoutCopying) {
   auto t = Build(R"(filter { json_field: "a" })");
   const std::string value = R"({"a": 1})";
@@ -246,9 +306,14 @@ TEST(BuiltinsTest, FilterForwardsWithoutCopying) {
 TEST(BuiltinsTest, FilterBuildErrors) {
   const std::pair<std::string, std::string> cases[] = {
       {R"(filter { key_regex: "(" })",
-       "transforms[3]: filter: key_regex \"(\" is not a valid ECMAScript regex"},
+       "transforms[3]: filter: key_regex \"(\" is not a valid regex: missing )"},
       {R"(filter { header: "h" header_regex: "[" })", "header_regex \"[\" is not a valid"},
       {R"(filter { json_field: "a" matches: "*" })", "matches \"*\" is not a valid"},
+      // What std::regex took and RE2 cannot run in linear time.
+      {R"re(filter { key_regex: "(a)\\1" })re", "no backreferences"},
+      {R"re(filter { key_regex: "(?=a)a" })re", "no lookaround"},
+      {R"re(filter { key_regex: "a(?!b)" })re", "no lookaround"},
+      {R"re(filter { key_regex: "(?<=a)b" })re", "no lookaround"},
       {R"(filter { header_regex: "x" })", "transforms[3]: filter: header_regex needs header"},
       {R"(filter { equals: "x" })", "equals and matches need json_field"},
       {R"(filter { matches: "x" })", "equals and matches need json_field"},
@@ -732,7 +797,7 @@ TEST(BuiltinsTest, DedupeJsonFieldExtraction) {
     SCOPED_TRACE(value.value_or("<null>"));
     state::RecordView record;
     if (value.has_value()) record.value = *value;
-    EXPECT_EQ(options->key_fn(record), key);
+    EXPECT_THAT(options->key_fn(record), IsOkAndHolds(key));
   }
   // The deduper takes it as is.
   EXPECT_THAT(state::KeyExtractor::Create(*options), IsOk());

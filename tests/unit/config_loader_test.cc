@@ -494,18 +494,31 @@ INSTANTIATE_TEST_SUITE_P(Table, ConfigErrorTest, ::testing::ValuesIn(ErrorCases(
                            return param.param.name;
                          });
 
-// std::regex's reason is libstdc++'s wording; the rest is ours.
+// Regexes are RE2's: what RE2 refuses (including what std::regex took, such as
+// backreferences and lookaround) is a config error at validate time, with the file and line.
 TEST(ConfigLoaderTest, UncompilableRegex) {
   EXPECT_THAT(LoadAndValidate(std::string(kBase) +
                               "transforms:\n  - filter: {json_field: s, matches: \"(ab\"}\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       StartsWith("p.yaml:6: transforms[0].filter.matches: '(ab' is not a "
-                                  "valid regex (ECMAScript): ")));
+                       Eq("p.yaml:6: transforms[0].filter.matches: '(ab' is not a valid regex "
+                          "(RE2): missing )")));
   EXPECT_THAT(LoadAndValidate(std::string(kBase) + "transforms:\n  - filter:\n"
                                                    "      key_regex: \"[a-\"\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       StartsWith("p.yaml:7: transforms[0].filter.key_regex: '[a-' is not a "
-                                  "valid regex (ECMAScript): ")));
+                       Eq("p.yaml:7: transforms[0].filter.key_regex: '[a-' is not a valid regex "
+                          "(RE2): missing ]")));
+  EXPECT_THAT(LoadAndValidate(std::string(kBase) +
+                              "transforms:\n  - filter: {header: h, header_regex: \"(a)\\\\1\"}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("p.yaml:6: transforms[0].filter.header_regex: '(a)\\1' is not "
+                                  "a valid regex (RE2): invalid escape sequence (RE2 syntax has "
+                                  "no backreferences")));
+  EXPECT_THAT(LoadAndValidate(std::string(kBase) +
+                              "transforms:\n  - filter: {json_field: s, matches: \"(?!x).*\"}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("p.yaml:6: transforms[0].filter.matches: '(?!x).*' is not a "
+                                  "valid regex (RE2): invalid (? group (RE2 syntax has no "
+                                  "lookaround")));
 }
 
 TEST(ConfigLoaderTest, RouteMakesOutputOptional) {

@@ -12,6 +12,8 @@ namespace {
 
 using ::onceflow::testing::IsOk;
 using ::onceflow::testing::StatusIs;
+using ::testing::_;
+using ::testing::Eq;
 using ::testing::HasSubstr;
 
 JsonPath Path(const std::string& dotted) {
@@ -124,14 +126,45 @@ TEST(JsonFieldTest, InvalidJsonIsAnErrorWithTheOffset) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not JSON")));
 }
 
-TEST(JsonFieldTest, RefusesDeepNesting) {
-  const std::string deep = std::string(300, '[') + std::string(300, ']');
-  EXPECT_THAT(FindJsonField(deep, Path("a")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested deeper than 256")));
-  const std::string ok = "{\"a\":" + std::string(200, '[') + std::string(200, ']') + "}";
+// The scanner recurses once per level: past base::kMaxJsonDepth (100) arrays and objects it
+// stops, with kOutOfRange, rather than risk the stack (100,000 '[' would overflow it).
+TEST(JsonFieldTest, RefusesNestingDeeperThanTheLimit) {
+  auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  absl::StatusOr<std::optional<JsonField>> none = FindJsonField(nested(100), Path("a"));
+  ASSERT_THAT(none, IsOk());
+  EXPECT_FALSE(none->has_value());
+  EXPECT_THAT(FindJsonField(nested(101), Path("a")),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       Eq("JSON nested deeper than 100 arrays and objects at byte 100")));
+  EXPECT_THAT(FindJsonField(std::string(100000, '['), Path("a")),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("nested deeper than 100")));
+  // 100 levels with the field in the outermost object: found.
+  const std::string ok = "{\"a\":" + nested(99) + "}";
   absl::StatusOr<std::optional<JsonField>> field = FindJsonField(ok, Path("a"));
   ASSERT_THAT(field, IsOk());
   EXPECT_EQ((*field)->type, JsonType::kArray);
+  // Objects count as arrays do; the depth is refused even after the field was found.
+  std::string objects;
+  for (int i = 0; i < 101; ++i) objects += "{\"a\":";
+  objects += "1" + std::string(101, '}');
+  EXPECT_THAT(FindJsonField(objects, Path("a")), StatusIs(absl::StatusCode::kOutOfRange, _));
+}
+
+// What the built-ins call: not JSON is no field; too deep is the one error, naming the path.
+TEST(JsonFieldTest, FindFieldOfValue) {
+  for (const std::string not_json : {"not json", R"({"a": )", "[1,]"}) {
+    absl::StatusOr<std::optional<JsonField>> none = FindFieldOfValue(not_json, Path("a"));
+    ASSERT_THAT(none, IsOk()) << not_json;
+    EXPECT_FALSE(none->has_value()) << not_json;
+  }
+  absl::StatusOr<std::optional<JsonField>> found = FindFieldOfValue(R"({"a": 1})", Path("a"));
+  ASSERT_THAT(found, IsOk());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->raw, "1");
+  EXPECT_THAT(FindFieldOfValue(std::string(100000, '['), Path("order.id")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       Eq("json_field order.id: JSON nested deeper than 100 arrays and objects "
+                          "at byte 100")));
 }
 
 TEST(JsonPathTest, ParsesDottedPaths) {
