@@ -22,6 +22,7 @@
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
 #include "runtime/fault_injection.h"
+#include "runtime/record_processor.h"
 #include "runtime/state_manager.h"
 #include "state/checkpoint.h"
 #include "tests/testing/pipeline_test.h"
@@ -449,8 +450,8 @@ class CheckpointTest : public StateTest {
     options_.state.dir = TempDir("state");
     options_.state.stores = {"counts"};
     manager_ = std::make_unique<runtime::StateManager>(
-        options_, [](const std::string&, int32_t, absl::string_view,
-                     std::optional<absl::string_view>) { return absl::OkStatus(); });
+        options_, [this](const std::string&, int32_t, absl::string_view,
+                         std::optional<absl::string_view>) { return changelog_error_; });
     ASSERT_THAT(manager_->Start(), IsOk());
     ASSERT_THAT(manager_->Assign({TopicPartition{in_, Partition(0)}}).status(), IsOk());
     const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -485,6 +486,7 @@ class CheckpointTest : public StateTest {
 
   std::string in_;
   ProcessorOptions options_;
+  absl::Status changelog_error_;  // what producing a changelog record returns
   std::unique_ptr<runtime::StateManager> manager_;
   state::KeyValueStore* store_ = nullptr;
 };
@@ -522,6 +524,49 @@ TEST_F(CheckpointTest, AtLeastOnceCheckpointStopsBeforeRecordsOfARolledBackUnit)
   Delivered(2);
   ASSERT_THAT(manager_->CommitPending(), IsOk());
   EXPECT_EQ(Checkpoint(), 1);
+}
+
+// Where a transform's outputs go in ChangelogErrorIsKafkasNotTheTransforms.
+class CollectingSink : public runtime::Sink {
+ public:
+  absl::Status Send(const std::string&, const OutputRecord& record) override {
+    values.emplace_back(record.value().view());
+    return absl::OkStatus();
+  }
+  std::vector<std::string> values;
+};
+
+// A changelog record that cannot be produced (here the producer's _STATE; fencing and a full
+// queue take the same way) is a Kafka problem, like an output's: the record is not skipped,
+// dead-lettered or failed by the error policy, and its count is not kept. Before, the error came
+// up through the store as the transform failing, and under skip the record was dropped and its
+// offset committed.
+TEST_F(CheckpointTest, ChangelogErrorIsKafkasNotTheTransforms) {
+  examples::KeyCounter counter;
+  ASSERT_THAT(counter.Init(*manager_), IsOk());
+  runtime::RecordProcessorConfig config;
+  config.default_topic = "out";
+  config.errors.policy = ErrorPolicy::kSkip;
+  config.errors.retry.max_attempts = 1;
+  CollectingSink sink;
+  runtime::RecordProcessor processor(counter, config, sink, base::SystemClock(), manager_.get());
+  Record record;
+  record.set_topic(in_).set_partition(Partition(0)).set_offset(Offset(0)).set_key("a").set_value(
+      "x");
+
+  changelog_error_ = absl::FailedPreconditionError("Local: Erroneous state");
+  absl::StatusOr<runtime::RecordOutcome> outcome = processor.Process(record);
+  ASSERT_FALSE(outcome.ok()) << "the error policy took a Kafka error for the transform's "
+                             << "(disposition " << static_cast<int>(outcome->disposition) << ")";
+  EXPECT_THAT(outcome.status().message(), HasSubstr("Erroneous state"));
+
+  // The loop aborts and replays the record: it is counted once.
+  manager_->DiscardPending();
+  changelog_error_ = absl::OkStatus();
+  sink.values.clear();
+  ASSERT_OK_AND_ASSIGN(runtime::RecordOutcome replay, processor.Process(record));
+  EXPECT_EQ(replay.disposition, runtime::RecordOutcome::Disposition::kProcessed);
+  EXPECT_THAT(sink.values, ElementsAreArray({"a=1"}));
 }
 
 // A checkpoint beyond the changelog's end (the changelog was deleted and recreated) describes a
