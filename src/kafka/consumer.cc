@@ -99,16 +99,31 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {
   auto* self = static_cast<Consumer*>(opaque);
   const std::vector<TopicPartition> tps = Partitions(partitions);
-  rd_kafka_resp_err_t assign_err;
+  const char* protocol = rd_kafka_rebalance_protocol(rk);
+  // COOPERATIVE (cooperative-sticky, or KIP-848's consumer protocol): `partitions` are the ones
+  // added or taken away, applied with incremental_(un)assign; the rest stay assigned and keep
+  // being fetched. EAGER: every revocation is of the whole assignment.
+  const bool incremental = protocol != nullptr && absl::string_view(protocol) == "COOPERATIVE";
+  absl::Status applied;
+  auto apply = [&](const char* what, rd_kafka_error_t* error) {
+    if (error == nullptr) return;
+    const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+    applied = CodeToStatus(code, what, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  };
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::vector<TopicPartition> paused;
     if (self->listener_ != nullptr) paused = self->listener_->OnAssigned(tps);
-    assign_err = rd_kafka_assign(rk, partitions);
-    if (assign_err == RD_KAFKA_RESP_ERR_NO_ERROR && !paused.empty()) {
+    if (incremental) {
+      apply("incremental_assign", rd_kafka_incremental_assign(rk, partitions));
+    } else {
+      applied = CodeToStatus(rd_kafka_assign(rk, partitions), "assign");
+    }
+    if (applied.ok() && !paused.empty()) {
       // Before the fetcher starts (it starts after this callback returns): no record of these
       // partitions is fetched until they are resumed.
       TopicPartitionListPtr list = ToList(paused);
-      assign_err = rd_kafka_pause_partitions(rk, list.get());
+      applied = CodeToStatus(rd_kafka_pause_partitions(rk, list.get()), "pause");
     }
   } else {
     if (self->listener_ != nullptr) {
@@ -118,19 +133,21 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
         self->listener_->OnRevoked(tps);
       }
     }
-    assign_err = rd_kafka_assign(rk, nullptr);
+    if (incremental) {
+      apply("incremental_unassign", rd_kafka_incremental_unassign(rk, partitions));
+    } else {
+      applied = CodeToStatus(rd_kafka_assign(rk, nullptr), "unassign");
+    }
   }
-  if (assign_err != RD_KAFKA_RESP_ERR_NO_ERROR && self->rebalance_error_.ok()) {
-    // E.g. _STATE under the cooperative protocol, which wants incremental_assign(): the group
-    // would wait for an assignment call forever, consuming nothing. Stop instead.
-    const absl::Status st = CodeToStatus(
-        assign_err,
+  if (!applied.ok() && self->rebalance_error_.ok()) {
+    // The group would wait for an assignment call forever, consuming nothing. Stop instead.
+    self->rebalance_error_ = absl::Status(
+        absl::StatusCode::kFailedPrecondition,
         absl::StrCat("applying the group's assignment (rebalance protocol ",
-                     rd_kafka_rebalance_protocol(rk) != nullptr ? rd_kafka_rebalance_protocol(rk)
-                                                               : "NONE",
-                     ")"));
-    self->rebalance_error_ = absl::Status(absl::StatusCode::kFailedPrecondition, st.message());
-    self->rebalance_error_.SetPayload(kErrorCodePayload, *st.GetPayload(kErrorCodePayload));
+                     protocol != nullptr ? protocol : "NONE", "): ", applied.message()));
+    if (auto code = applied.GetPayload(kErrorCodePayload)) {
+      self->rebalance_error_.SetPayload(kErrorCodePayload, *code);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -49,24 +50,40 @@ constexpr GuardedProperty kGuarded[] = {
      "offset was committed"},
     {"group.instance.id", {}, "set from instance_id (see static_membership)"},
     {"enable.partition.eof", {}, "set by onceflow (see stop_when_caught_up)"},
-    // The loop applies assignments with assign()/unassign() (the eager protocol); under the
-    // cooperative protocol librdkafka refuses those calls and the group waits forever.
-    {"group.protocol",
-     {"classic"},
-     "only the classic group protocol is supported (KIP-848's 'consumer' protocol needs "
-     "incremental assignment, which onceflow does not do yet)"},
 };
 
-// partition.assignment.strategy is a list; every entry must be an eager assignor.
+// partition.assignment.strategy is a list; librdkafka picks one of its entries for the whole
+// group, so the cooperative assignor may not stand beside eager ones (librdkafka refuses the mix
+// too, at the first rebalance).
 std::optional<std::string> CheckAssignor(absl::string_view value) {
+  bool cooperative = false;
+  bool eager = false;
   for (absl::string_view raw : absl::StrSplit(value, ',')) {
     const std::string strategy = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
-    if (strategy == "cooperative-sticky") {
-      return std::string(
-          "cooperative-sticky needs incremental assignment, which onceflow does not do yet "
-          "(librdkafka refuses the eager assign() it uses, and the consumer would read nothing); "
-          "use range or roundrobin");
-    }
+    if (strategy.empty()) continue;
+    (strategy == "cooperative-sticky" ? cooperative : eager) = true;
+  }
+  if (cooperative && eager) {
+    return std::string(
+        "cooperative-sticky cannot be mixed with eager assignors (range, roundrobin): the group "
+        "would switch rebalance protocols; name cooperative-sticky alone");
+  }
+  return std::nullopt;
+}
+
+// group.protocol=consumer (KIP-848) needs a librdkafka that implements it for real: 2.12 made it
+// generally available; before, it is absent (2.0) or early access.
+std::optional<std::string> CheckGroupProtocol(absl::string_view value) {
+  const std::string protocol = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+  if (protocol == "classic") return std::nullopt;
+  if (protocol != "consumer") {
+    return absl::StrCat("group.protocol must be classic or consumer, got '", value, "'");
+  }
+  if (LibrdkafkaVersionNumber() < kConsumerGroupProtocolVersion) {
+    return absl::StrCat(
+        "the consumer group protocol (KIP-848) needs librdkafka 2.12 or newer; this process "
+        "runs librdkafka ",
+        LibrdkafkaVersion(), " (use group.protocol: classic, the default)");
   }
   return std::nullopt;
 }
@@ -76,6 +93,7 @@ std::optional<std::string> CheckAssignor(absl::string_view value) {
 std::optional<std::string> GuaranteeConflict(absl::string_view name, absl::string_view value,
                                              bool exactly_once) {
   if (name == "partition.assignment.strategy") return CheckAssignor(value);
+  if (name == "group.protocol") return CheckGroupProtocol(value);
   const std::string lower = absl::AsciiStrToLower(value);
   for (const GuardedProperty& g : kGuarded) {
     if (g.name != name) continue;
@@ -85,6 +103,22 @@ std::optional<std::string> GuaranteeConflict(absl::string_view name, absl::strin
     return std::string(!exactly_once && !g.alos_reason.empty() ? g.alos_reason : g.reason);
   }
   return std::nullopt;
+}
+
+bool IncrementalRebalancing(std::initializer_list<const Properties*> maps) {
+  bool incremental = false;
+  for (const Properties* map : maps) {
+    if (map == nullptr) continue;
+    if (auto it = map->find("partition.assignment.strategy"); it != map->end()) {
+      incremental = absl::StrContains(absl::AsciiStrToLower(it->second), "cooperative-sticky");
+    }
+    if (auto it = map->find("group.protocol"); it != map->end()) {
+      if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(it->second)) == "consumer") {
+        incremental = true;
+      }
+    }
+  }
+  return incremental;
 }
 
 std::chrono::milliseconds TransactionTimeout(std::initializer_list<const Properties*> maps,

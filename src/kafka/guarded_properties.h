@@ -24,6 +24,10 @@ namespace onceflow::kafka {
 std::optional<std::string> GuaranteeConflict(absl::string_view name, absl::string_view value,
                                              bool exactly_once);
 
+// Whether the consumer of these properties rebalances incrementally: cooperative-sticky, or
+// KIP-848's consumer group protocol (the last of `maps` that sets a property wins).
+bool IncrementalRebalancing(std::initializer_list<const Properties*> maps);
+
 // librdkafka's default transaction.timeout.ms.
 inline constexpr std::chrono::milliseconds kDefaultTransactionTimeout{60000};
 

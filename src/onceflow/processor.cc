@@ -75,6 +75,15 @@ absl::Status Validate(ProcessorOptions& o) {
   if (absl::Status st = CheckProperties("kafka_properties", o.kafka_properties, o.mode); !st.ok()) {
     return st;
   }
+  const bool stores = !o.state.stores.empty() || o.state.dedupe.has_value();
+  if (stores && o.input_topics.size() > 1 &&
+      kafka::IncrementalRebalancing({&o.kafka_properties, &o.consumer_properties})) {
+    return Invalid("consumer_properties",
+                   "incremental rebalancing (cooperative-sticky, group.protocol consumer) does "
+                   "not keep the same-numbered partitions of several input topics on one "
+                   "member, and a store serves a partition number of every input; with state, "
+                   "read one input topic or use the eager range assignor (the default)");
+  }
   if (absl::Status st = CheckProperties("consumer_properties", o.consumer_properties, o.mode);
       !st.ok()) {
     return st;

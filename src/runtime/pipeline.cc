@@ -452,30 +452,29 @@ absl::Status Pipeline::BeforeCommit() {
 
 absl::Status Pipeline::Rewind() {
   state_->DiscardPending();
-  if (!in_rebalance_) {
-    for (const auto& [tp, offset] : unit_.rewind_points()) {
-      if (std::find(assignment_.begin(), assignment_.end(), tp) == assignment_.end()) continue;
-      absl::Status st = source_->Seek({tp, offset}, kSeekTimeout);
-      if (!st.ok() && source_->AssignmentLost()) {
-        // The group moved on (its rebalance event is still queued): nothing past the last
-        // commit can be committed for this partition any more, and its next owner starts from
-        // the committed offset. Skipping the seek loses nothing.
-        Warn(absl::StrCat("rewinding ", tp.topic, "[", tp.partition.value(), "] to ",
-                          offset.value(), ": ", st.message(),
-                          "; the assignment is lost, so its next owner resumes from the "
-                          "committed offset"));
-        continue;
-      }
-      if (!st.ok()) {
-        // Going on from the current position would skip the rolled-back records: stop
-        // instead; a restart resumes from the committed offsets.
-        return base::Annotate(absl::StrCat("rewinding ", tp.topic, "[", tp.partition.value(),
-                                           "] to ", offset.value(), ": "),
-                              st);
-      }
-      // The partition must reach its end again before the run counts as caught up.
-      at_end_.erase(tp);
+  for (const auto& [tp, offset] : unit_.rewind_points()) {
+    if (leaving_.count(tp) > 0) continue;
+    if (std::find(assignment_.begin(), assignment_.end(), tp) == assignment_.end()) continue;
+    absl::Status st = source_->Seek({tp, offset}, kSeekTimeout);
+    if (!st.ok() && source_->AssignmentLost()) {
+      // The group moved on (its rebalance event is still queued): nothing past the last
+      // commit can be committed for this partition any more, and its next owner starts from
+      // the committed offset. Skipping the seek loses nothing.
+      Warn(absl::StrCat("rewinding ", tp.topic, "[", tp.partition.value(), "] to ", offset.value(),
+                        ": ", st.message(),
+                        "; the assignment is lost, so its next owner resumes from the "
+                        "committed offset"));
+      continue;
     }
+    if (!st.ok()) {
+      // Going on from the current position would skip the rolled-back records: stop
+      // instead; a restart resumes from the committed offsets.
+      return base::Annotate(absl::StrCat("rewinding ", tp.topic, "[", tp.partition.value(), "] to ",
+                                         offset.value(), ": "),
+                            st);
+    }
+    // The partition must reach its end again before the run counts as caught up.
+    at_end_.erase(tp);
   }
   ++counters_->rewinds;
   ResetUnit();
@@ -560,9 +559,18 @@ absl::Status Pipeline::Shutdown(absl::Status status) {
 std::vector<TopicPartition> Pipeline::OnAssigned(const std::vector<TopicPartition>& partitions) {
   ready_ = false;  // until restored
   ++counters_->rebalances;
-  assignment_ = partitions;
-  at_end_.clear();
-  Info(absl::StrCat("assigned ", partitions.size(), " partition(s): ", Describe(partitions)));
+  // Added to what the member keeps: under the eager protocol the assignment is empty here (the
+  // revocation took all of it), under the cooperative one the other partitions go on.
+  for (const TopicPartition& tp : partitions) {
+    if (std::find(assignment_.begin(), assignment_.end(), tp) == assignment_.end()) {
+      assignment_.push_back(tp);
+    }
+    at_end_.erase(tp);
+  }
+  Info(absl::StrCat("assigned ", partitions.size(), " partition(s): ", Describe(partitions),
+                    partitions.size() == assignment_.size()
+                        ? ""
+                        : absl::StrCat(" (", assignment_.size(), " in all)")));
   std::vector<TopicPartition> waiting;
   if (deferred_error_.ok()) {
     // Opens the stores; their restore runs on the loop (RestoreStep), and the partitions wait,
@@ -595,8 +603,10 @@ absl::Status Pipeline::RestoreStep() {
 void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
   ready_ = false;
   // The last moment to commit for these partitions: finish the open unit before they go to
-  // another member. If it rolls back, its records are replayed by their next owner.
-  in_rebalance_ = true;
+  // another member. The transaction (or offset commit) covers every partition of the unit, so
+  // under the cooperative protocol the partitions that stay are committed with them, and if it
+  // rolls back they are rewound while the leaving ones are replayed by their next owner.
+  leaving_.insert(partitions.begin(), partitions.end());
   // While stopping, the unit was already committed or given up (Shutdown), before leaving the
   // group runs this.
   if (deferred_error_.ok() && !stopping_) {
@@ -604,40 +614,51 @@ void Pipeline::OnRevoked(const std::vector<TopicPartition>& partitions) {
       deferred_error_ = st;
     }
   }
-  in_rebalance_ = false;
-  ResetUnit();
-  state_->DiscardPending();  // committed above, or rolled back
-  state_->CloseAll();
-  assignment_.clear();
-  at_end_.clear();
   if (!partitions.empty()) {
     Info(absl::StrCat("revoked ", partitions.size(), " partition(s): ", Describe(partitions)));
   }
+  Release(partitions);
 }
 
 void Pipeline::OnLost(const std::vector<TopicPartition>& partitions) {
   ready_ = false;
   Warn(absl::StrCat("lost ", partitions.size(),
                     " partition(s) without a clean revoke: ", Describe(partitions)));
+  leaving_.insert(partitions.begin(), partitions.end());
   if (deferred_error_.ok() && !stopping_ && (committer_->open() || !unit_.empty())) {
-    in_rebalance_ = true;
     absl::Status st = TakeDeliveryFailures(nullptr);
     if (st.ok()) {
       // Nothing of the unit can be committed any more: the group refuses this member's
       // offsets. Abort (after in-flight sends settle), so read_committed readers are not held
-      // back until the transaction times out.
+      // back until the transaction times out. Partitions that stay are rewound.
       absl::StatusOr<UnitEnd> end = committer_->Abort(
           absl::AbortedError("the group took the partitions away (assignment lost)"));
-      st = end.status();
+      st = end.ok() ? AfterUnitEnd(*end, clock_.SteadyNow()) : end.status();
     }
     if (!st.ok()) deferred_error_ = st;
-    in_rebalance_ = false;
   }
+  Release(partitions);
+}
+
+void Pipeline::Release(const std::vector<TopicPartition>& partitions) {
+  // The unit was committed or rolled back above (or given up with a deferred error).
   ResetUnit();
   state_->DiscardPending();
-  state_->CloseAll();
-  assignment_.clear();
-  at_end_.clear();
+  std::set<int32_t> numbers;
+  for (const TopicPartition& tp : partitions) {
+    numbers.insert(tp.partition.value());
+    assignment_.erase(std::remove(assignment_.begin(), assignment_.end(), tp), assignment_.end());
+    at_end_.erase(tp);
+  }
+  // A store serves a partition number of every input topic: close it when none is left.
+  for (const TopicPartition& tp : assignment_) numbers.erase(tp.partition.value());
+  if (assignment_.empty()) {
+    state_->CloseAll();
+  } else {
+    state_->Close(numbers);
+  }
+  leaving_.clear();
+  ready_ = !assignment_.empty() && deferred_error_.ok() && !state_->restoring();
 }
 
 }  // namespace onceflow::runtime

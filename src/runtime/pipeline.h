@@ -106,6 +106,9 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   absl::Status RestoreStep();
   void OnRevoked(const std::vector<TopicPartition>& partitions) override;
   void OnLost(const std::vector<TopicPartition>& partitions) override;
+  // After a revocation or loss: forgets `partitions`, closing the stores that no remaining
+  // partition uses; the rest of the assignment goes on (incremental rebalancing).
+  void Release(const std::vector<TopicPartition>& partitions);
 
   bool eos() const { return options_.mode == Mode::kExactlyOnce; }
 
@@ -134,9 +137,10 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   std::set<std::pair<uint32_t, int64_t>> suspects_;
   SteadyTime last_commit_{};
   absl::Status deferred_error_;  // a fatal error found inside a callback
-  // Inside a revoke or lost callback: a rolled-back unit is dropped, not replayed (its
-  // partitions are leaving).
-  bool in_rebalance_ = false;
+  // Inside a revoke or lost callback: the partitions leaving. A rolled-back unit is not
+  // replayed for them (their next owner starts from the committed offsets); the partitions
+  // that stay (an incremental revocation) are rewound as after any rollback.
+  std::set<TopicPartition> leaving_;
   bool stopping_ = false;  // in Shutdown: leaving the group must not commit again
   Histogram commit_latency_;
   Histogram e2e_latency_;

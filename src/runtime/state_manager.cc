@@ -185,6 +185,8 @@ absl::StatusOr<std::vector<TopicPartition>> StateManager::Assign(
       n.partitions[p] = std::move(store);
     }
   }
+  // An incremental assignment while a restore is under way: one restore for both.
+  CarryOverRestore(*session, {});
   std::vector<TopicPartition> waiting;
   for (const TopicPartition& tp : partitions) {
     if (session->stores_left.count(tp.partition.value()) == 0) continue;
@@ -196,6 +198,29 @@ absl::StatusOr<std::vector<TopicPartition>> StateManager::Assign(
     restore_ = std::move(session);
   }
   return waiting;
+}
+
+void StateManager::CarryOverRestore(RestoreSession& to, const std::set<int32_t>& dropped) {
+  if (restore_ == nullptr) return;
+  RestoreSession& from = *restore_;
+  for (const RestoreSession::Target& t : from.targets) {
+    if (dropped.count(t.partition) > 0) continue;
+    if (from.done.count({stores_.find(t.store)->second.changelog_topic, t.partition}) > 0) {
+      continue;
+    }
+    to.targets.push_back(t);
+    ++to.stores_left[t.partition];
+  }
+  for (const auto& [p, tps] : from.waiting) {
+    if (dropped.count(p) > 0 || to.stores_left.count(p) == 0) continue;
+    std::vector<TopicPartition>& w = to.waiting[p];
+    for (const TopicPartition& tp : tps) {
+      if (std::find(w.begin(), w.end(), tp) == w.end()) w.push_back(tp);
+    }
+  }
+  restored_records_ += from.records;
+  if (from.consumer != nullptr) (void)from.consumer->Close();
+  restore_.reset();
 }
 
 absl::Status StateManager::StartRestore() {
@@ -323,6 +348,33 @@ absl::StatusOr<std::vector<TopicPartition>> StateManager::RestoreStep(
     restore_.reset();
   }
   return resumed;
+}
+
+void StateManager::Close(const std::set<int32_t>& numbers) {
+  if (numbers.empty()) return;
+  if (restore_ != nullptr) {
+    auto session = std::make_unique<RestoreSession>();
+    CarryOverRestore(*session, numbers);
+    if (!session->targets.empty()) {
+      session->started = SteadyClock::now();
+      restore_ = std::move(session);
+    }
+  }
+  for (auto& [name, n] : stores_) {
+    for (int32_t p : numbers) {
+      auto it = n.partitions.find(p);
+      if (it == n.partitions.end()) continue;
+      it->second->DiscardPending();
+      if (absl::Status st = it->second->Close(); !st.ok()) {
+        Log(LogLevel::kWarn,
+            absl::StrCat("closing store ", name, " partition ", p, ": ", st.message()));
+      }
+      n.partitions.erase(it);
+      n.sinks.erase(p);
+      n.progress.erase(p);
+    }
+  }
+  if (current_.has_value() && numbers.count(*current_) > 0) current_.reset();
 }
 
 void StateManager::CloseAll() {

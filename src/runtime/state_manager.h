@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ class StateManager : public TransformContext, public AttemptScope {
   // Closes the stores of every partition (their pending writes must be committed or
   // discarded before).
   void CloseAll();
+  // Closes the stores of the partition `numbers` only (an incremental revocation): the others
+  // stay open, and a restore under way goes on for them.
+  void Close(const std::set<int32_t>& numbers);
 
   // The partition whose store the routing stores use (nullopt: none, outside Process).
   void SetCurrentPartition(std::optional<int32_t> partition) { current_ = partition; }
@@ -124,6 +128,10 @@ class StateManager : public TransformContext, public AttemptScope {
 
   absl::StatusOr<state::PartitionStore*> Current(const std::string& name);
   class RestoreSession;
+  // Moves the unfinished targets of the restore under way (but those of `dropped` partition
+  // numbers) into `to`, whose consumer starts anew from each store's checkpoint (replaying a
+  // changelog prefix again yields the same store).
+  void CarryOverRestore(RestoreSession& to, const std::set<int32_t>& dropped);
   absl::Status StartRestore();
 
   const ProcessorOptions options_;

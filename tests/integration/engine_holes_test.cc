@@ -265,9 +265,12 @@ TEST(EngineOptionsTest, CommitIntervalMustFitInTheTransactionTimeout) {
   EXPECT_THAT(Processor::Create(o, Passthrough()).status(), IsOk());
 }
 
-// Hole 6: the cooperative assignor is refused with a reason (the eager loop cannot apply its
-// incremental assignments; the consumer read nothing, forever, while /readyz said ready).
-TEST(EngineOptionsTest, CooperativeAssignorIsRefusedWithAReason) {
+// Hole 6 (closed since by incremental rebalancing): the cooperative assignor works
+// (ScaleTest in state_test.cc, TransactionsTest.CooperativeAssignmentIsAppliedIncrementally);
+// what is still refused, with a reason, is what cannot work: cooperative-sticky mixed with an
+// eager assignor, and with state over several input topics (the same-numbered partitions a
+// store serves could land on different members).
+TEST(EngineOptionsTest, CooperativeAssignorMixesAreRefusedWithAReason) {
   ProcessorOptions o;
   o.bootstrap_servers = "127.0.0.1:1";
   o.application_id = "app";
@@ -276,7 +279,32 @@ TEST(EngineOptionsTest, CooperativeAssignorIsRefusedWithAReason) {
   o.consumer_properties["partition.assignment.strategy"] = "range,cooperative-sticky";
   EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                HasSubstr("cooperative-sticky needs incremental assignment")));
+                                HasSubstr("cannot be mixed with eager assignors")));
+  o.consumer_properties["partition.assignment.strategy"] = "cooperative-sticky";
+  EXPECT_THAT(Processor::Create(o, Passthrough()).status(), testing::IsOk());
+  o.input_topics = {"in", "in2"};
+  o.state.stores = {"counts"};
+  EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("same-numbered partitions of several input topics")));
+}
+
+// KIP-848's consumer group protocol is refused, with the version, on a librdkafka before 2.12.
+TEST(EngineOptionsTest, ConsumerGroupProtocolNeedsLibrdkafka212) {
+  ProcessorOptions o;
+  o.bootstrap_servers = "127.0.0.1:1";
+  o.application_id = "app";
+  o.input_topics = {"in"};
+  o.output_topic = "out";
+  o.consumer_properties["group.protocol"] = "consumer";
+  const absl::Status st = Processor::Create(o, Passthrough()).status();
+  if (kafka::LibrdkafkaVersionNumber() < kafka::kConsumerGroupProtocolVersion) {
+    EXPECT_THAT(st, testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                      AllOf(HasSubstr("needs librdkafka 2.12 or newer"),
+                                            HasSubstr(kafka::LibrdkafkaVersion()))));
+  } else {
+    EXPECT_THAT(st, testing::IsOk());
+  }
 }
 
 }  // namespace

@@ -1,17 +1,24 @@
 // State and dedupe against a real broker: upstream duplicates dropped exactly, window expiry
 // with tombstones in the changelog, SIGKILL at every fault point (including between the Kafka
 // commit and the RocksDB write), a partition moving to an instance with an empty state
-// folder, and wiped or corrupted local state rebuilt from the changelog.
+// folder, wiped or corrupted local state rebuilt from the changelog, and a group scaled
+// 1 -> 3 -> 1 under the eager and the cooperative protocol.
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/child_process.h"
 #include "base/clock.h"
@@ -19,6 +26,7 @@
 #include "examples/key_counter/key_counter.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
 #include "runtime/fault_injection.h"
@@ -288,6 +296,165 @@ TEST_F(StateTest, PartitionMovedToEmptyStateFolderStillDropsDuplicates) {
     EXPECT_THAT(got.at(p), ElementsAreArray(expected.at(p))) << "partition " << p;
   }
 }
+
+// A group scaled 1 -> 3 -> 1 mid-stream under eos with dedupe, with the eager assignor (range)
+// and the cooperative one: exactly once either way. Besides, a sampler reads the group's
+// committed offsets every 50 ms and prints each partition's longest stall (no committed
+// progress while it had records left): under the eager protocol every partition stops at each
+// rebalance; under the cooperative one the partitions that stay with their member do not.
+class ScaleTest : public StateTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
+  constexpr int kPartitions = 6;
+  const std::string assignor = GetParam();
+  const std::string in = CreateTopic("scale-in", kPartitions);
+  const std::string out = CreateTopic("scale-out", kPartitions);
+  const std::vector<InputRecord> input = MakeInput(kPartitions, 700, "s");
+  Produce(in, input);
+  const std::string app = App("scale");
+  // ~2 ms a record: A alone needs ~9 s, so the members join and leave mid-stream.
+  const std::vector<std::string> common = {"--dedupe-header", kIdHeader, "--dynamic-membership",
+                                           "--delay-us", "2000", "--commit-interval-ms", "50",
+                                           "--assignor", assignor,
+                                           // Small fetches: the partitions advance together.
+                                           "--consumer-property", "max.partition.fetch.bytes=1024"};
+  auto flags = [&](const std::string& name) {
+    std::vector<std::string> f = common;
+    f.insert(f.end(), {"--state-dir", TempDir(name)});
+    return f;
+  };
+
+  // The sampler: committed offsets per partition over time.
+  std::atomic<bool> sampling{true};
+  std::map<int, std::vector<std::pair<std::chrono::steady_clock::time_point, int64_t>>> samples;
+  // One consumer that never subscribes (it does not join the group, only asks its coordinator),
+  // so a sample costs one round trip.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<kafka::Consumer> probe,
+                       kafka::Consumer::Create(ClientProps({{"group.id", app}})));
+  std::vector<TopicPartition> tps;
+  for (int p = 0; p < kPartitions; ++p) tps.push_back({in, Partition(p)});
+  std::thread sampler([&] {
+    while (sampling.load()) {
+      absl::StatusOr<std::vector<TopicPartitionOffset>> c = probe->Committed(tps, 5s);
+      const auto now = std::chrono::steady_clock::now();
+      if (c.ok()) {
+        for (const TopicPartitionOffset& tpo : *c) {
+          samples[tpo.tp.partition.value()].emplace_back(
+              now, tpo.offset.is_logical() ? 0 : tpo.offset.value());
+        }
+      }
+      std::this_thread::sleep_for(50ms);  // the sampling period, not a wait for a condition
+    }
+  });
+  auto stop_sampler = absl::MakeCleanup([&] {
+    sampling = false;
+    sampler.join();
+  });
+
+  const int64_t total = static_cast<int64_t>(input.size());
+  ASSERT_OK_AND_ASSIGN(ChildProcess a,
+                       ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", flags("a")),
+                                           SpawnOptions::ToLog(LogPath("a"))));
+  WaitForCommittedAtLeast(app, in, total / 6, 90s);
+  ASSERT_OK_AND_ASSIGN(ChildProcess b,
+                       ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", flags("b")),
+                                           SpawnOptions::ToLog(LogPath("b"))));
+  ASSERT_OK_AND_ASSIGN(ChildProcess c,
+                       ChildProcess::Start(ChildArgs(app, "c", in, out, "eos", flags("c")),
+                                           SpawnOptions::ToLog(LogPath("c"))));
+  // B and C hold partitions and commit some of them before they leave.
+  auto wait_for_assigned = [&](const std::string& name) {
+    const auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      absl::StatusOr<std::string> log = base::ReadFile(LogPath(name));
+      if (log.ok() && absl::StrContains(*log, "restored")) return true;
+      std::this_thread::sleep_for(100ms);  // polling a condition
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for_assigned("b")) << "log " << LogPath("b");
+  ASSERT_TRUE(wait_for_assigned("c")) << "log " << LogPath("c");
+  int64_t now_committed = 0;
+  ASSERT_OK_AND_ASSIGN(std::vector<TopicPartitionOffset> committed, CommittedOffsets(app, in));
+  for (const auto& tpo : committed)
+    now_committed += tpo.offset.is_logical() ? 0 : tpo.offset.value();
+  WaitForCommittedAtLeast(app, in, now_committed + total / 6, 120s);
+  ASSERT_OK(b.Signal(SIGTERM));
+  ASSERT_OK(c.Signal(SIGTERM));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit b_exit, b.Wait(60s));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit c_exit, c.Wait(60s));
+  EXPECT_EQ(b_exit.code, 0) << "log " << LogPath("b");
+  EXPECT_EQ(c_exit.code, 0) << "log " << LogPath("c");
+  // The committed offsets count duplicates too: every input record, once A drained them.
+  int64_t positions = 0;
+  for (int p = 0; p < kPartitions; ++p) {
+    int64_t n = 0;
+    for (const InputRecord& r : input) n += r.partition == p ? 1 : 0;
+    positions += n;
+  }
+  WaitForCommittedAtLeast(app, in, positions, 120s);
+  std::move(stop_sampler).Invoke();
+  ASSERT_OK(a.Signal(SIGTERM));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit a_exit, a.Wait(60s));
+  EXPECT_EQ(a_exit.code, 0) << "log " << LogPath("a");
+  ASSERT_OK_AND_ASSIGN(const std::string a_log, base::ReadFile(LogPath("a")));
+  ASSERT_OK_AND_ASSIGN(const std::string b_log, base::ReadFile(LogPath("b")));
+  EXPECT_THAT(b_log, ::testing::Not(HasSubstr("stopped (in=0 "))) << "B took part";
+  if (assignor == "cooperative-sticky") {
+    // An incremental assignment names what the member holds in all.
+    EXPECT_THAT(a_log, HasSubstr(" in all)"));
+  }
+
+  std::map<int, std::set<std::string>> seen;
+  const auto expected = FirstOccurrences(input, seen, "|t");
+  ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+  const auto got = ByPartition(output);
+  for (int p = 0; p < kPartitions; ++p) {
+    ASSERT_EQ(got.count(p), 1u) << "partition " << p;
+    EXPECT_THAT(got.at(p), ElementsAreArray(expected.at(p))) << "partition " << p;
+  }
+
+  // The figures (not asserted: timing on a shared 2-core machine).
+  std::vector<int64_t> stalls;
+  for (const auto& [p, series] : samples) {
+    int64_t n = 0;
+    for (const InputRecord& r : input) n += r.partition == p ? 1 : 0;
+    int64_t longest = 0;
+    for (size_t i = 0; i + 1 < series.size();) {
+      size_t j = i + 1;
+      while (j < series.size() && series[j].second == series[i].second) ++j;
+      if (series[i].second < n && series[i].second > 0 && j < series.size()) {
+        longest = std::max<int64_t>(longest, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 series[j].first - series[i].first)
+                                                 .count());
+      }
+      i = j;
+    }
+    stalls.push_back(longest);
+  }
+  // ONCEFLOW_SCALE_DUMP=PREFIX writes the samples (partition, ms, committed offset) to plot.
+  if (const char* dump = std::getenv("ONCEFLOW_SCALE_DUMP")) {
+    std::ofstream f(absl::StrCat(dump, "-", assignor));
+    for (const auto& [p, series] : samples) {
+      for (const auto& [t, o] : series) {
+        f << p << " "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count()
+          << " " << o << "\n";
+      }
+    }
+  }
+  std::sort(stalls.begin(), stalls.end());
+  std::string line =
+      absl::StrCat("[scale] assignor=", assignor, " longest stall per partition (ms, sorted):");
+  for (int64_t s : stalls) absl::StrAppend(&line, " ", s);
+  std::cout << line << std::endl;
+  RecordProperty("stalls_ms", line);
+}
+
+INSTANTIATE_TEST_SUITE_P(Assignors, ScaleTest, ::testing::Values("range", "cooperative-sticky"),
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                           return std::string(param.param) == "range" ? "Eager" : "Cooperative";
+                         });
 
 // 5. A deleted state folder, and then a corrupted checkpoint, are rebuilt from the changelog:
 // the duplicates that arrive afterwards are still dropped.

@@ -116,6 +116,23 @@ void FakeSource::Assign() {
   }
 }
 
+void FakeSource::RevokeLastAndAssignItBack() {
+  if (assignment_.empty()) return;
+  const TopicPartition tp = assignment_.back();
+  if (listener_ != nullptr) listener_->OnRevoked({tp});
+  assignment_.pop_back();
+  position_.erase(tp);
+  eof_at_.erase(tp);
+  paused_.erase(tp);
+  next_ = 0;
+  assignment_.push_back(tp);
+  auto c = cluster_.committed().find(tp);
+  position_[tp] = c == cluster_.committed().end() ? 0 : c->second.value();
+  if (listener_ != nullptr) {
+    for (const TopicPartition& p : listener_->OnAssigned({tp})) paused_.insert(p);
+  }
+}
+
 absl::Status FakeSource::Pause(const std::vector<TopicPartition>& partitions) {
   for (const TopicPartition& tp : partitions) paused_.insert(tp);
   return absl::OkStatus();
@@ -139,6 +156,10 @@ absl::StatusOr<std::optional<kafka::ConsumedMessage>> FakeSource::Poll(
   if (!rebalances_.empty() && handed_out_ >= rebalances_.front().records) {
     const Rebalance kind = rebalances_.front().kind;
     rebalances_.pop_front();
+    if (kind == Rebalance::kRevokeLast) {
+      RevokeLastAndAssignItBack();
+      return std::optional<kafka::ConsumedMessage>();
+    }
     if (listener_ != nullptr) {
       if (kind == Rebalance::kLost) {
         listener_->OnLost(assignment_);

@@ -102,7 +102,10 @@ class FakeCluster {
 
 class FakeSource final : public runtime::Source {
  public:
-  enum class Rebalance { kRevoke, kLost };
+  // kRevokeLast: an incremental (cooperative) revocation of the assignment's last partition
+  // only, which is then assigned back incrementally from the group's committed offset; the other
+  // partitions keep their positions.
+  enum class Rebalance { kRevoke, kLost, kRevokeLast };
 
   FakeSource(FakeCluster& cluster, base::ManualClock& clock, bool partition_eof = true)
       : cluster_(cluster), clock_(clock), partition_eof_(partition_eof) {}
@@ -147,6 +150,7 @@ class FakeSource final : public runtime::Source {
 
  private:
   void Assign();
+  void RevokeLastAndAssignItBack();
 
   FakeCluster& cluster_;
   base::ManualClock& clock_;

@@ -34,7 +34,9 @@ int Usage(const std::string& why) {
          "[--mode eos|alos] [--commit-interval-ms N] [--alos-policy "
          "record|batch|every-n|interval] [--stop-when-caught-up] "
          "[--session-timeout-ms N] [--delay-us N] [--max-records-per-txn N] [--commit-every N] "
-         "[--state-dir DIR] [--dedupe-header NAME] [--count] [--flaky] [--dynamic-membership]\n";
+         "[--state-dir DIR] [--dedupe-header NAME] [--count] [--flaky] [--dynamic-membership] "
+         "[--assignor NAME]\n"
+         "  [--consumer-property NAME=VALUE]\n";
   return 2;
 }
 
@@ -117,6 +119,13 @@ int main(int argc, char** argv) {
       options.errors.retry.max_backoff = std::chrono::milliseconds(1);
     } else if (flag == "--dynamic-membership") {
       options.static_membership = false;
+    } else if (flag == "--assignor") {
+      options.consumer_properties["partition.assignment.strategy"] = next();
+    } else if (flag == "--consumer-property") {
+      const std::string kv = next();
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos) return Usage("--consumer-property wants NAME=VALUE");
+      options.consumer_properties[kv.substr(0, eq)] = kv.substr(eq + 1);
     } else {
       return Usage("unknown flag " + flag);
     }

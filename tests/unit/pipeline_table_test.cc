@@ -385,6 +385,20 @@ std::vector<Row> EosRows() {
        .rebalance = {{6, Rebalance::kRevoke}}, .recreated = 1});
   add({.name = "RevokeCommitFenced", .faults = {{Call::kCommit, 2, E::kFenced}},
        .rebalance = {{6, Rebalance::kRevoke}}, .ending = Ending::kExit3});
+  // ---- inside an incremental (cooperative) revocation of p1 only: the transaction commits both
+  // partitions; p0 goes on from where it is, or is rewound when the commit rolls back
+  add({.name = "CooperativeRevokeCommitsAndKeepsTheOther",
+       .rebalance = {{6, Rebalance::kRevokeLast}},
+       .aborts = 0});
+  add({.name = "CooperativeRevokeCommitAbortableRewindsTheKept",
+       .faults = {{Call::kCommit, 2, E::kAbortable}},
+       .rebalance = {{6, Rebalance::kRevokeLast}},
+       .seeks = {{0, 2}},
+       .aborts = 1});
+  add({.name = "CooperativeRevokeCommitFenced",
+       .faults = {{Call::kCommit, 2, E::kFenced}},
+       .rebalance = {{6, Rebalance::kRevokeLast}},
+       .ending = Ending::kExit3});
   // ---- inside a lost assignment
   add({.name = "LostAborts", .rebalance = {{6, Rebalance::kLost}}, .aborts = 1});
   add({.name = "LostAbortRetriable", .faults = {{Call::kAbort, 1, E::kRetriable}},
