@@ -31,6 +31,8 @@
 #include "kafka/guarded_properties.h"
 #include "kafka/handles.h"
 #include "onceflow/status_macros.h"
+#include "sidecar/config_errors.h"
+#include "sidecar/config_substitution.h"
 #include "sidecar/duration.h"
 #include "sidecar/listen_address.h"
 #include "sidecar/regex.h"
@@ -40,68 +42,19 @@ namespace {
 
 namespace pb = ::google::protobuf;
 
+using config_internal::ConfigError;
+using config_internal::DidYouMean;
+using config_internal::FieldNames;
+using config_internal::JoinIndex;
+using config_internal::JoinKey;
+using config_internal::kHiddenValue;
+using config_internal::Substitute;
+using config_internal::Substituted;
+
 // Bounds on what a YAML document may expand to: aliases share nodes, so a small file can
 // describe a huge (or, through a recursive alias, endless) tree.
 constexpr int kMaxDepth = 64;
 constexpr size_t kMaxNodes = 100000;
-
-// What error messages show instead of a value that came from a substitution.
-constexpr char kHiddenValue[] = "a substituted value (not shown)";
-
-// "<file>:<line>: <key path>: <why>", leaving out what is unknown.
-absl::Status ConfigError(const std::string& file, int line, const std::string& key_path,
-                         absl::string_view why) {
-  std::string message = file;
-  if (line > 0) absl::StrAppend(&message, ":", line);
-  absl::StrAppend(&message, ": ");
-  if (!key_path.empty()) absl::StrAppend(&message, key_path, ": ");
-  absl::StrAppend(&message, why);
-  return absl::InvalidArgumentError(message);
-}
-
-std::string JoinKey(const std::string& path, absl::string_view key) {
-  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
-}
-
-std::string JoinIndex(const std::string& path, int index) {
-  return absl::StrCat(path, "[", index, "]");
-}
-
-// Levenshtein distance, for "did you mean".
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// " did you mean 'x'?" for the closest candidate within edit distance 2, or "".
-std::string DidYouMean(absl::string_view word, const std::vector<std::string>& candidates) {
-  const std::string* best = nullptr;
-  size_t best_distance = 3;
-  for (const std::string& candidate : candidates) {
-    const size_t distance = EditDistance(word, candidate);
-    if (distance < best_distance && distance < std::max<size_t>(candidate.size(), 1)) {
-      best = &candidate;
-      best_distance = distance;
-    }
-  }
-  return best == nullptr ? "" : absl::StrCat("; did you mean '", *best, "'?");
-}
-
-std::vector<std::string> FieldNames(const pb::Descriptor& descriptor) {
-  std::vector<std::string> names;
-  for (int i = 0; i < descriptor.field_count(); ++i) names.push_back(descriptor.field(i)->name());
-  return names;
-}
 
 // The config file's text. base::ReadFile's errors ("cannot read PATH: <reason>"), except that
 // kInvalidArgument (a directory) becomes kFailedPrecondition: kInvalidArgument means "the
@@ -112,78 +65,6 @@ absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
     return absl::FailedPreconditionError(text.status().message());
   }
   return text;
-}
-
-bool IsEnvName(absl::string_view name) {
-  if (name.empty() || absl::ascii_isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
-
-struct Substituted {
-  std::string value;
-  bool substituted = false;  // some ${...} was replaced
-};
-
-// Expands ${NAME}, ${file:PATH} and $${ in `text`. Errors name the variable or the path,
-// never a value.
-absl::StatusOr<Substituted> Substitute(absl::string_view text, const EnvLookup& env) {
-  Substituted out;
-  if (!absl::StrContains(text, "${")) {
-    out.value = std::string(text);
-    return out;
-  }
-  size_t i = 0;
-  while (i < text.size()) {
-    if (absl::StartsWith(text.substr(i), "$${")) {
-      out.value += "${";
-      i += 3;
-      continue;
-    }
-    if (!absl::StartsWith(text.substr(i), "${")) {
-      out.value += text[i++];
-      continue;
-    }
-    const size_t close = text.find('}', i + 2);
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError("unterminated '${' (write '$${' for a literal '${')");
-    }
-    const absl::string_view ref = text.substr(i + 2, close - i - 2);
-    if (absl::StartsWith(ref, "file:")) {
-      const std::string path(ref.substr(5));
-      if (path.empty()) return absl::InvalidArgumentError("'${file:}' names no file");
-      absl::StatusOr<std::string> contents = base::ReadFile(path);
-      if (!contents.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("${file:", path, "}: ", contents.status().message()));
-      }
-      if (absl::EndsWith(*contents, "\n")) contents->pop_back();
-      out.value += *contents;
-    } else {
-      // ${NAME:-default}: the default when NAME is unset or empty, as in a POSIX shell.
-      const size_t dash = ref.find(":-");
-      const absl::string_view name = ref.substr(0, dash);
-      if (!IsEnvName(name)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("'${", name, dash == absl::string_view::npos ? "" : ":-...",
-                         "}' is neither ${NAME}, ${NAME:-default} (NAME: letters, digits, _) nor "
-                         "${file:PATH}"));
-      }
-      const std::optional<std::string> value = env(std::string(name));
-      if (dash != absl::string_view::npos && (!value.has_value() || value->empty())) {
-        absl::StrAppend(&out.value, ref.substr(dash + 2));
-      } else if (!value.has_value()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "environment variable ", name, " is not set (${", name, ":-default} gives a default)"));
-      } else {
-        out.value += *value;
-      }
-    }
-    out.substituted = true;
-    i = close + 1;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- YAML and JSON
