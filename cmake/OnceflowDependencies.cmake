@@ -1,5 +1,5 @@
 # Finds onceflow's dependencies, all from Debian's packages (see scripts/install-deps):
-#   librdkafka (C and C++)  pkg-config rdkafka / rdkafka++   -> RdKafka::rdkafka, RdKafka::rdkafka++
+#   librdkafka (C)          pkg-config rdkafka, or RdKafka_ROOT -> RdKafka::rdkafka (::rdkafka++ if found)
 #   Abseil 20220623         CMake config                     -> absl::*
 #   protobuf 3.21 + protoc  CMake's FindProtobuf module      -> protobuf::libprotobuf, protoc
 #   RocksDB 7.8             CMake config                     -> RocksDB::rocksdb-shared

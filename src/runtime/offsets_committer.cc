@@ -82,7 +82,7 @@ absl::StatusOr<UnitEnd> OffsetsCommitter::Abort(const absl::Status& cause) {
   absl::Status fatal = producer_.FatalError();
   if (!fatal.ok()) {
     // An idempotent producer can fail fatally (e.g. an out-of-order sequence after a broker
-    // restart, librdkafka #4438): replace it; the replay re-sends what it lost.
+    // restart, librdkafka #4438, before 2.3.0): replace it; the replay re-sends what it lost.
     Log(LogLevel::kWarn, absl::StrCat("producer failed fatally (", fatal.message(),
                                       "); recreating it and replaying from the last commit"));
     ONCEFLOW_RETURN_IF_ERROR(producer_.Recreate());

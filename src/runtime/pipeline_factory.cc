@@ -20,6 +20,9 @@ std::string TransactionalId(const ProcessorOptions& o) {
 
 }  // namespace
 
+// Both clients set socket.nagle.disable=true, librdkafka's own default from 2.10.0 (#4986):
+// before that, Nagle's algorithm could hold back small requests such as a commit's. Set on
+// every version, it keeps one behaviour, overridable the same way (docs/compatibility.md).
 kafka::Properties ConsumerProperties(const ProcessorOptions& o) {
   kafka::Properties props = kafka::Merge(
       {

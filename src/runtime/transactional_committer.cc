@@ -131,8 +131,8 @@ absl::StatusOr<UnitEnd> TransactionalCommitter::Abort(const absl::Status& cause)
     return RolledBack();
   }
   if (cause.code() == absl::StatusCode::kFailedPrecondition) {
-    // Fatal but not fenced (e.g. librdkafka #4438's sequence desync after a broker restart):
-    // a new producer fences this one's epoch, which aborts its transaction.
+    // Fatal but not fenced (e.g. librdkafka #4438's sequence desync after a broker restart,
+    // before 2.3.0): a new producer fences this one's epoch, which aborts its transaction.
     ONCEFLOW_RETURN_IF_ERROR(RecreateProducer(cause));
     return RolledBack();
   }
