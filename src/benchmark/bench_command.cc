@@ -166,7 +166,7 @@ int RunBench(BenchFlags flags) {
       std::cerr << "onceflow bench: leaving out kafka-streams-*: they take only the bootstrap "
                    "servers, not the -X/--command-config properties\n";
       o.systems.resize(4);
-    } else if (absl::StatusOr<std::string> jar = EnsureStreamsPeerJar(o.repo); !jar.ok()) {
+    } else if (absl::StatusOr<std::string> jar = EnsureStreamsPeerJar(o.repo, ""); !jar.ok()) {
       std::cerr << "onceflow bench: warning: leaving out kafka-streams-*: "
                 << jar.status().message() << "\n";
       o.systems.resize(4);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <mutex>
@@ -17,6 +18,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "base/child_process.h"
 #include "base/file.h"
 #include "base/retry.h"
@@ -59,12 +62,39 @@ double BucketPercentile(const LatencyHistogram& h, double q) {
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr char kPeerJar[] = "bench/peers/kafka-streams/target/kafka-streams-peer.jar";
+constexpr char kPeerDir[] = "bench/peers/kafka-streams";
 constexpr char kPeerPom[] = "bench/peers/kafka-streams/pom.xml";
+
+// The peer's builds, one per Kafka Streams line: the pom pins each version (its kafka.version
+// property, and the kafka-3.9 profile's), this table says where each jar lands.
+struct StreamsPeerBuild {
+  const char* line;           // in the system name: kafka-streams-<line>-eos; "" = default
+  const char* jar;            // relative to the repository
+  const char* maven_profile;  // mvn -P ...; "" = none
+};
+constexpr StreamsPeerBuild kStreamsPeerBuilds[] = {
+    {"", "bench/peers/kafka-streams/target/kafka-streams-peer.jar", ""},
+    {"3.9", "bench/peers/kafka-streams/target/kafka-3.9/kafka-streams-peer.jar", "kafka-3.9"},
+};
 
 bool FileExists(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0;
+}
+
+// Whether `jar` is older than the pom or any source file of the peer (a checkout moved to
+// another Kafka Streams version, or an edited peer): then it is built again.
+bool JarIsStale(const std::string& repo, const std::string& jar) {
+  std::error_code ec;
+  const auto built = std::filesystem::last_write_time(jar, ec);
+  if (ec) return true;
+  const std::filesystem::path peer = std::filesystem::path(repo) / kPeerDir;
+  if (std::filesystem::last_write_time(peer / "pom.xml", ec) > built && !ec) return true;
+  for (auto it = std::filesystem::recursive_directory_iterator(peer / "src", ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->last_write_time(ec) > built) return true;
+  }
+  return false;
 }
 
 // The moment the first record of a run is processed, by whichever thread sees it first, and
@@ -409,7 +439,10 @@ const std::vector<std::string>& KnownSystems() {
                                                     "onceflow-eos-dedupe",
                                                     "kafka-streams-eos",
                                                     "kafka-streams-alos",
-                                                    "kafka-streams-eos-dedupe"};
+                                                    "kafka-streams-eos-dedupe",
+                                                    "kafka-streams-3.9-eos",
+                                                    "kafka-streams-3.9-alos",
+                                                    "kafka-streams-3.9-eos-dedupe"};
   return kSystems;
 }
 
@@ -420,30 +453,54 @@ double ProcessCpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-absl::StatusOr<std::string> EnsureStreamsPeerJar(const std::string& repo) {
-  const std::string jar = absl::StrCat(repo, "/", kPeerJar);
+absl::StatusOr<std::string> EnsureStreamsPeerJar(const std::string& repo,
+                                                 absl::string_view kafka_line) {
+  const StreamsPeerBuild* build = nullptr;
+  for (const StreamsPeerBuild& b : kStreamsPeerBuilds) {
+    if (kafka_line == b.line) build = &b;
+  }
+  if (build == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the Kafka Streams peer has no build for Kafka ", kafka_line));
+  }
+  const std::string jar = absl::StrCat(repo, "/", build->jar);
   if (!base::FindInPath("java").has_value()) {
     return absl::FailedPreconditionError(
         "the Kafka Streams systems need java (17) in PATH; install it or leave kafka-streams-* "
         "out of --systems");
   }
-  if (FileExists(jar)) return jar;
+  const bool exists = FileExists(jar);
+  if (exists && !JarIsStale(repo, jar)) return jar;
   const std::string pom = absl::StrCat(repo, "/", kPeerPom);
   if (!FileExists(pom)) {
+    if (exists) return jar;  // a jar without its sources: nothing to compare it with
     return absl::FailedPreconditionError(absl::StrCat("the Kafka Streams peer is not at ", pom,
                                                       "; pass --repo with the onceflow checkout"));
   }
+  std::vector<std::string> mvn = {"mvn", "-q", "-f", pom};
+  if (*build->maven_profile != '\0') {
+    mvn.push_back("-P");
+    mvn.push_back(build->maven_profile);
+  }
+  mvn.push_back("package");
   if (!base::FindInPath("mvn").has_value()) {
+    if (exists) {
+      std::cerr << "onceflow bench: warning: " << jar << " is older than the peer's pom or "
+                << "sources and mvn is not in PATH to rebuild it; using it as it is\n";
+      return jar;
+    }
     return absl::FailedPreconditionError(
         absl::StrCat(jar, " is missing and mvn is not in PATH to build it: install Maven, or ",
-                     "build it elsewhere with `mvn -q -f ", kPeerPom, " package`"));
+                     "build it elsewhere with `", absl::StrJoin(mvn, " "), "`"));
   }
-  std::cerr << "onceflow bench: building the Kafka Streams peer (mvn -q -f " << pom
-            << " package); first time only, may take a few minutes\n";
-  const std::string log = absl::StrCat(repo, "/bench/peers/kafka-streams/target-build.log");
+  std::cerr << "onceflow bench: " << (exists ? "rebuilding" : "building")
+            << " the Kafka Streams peer (" << absl::StrJoin(mvn, " ") << ")"
+            << (exists ? ": its pom or sources are newer than the jar" : "")
+            << "; may take a few minutes\n";
+  const std::string log = absl::StrCat(repo, "/", kPeerDir, "/target-build.log");
   ONCEFLOW_ASSIGN_OR_RETURN(
       base::Completion r,
-      base::RunToCompletion({"mvn", "-q", "-f", pom, "package"}, std::chrono::minutes(30),
+      base::RunToCompletion(mvn, std::chrono::minutes(30),
                             {.spawn = {.stdout_path = log, .stderr_path = log}}));
   if (!r.exit.ok() || !FileExists(jar)) {
     return absl::FailedPreconditionError(absl::StrCat("building the Kafka Streams peer failed (",
@@ -466,13 +523,18 @@ absl::StatusOr<std::unique_ptr<System>> MakeSystem(const std::string& name,
   if (name == "onceflow-eos-dedupe") {
     return std::make_unique<OnceflowSystem>(env, name, Mode::kExactlyOnce, true);
   }
-  if (absl::StartsWith(name, "kafka-streams-")) {
-    const bool eos = name == "kafka-streams-eos" || name == "kafka-streams-eos-dedupe";
-    const bool dedupe = name == "kafka-streams-eos-dedupe";
-    if (!eos && name != "kafka-streams-alos") {
+  // kafka-streams-[<line>-]{eos,alos,eos-dedupe}
+  if (absl::string_view rest = name; absl::ConsumePrefix(&rest, "kafka-streams-")) {
+    std::string line;
+    for (const StreamsPeerBuild& b : kStreamsPeerBuilds) {
+      if (*b.line != '\0' && absl::ConsumePrefix(&rest, absl::StrCat(b.line, "-"))) line = b.line;
+    }
+    const bool eos = rest == "eos" || rest == "eos-dedupe";
+    const bool dedupe = rest == "eos-dedupe";
+    if (!eos && rest != "alos") {
       return absl::InvalidArgumentError(absl::StrCat("unknown system '", name, "'"));
     }
-    ONCEFLOW_ASSIGN_OR_RETURN(std::string jar, EnsureStreamsPeerJar(env.repo));
+    ONCEFLOW_ASSIGN_OR_RETURN(std::string jar, EnsureStreamsPeerJar(env.repo, line));
     return std::make_unique<StreamsSystem>(env, jar, name, eos, dedupe);
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown system '", name, "'"));

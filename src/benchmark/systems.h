@@ -7,7 +7,9 @@
 // Systems: raw (a plain librdkafka consume -> produce loop, no commits: the ceiling),
 // onceflow-alos, onceflow-eos, onceflow-eos-dedupe (in-process Processors),
 // kafka-streams-eos, kafka-streams-alos, kafka-streams-eos-dedupe (the Java peer in
-// bench/peers/kafka-streams, a child process). See docs/benchmarks.md for what each one does.
+// bench/peers/kafka-streams built against Kafka Streams 4.4, a child process) and the same three
+// as kafka-streams-3.9-* (the peer built against 3.9). The versions are pinned in the peer's
+// pom.xml only. See docs/benchmarks.md for what each one does.
 #ifndef ONCEFLOW_BENCHMARK_SYSTEMS_H_
 #define ONCEFLOW_BENCHMARK_SYSTEMS_H_
 
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "kafka/config.h"
 
 namespace onceflow::benchmark {
@@ -78,9 +81,12 @@ class System {
 // asked for and its jar cannot be found or built.
 absl::StatusOr<std::unique_ptr<System>> MakeSystem(const std::string& name, const Environment& env);
 
-// Makes sure bench/peers/kafka-streams/target/kafka-streams-peer.jar exists, building it with
-// Maven (with a message on stderr) if it does not. Returns its path.
-absl::StatusOr<std::string> EnsureStreamsPeerJar(const std::string& repo);
+// Makes sure the Kafka Streams peer's jar for `kafka_line` ("" = the default build, Kafka
+// Streams 4.4; "3.9" = the pom's kafka-3.9 profile) exists and is newer than the peer's pom.xml
+// and sources, building it with Maven (with a message on stderr) if not. Returns its path.
+// kInvalidArgument for a line the pom does not build.
+absl::StatusOr<std::string> EnsureStreamsPeerJar(const std::string& repo,
+                                                 absl::string_view kafka_line);
 
 // This process's user + system CPU seconds so far (all threads).
 double ProcessCpuSeconds();

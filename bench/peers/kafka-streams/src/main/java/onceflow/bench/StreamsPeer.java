@@ -36,18 +36,26 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * Kafka Streams peer for {@code onceflow bench}: a passthrough (or dedupe-by-key)
  * topology from one topic to another, run until {@code --expected} records have
- * been processed and committed, then one line of JSON on stdout.
+ * been processed and committed, then one line of JSON on stdout. Builds against
+ * Kafka Streams 4.4 (default) and 3.9 (Maven profile kafka-3.9); what differs
+ * between them is decided at run time from the library's own version.
  */
 public final class StreamsPeer {
 
     static final String DEDUPE_STORE = "dedupe-seen";
-    private static final byte[] EMPTY = new byte[0];
+    /** KIP-892's switch, {@code StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG} from 4.4 on
+     *  (spelled out so that the same source compiles against 3.9, which lacks it). */
+    static final String TRANSACTIONAL_STATE_STORES = "enable.transactional.statestores";
+    /** Producer batch.size: Kafka's throughput guidance is 100,000-200,000 (client default 16384). */
+    static final int PRODUCER_BATCH_SIZE = 131072;
+    static final long DEFAULT_DEDUPE_WINDOW_MS = TimeUnit.HOURS.toMillis(24);
 
     /** Records seen by the topology (counted before the dedupe decision). */
     static final AtomicLong PROCESSED = new AtomicLong();
@@ -70,10 +78,22 @@ public final class StreamsPeer {
         return -1;
     }
 
-    /** Drops every record whose key was already seen by this task (per input partition). */
+    /**
+     * Drops every record whose key this task (input partition) has seen within the dedupe
+     * window before the record's timestamp. The usual Kafka Streams idiom (there is no DSL
+     * dedupe operator in 3.9 or 4.4): a persistent window store keyed by the id, one entry per
+     * first sighting at its record timestamp, retention = the window, so expiry is the store
+     * dropping whole segments once stream time has moved a window past them (no punctuation,
+     * no tombstones per key).
+     */
     static final class DedupeProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+        private final long windowMs;
         private ProcessorContext<byte[], byte[]> context;
-        private KeyValueStore<Bytes, byte[]> seen;
+        private WindowStore<Bytes, Long> seen;
+
+        DedupeProcessor(long windowMs) {
+            this.windowMs = windowMs;
+        }
 
         @Override
         public void init(ProcessorContext<byte[], byte[]> context) {
@@ -91,12 +111,35 @@ public final class StreamsPeer {
                 return;
             }
             Bytes k = Bytes.wrap(key);
-            if (seen.get(k) != null) {
-                return;
+            long ts = record.timestamp();
+            try (WindowStoreIterator<Long> earlier = seen.fetch(k, Math.max(0, ts - windowMs), ts)) {
+                if (earlier.hasNext()) {
+                    return;
+                }
             }
-            seen.put(k, EMPTY);
+            seen.put(k, ts, ts);
             context.forward(record);
         }
+    }
+
+    /** The Kafka library on the class path, e.g. "4.4.0" (kafka-clients' own version file,
+     *  which its AppInfoParser reads too; Streams ships in lockstep with it). */
+    static String streamsVersion() {
+        Properties p = new Properties();
+        try (java.io.InputStream in = StreamsPeer.class.getResourceAsStream("/kafka/kafka-version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (java.io.IOException e) {
+            // reported as unknown
+        }
+        return p.getProperty("version", "unknown");
+    }
+
+    /** Whether this Kafka Streams has transactional state stores (KIP-892, 4.4 and later):
+     *  asked of its own config definition rather than guessed from the version. */
+    static boolean hasTransactionalStateStores() {
+        return StreamsConfig.configDef().names().contains(TRANSACTIONAL_STATE_STORES);
     }
 
     /** State directory created by the peer itself (no --state-dir); removed on exit. */
@@ -117,11 +160,15 @@ public final class StreamsPeer {
         String output;
         String guarantee = StreamsConfig.EXACTLY_ONCE_V2;
         long commitIntervalMs = 100;
-        int threads = 1;
+        // Streams' sizing advice: one stream thread per core, at most one per input partition.
+        int threads = Runtime.getRuntime().availableProcessors();
         String stateDir;
         boolean dedupe;
+        long dedupeWindowMs = DEFAULT_DEDUPE_WINDOW_MS;
         long expected = -1;
         long timeoutSec = 600;
+        /** --property KEY=VALUE, applied last, in order. */
+        final Map<String, String> overrides = new java.util.LinkedHashMap<>();
     }
 
     static void usage(String error) {
@@ -134,9 +181,11 @@ public final class StreamsPeer {
             "  [--bootstrap HOST:PORT] (default 127.0.0.1:9092)",
             "  [--guarantee exactly_once_v2|at_least_once] (default exactly_once_v2)",
             "  [--commit-interval-ms MS] (default 100)",
-            "  [--threads N] (default 1)",
+            "  [--threads N] (default: the number of cores)",
             "  [--state-dir DIR] (default: a fresh temporary directory)",
-            "  [--dedupe] drop records whose key was already seen (RocksDB store)",
+            "  [--dedupe] drop records whose key was seen within the window (RocksDB window store)",
+            "  [--dedupe-window-ms MS] (default 86400000, 24 h)",
+            "  [--property KEY=VALUE] any Streams or client property, set after the peer's own (repeatable)",
             "  [--timeout-sec S] give up (exit 3) if not done after S seconds (default 600)"));
         System.exit(2);
     }
@@ -159,7 +208,8 @@ public final class StreamsPeer {
                 usage(null);
             }
             if (!java.util.Set.of("--bootstrap", "--application-id", "--input", "--output", "--guarantee",
-                    "--commit-interval-ms", "--threads", "--state-dir", "--expected", "--timeout-sec").contains(a)) {
+                    "--commit-interval-ms", "--threads", "--state-dir", "--expected", "--timeout-sec",
+                    "--dedupe-window-ms", "--property").contains(a)) {
                 usage("unknown flag " + a);
             }
             if (v == null) {
@@ -180,6 +230,15 @@ public final class StreamsPeer {
                     case "--state-dir": o.stateDir = v; break;
                     case "--expected": o.expected = Long.parseLong(v); break;
                     case "--timeout-sec": o.timeoutSec = Long.parseLong(v); break;
+                    case "--dedupe-window-ms": o.dedupeWindowMs = Long.parseLong(v); break;
+                    case "--property": {
+                        int at = v.indexOf('=');
+                        if (at <= 0) {
+                            usage("--property wants KEY=VALUE, got " + v);
+                        }
+                        o.overrides.put(v.substring(0, at), v.substring(at + 1));
+                        break;
+                    }
                     default: usage("unknown flag " + a);
                 }
             } catch (NumberFormatException e) {
@@ -195,8 +254,8 @@ public final class StreamsPeer {
         if (!o.guarantee.equals(StreamsConfig.EXACTLY_ONCE_V2) && !o.guarantee.equals(StreamsConfig.AT_LEAST_ONCE)) {
             usage("--guarantee must be exactly_once_v2 or at_least_once");
         }
-        if (o.threads < 1 || o.commitIntervalMs < 0) {
-            usage("--threads must be >= 1 and --commit-interval-ms >= 0");
+        if (o.threads < 1 || o.commitIntervalMs < 0 || o.dedupeWindowMs < 1) {
+            usage("--threads and --dedupe-window-ms must be >= 1 and --commit-interval-ms >= 0");
         }
         return o;
     }
@@ -206,11 +265,17 @@ public final class StreamsPeer {
         KStream<byte[], byte[]> in = builder.stream(o.input, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()));
         KStream<byte[], byte[]> out;
         if (o.dedupe) {
-            // Persistent RocksDB store, changelogged (the default), no record cache:
-            // every first-seen key is a put, like onceflow's own dedupe state.
-            builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(DEDUPE_STORE), Serdes.Bytes(), Serdes.ByteArray()));
-            out = in.process(DedupeProcessor::new, DEDUPE_STORE);
+            // Persistent RocksDB window store, retention = window size = the dedupe window, no
+            // duplicates retained, changelogged (the default; the changelog is compact,delete
+            // with retention = window + windowstore.changelog.additional.retention.ms). No
+            // record cache (a store builder's default): with every key new there is nothing
+            // for it to coalesce, and a cached window store merges two iterators per fetch.
+            Duration window = Duration.ofMillis(o.dedupeWindowMs);
+            builder.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(DEDUPE_STORE, window, window, false),
+                Serdes.Bytes(), Serdes.Long()));
+            long windowMs = o.dedupeWindowMs;
+            out = in.process(() -> new DedupeProcessor(windowMs), DEDUPE_STORE);
         } else {
             out = in.peek((k, v) -> countRecord());
         }
@@ -234,8 +299,18 @@ public final class StreamsPeer {
         // Fairness: onceflow does not compress, so neither does the peer (also the
         // Kafka default; set explicitly so a changed default cannot skew results).
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
-        // Everything else (linger.ms=100, max.poll.records=1000, batch.size, fetch
-        // sizes, transaction.timeout.ms=10000 under eos) stays at Streams' defaults.
+        // Throughput: Streams already sets linger.ms=100 on its producers (both guarantees);
+        // batches of the client default 16 KiB fill after 16 records of 1 KiB, long before the
+        // linger, so batch.size goes to Kafka's throughput range (100-200 KB).
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), PRODUCER_BATCH_SIZE);
+        // KIP-892 (4.4+): a store's writes wait in a transaction buffer and reach RocksDB at the
+        // commit, so an eos task no longer wipes and rebuilds its stores after an error.
+        if (hasTransactionalStateStores()) {
+            p.put(TRANSACTIONAL_STATE_STORES, true);
+        }
+        // Everything else (max.poll.records=1000, fetch sizes, statestore.cache.max.bytes,
+        // transaction.timeout.ms=10000 under eos) stays at Streams' defaults.
+        p.putAll(o.overrides);
         return p;
     }
 
@@ -279,11 +354,18 @@ public final class StreamsPeer {
         StreamsConfig effective = new StreamsConfig(props);
         Map<String, Object> prod = effective.getProducerConfigs("peer");
         System.err.printf(Locale.ROOT,
-            "%s: processing.guarantee=%s commit.interval.ms=%s threads=%d producer linger.ms=%s batch.size=%s compression.type=%s%n",
-            system, o.guarantee, effective.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG), o.threads,
+            "%s: Kafka Streams %s processing.guarantee=%s commit.interval.ms=%s num.stream.threads=%s"
+                + " producer linger.ms=%s batch.size=%s compression.type=%s statestore.cache.max.bytes=%s %s=%s%s%n",
+            system, streamsVersion(), effective.getString(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
+            effective.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG),
+            effective.getInt(StreamsConfig.NUM_STREAM_THREADS_CONFIG),
             prod.getOrDefault(ProducerConfig.LINGER_MS_CONFIG, "(client default)"),
             prod.getOrDefault(ProducerConfig.BATCH_SIZE_CONFIG, "(client default 16384)"),
-            prod.getOrDefault(ProducerConfig.COMPRESSION_TYPE_CONFIG, "(client default)"));
+            prod.getOrDefault(ProducerConfig.COMPRESSION_TYPE_CONFIG, "(client default)"),
+            effective.originals().getOrDefault("statestore.cache.max.bytes", "(default 10485760)"),
+            TRANSACTIONAL_STATE_STORES,
+            hasTransactionalStateStores() ? props.get(TRANSACTIONAL_STATE_STORES) : "(not in this version)",
+            o.dedupe ? " dedupe window ms=" + o.dedupeWindowMs : "");
 
         Properties adminProps = new Properties();
         adminProps.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, o.bootstrap);
@@ -335,8 +417,8 @@ public final class StreamsPeer {
                 double seconds = (endNanos - FIRST_NANOS.get()) / 1e9;
                 double cpu = (FIRST_CPU_NANOS.get() < 0 || endCpu < 0) ? -1 : (endCpu - FIRST_CPU_NANOS.get()) / 1e9;
                 System.out.printf(Locale.ROOT,
-                    "{\"system\": \"%s\", \"records\": %d, \"seconds\": %.3f, \"records_per_sec\": %.1f, \"cpu_seconds\": %.3f}%n",
-                    system, o.expected, seconds, o.expected / seconds, cpu);
+                    "{\"system\": \"%s\", \"kafka_streams\": \"%s\", \"records\": %d, \"seconds\": %.3f, \"records_per_sec\": %.1f, \"cpu_seconds\": %.3f}%n",
+                    system, streamsVersion(), o.expected, seconds, o.expected / seconds, cpu);
                 System.out.flush();
             }
         }
