@@ -36,7 +36,7 @@ set(ONCEFLOW_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/onceflow"
 set(ONCEFLOW_PUBLIC_HEADERS
   kafka_types.h plugin_abi.h processor.h processor_options.h record.h status_macros.h
   test_driver.h transform.h typed_transform.h)
-set(ONCEFLOW_PUBLIC_STATE_HEADERS dedupe.h kv_store.h partition_store.h)
+set(ONCEFLOW_PUBLIC_STATE_HEADERS dedupe.h dedupe_options.h key_extractor.h kv_store.h partition_store.h)
 set(ONCEFLOW_PUBLIC_BASE_HEADERS clock.h)
 set(_stage "${PROJECT_BINARY_DIR}/include-staging/onceflow")
 file(REMOVE_RECURSE "${_stage}")
