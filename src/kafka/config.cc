@@ -58,8 +58,6 @@ absl::Status CheckProperty(absl::string_view name, absl::string_view value) {
 
 std::string LibrdkafkaVersion() { return rd_kafka_version_str(); }
 
-int LibrdkafkaVersionNumber() { return rd_kafka_version(); }
-
 absl::StatusOr<ConfPtr> MakeConf(const Properties& props) {
   ConfPtr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), &LogToOnceflow);

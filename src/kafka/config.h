@@ -38,10 +38,6 @@ absl::Status CheckProperty(absl::string_view name, absl::string_view value);
 
 // The librdkafka library's version at run time, e.g. "2.0.2".
 std::string LibrdkafkaVersion();
-// The same as librdkafka's hex number (0xMMmmrrxx), to compare with the constants below.
-int LibrdkafkaVersionNumber();
-// The first librdkafka in which the consumer group protocol of KIP-848 is generally available.
-inline constexpr int kConsumerGroupProtocolVersion = 0x020c0000;  // 2.12.0
 
 // A new configuration with every property of `props` set, and librdkafka's log lines routed
 // through onceflow's logger (LogToOnceflow).
