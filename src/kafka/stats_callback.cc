@@ -53,6 +53,21 @@ void ReadBrokers(const Struct& brokers, KafkaClientStatistics& out) {
   }
 }
 
+// A consumer's queue: the messages fetched and not yet polled, summed over its partitions
+// (librdkafka's top-level msg_cnt and msg_size count only producer queues).
+void ReadFetchQueues(const Struct& topics, KafkaClientStatistics& out) {
+  for (const auto& [name, topic] : topics.fields()) {
+    if (topic.kind_case() != Value::kStructValue) continue;
+    const Struct* partitions = Object(topic.struct_value(), "partitions");
+    if (partitions == nullptr) continue;
+    for (const auto& [id, partition] : partitions->fields()) {
+      if (partition.kind_case() != Value::kStructValue) continue;
+      out.queue_messages += static_cast<int64_t>(Number(partition.struct_value(), "fetchq_cnt", 0));
+      out.queue_bytes += static_cast<int64_t>(Number(partition.struct_value(), "fetchq_size", 0));
+    }
+  }
+}
+
 }  // namespace
 
 bool StatisticsEnabled(const Properties& props) {
@@ -68,13 +83,18 @@ absl::StatusOr<KafkaClientStatistics> ParseStatistics(absl::string_view json) {
   const auto parsed = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &doc, options);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("librdkafka statistics: ", parsed.ToString()));
+    return absl::InvalidArgumentError(absl::StrCat("librdkafka statistics: ", parsed.ToString()));
   }
   KafkaClientStatistics out;
   out.client = Text(doc, "type");
-  out.queue_messages = static_cast<int64_t>(Number(doc, "msg_cnt", 0));
-  out.queue_bytes = static_cast<int64_t>(Number(doc, "msg_size", 0));
+  if (out.client == "consumer") {
+    if (const Struct* topics = Object(doc, "topics"); topics != nullptr) {
+      ReadFetchQueues(*topics, out);
+    }
+  } else {
+    out.queue_messages = static_cast<int64_t>(Number(doc, "msg_cnt", 0));
+    out.queue_bytes = static_cast<int64_t>(Number(doc, "msg_size", 0));
+  }
   if (const Struct* brokers = Object(doc, "brokers"); brokers != nullptr) {
     ReadBrokers(*brokers, out);
   }

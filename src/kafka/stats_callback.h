@@ -6,8 +6,10 @@
 //   kafka::StatisticsHandler keep = [&](KafkaClientStatistics s) { ... };  // under a mutex
 //   ONCEFLOW_ASSIGN_OR_RETURN(auto consumer, kafka::Consumer::Create(props, nullptr, keep));
 //
-// The document is librdkafka's STATISTICS.md; onceflow reads `type`, `msg_cnt`, `msg_size` and
-// `brokers.*.rtt` (microseconds). It is parsed with protobuf's JSON reader into a
+// The document is librdkafka's STATISTICS.md; onceflow reads `type`, `brokers.*.rtt`
+// (microseconds), and the queue: a producer's `msg_cnt` and `msg_size`, a consumer's
+// `topics.*.partitions.*.fetchq_cnt` and `fetchq_size` summed (its `msg_cnt` counts producer
+// queues only, so it is always 0). It is parsed with protobuf's JSON reader into a
 // google.protobuf.Struct (numbers as doubles: exact up to 2^53); see docs/choices.md.
 #ifndef ONCEFLOW_KAFKA_STATS_CALLBACK_H_
 #define ONCEFLOW_KAFKA_STATS_CALLBACK_H_

@@ -27,9 +27,12 @@ struct KafkaBrokerStatistics {
 
 // One client's statistics, as of its last statistics callback.
 struct KafkaClientStatistics {
-  std::string client;          // "consumer" or "producer" (librdkafka's `type`)
-  int64_t queue_messages = 0;  // `msg_cnt`: messages in the client's local queues
-  int64_t queue_bytes = 0;     // `msg_size`: their total size
+  std::string client;  // "consumer" or "producer" (librdkafka's `type`)
+  // Messages in the client's local queue and their size: a producer's `msg_cnt` and
+  // `msg_size` (produced, not yet acknowledged); a consumer's fetch queues (`fetchq_cnt`,
+  // `fetchq_size`: fetched, not yet polled), summed over its partitions.
+  int64_t queue_messages = 0;
+  int64_t queue_bytes = 0;
   // Brokers with at least one round trip in the interval (bootstrap and internal ones left out).
   std::vector<KafkaBrokerStatistics> brokers;
 };

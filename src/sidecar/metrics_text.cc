@@ -82,12 +82,14 @@ void KafkaStatistics(std::string& out, const std::string& labels,
       }
     }
   }
-  Head(out, "kafka_queue_messages", "Messages in the client's local queues (librdkafka msg_cnt).");
+  Head(out, "kafka_queue_messages",
+       "Messages in the client's local queues: the producer's unacknowledged, the consumer's "
+       "fetched and not yet polled (librdkafka).");
   for (const KafkaClientStatistics& c : clients) {
     absl::StrAppend(&out, "onceflow_kafka_queue_messages{", client_labels(c), "} ",
                     c.queue_messages, "\n");
   }
-  Head(out, "kafka_queue_bytes", "Size of the messages in the client's local queues (msg_size).");
+  Head(out, "kafka_queue_bytes", "Size of the messages in the client's local queues (librdkafka).");
   for (const KafkaClientStatistics& c : clients) {
     absl::StrAppend(&out, "onceflow_kafka_queue_bytes{", client_labels(c), "} ", c.queue_bytes,
                     "\n");

@@ -15,6 +15,7 @@ namespace onceflow::kafka {
 namespace {
 
 using ::onceflow::testing::StatusIs;
+using ::testing::_;
 using ::testing::AllOf;
 using ::testing::DoubleEq;
 using ::testing::ElementsAre;
@@ -66,9 +67,22 @@ TEST(ParseStatisticsTest, QueuesLogicalAndInternalBrokers) {
                                 Field(&KafkaBrokerStatistics::rtt_p99_seconds, DoubleEq(0.25)))));
 }
 
+TEST(ParseStatisticsTest, AConsumersQueueIsItsFetchQueues) {
+  ASSERT_OK_AND_ASSIGN(KafkaClientStatistics s, ParseStatistics(R"({
+    "type": "consumer", "msg_cnt": 0, "msg_size": 0,
+    "topics": {
+      "in": {"partitions": {"0": {"fetchq_cnt": 3, "fetchq_size": 300},
+                            "1": {"fetchq_cnt": 2, "fetchq_size": 20},
+                            "-1": {"fetchq_cnt": 0, "fetchq_size": 0}}},
+      "other": {"partitions": {"0": {"fetchq_cnt": 1, "fetchq_size": 5}}}
+    }})"));
+  EXPECT_EQ(s.queue_messages, 6);
+  EXPECT_EQ(s.queue_bytes, 325);
+}
+
 TEST(ParseStatisticsTest, NotAnObject) {
-  EXPECT_THAT(ParseStatistics("[1, 2]"), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseStatistics("{\"type\": "), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseStatistics("[1, 2]"), StatusIs(absl::StatusCode::kInvalidArgument, _));
+  EXPECT_THAT(ParseStatistics("{\"type\": "), StatusIs(absl::StatusCode::kInvalidArgument, _));
 }
 
 TEST(ParseStatisticsTest, DeliverStatisticsDropsWhatItCannotParse) {
