@@ -34,8 +34,8 @@ set(ONCEFLOW_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/onceflow"
 # API is src/onceflow/*.h; the state headers listed are exactly those it includes (directly or
 # through each other). Staged at configure time; a change to one of them re-runs CMake.
 set(ONCEFLOW_PUBLIC_HEADERS
-  kafka_types.h plugin_abi.h processor.h processor_options.h record.h status_macros.h
-  test_driver.h transform.h typed_transform.h)
+  kafka_statistics.h kafka_types.h plugin_abi.h processor.h processor_options.h record.h
+  status_macros.h test_driver.h transform.h typed_transform.h)
 set(ONCEFLOW_PUBLIC_STATE_HEADERS dedupe.h dedupe_options.h key_extractor.h kv_store.h partition_store.h)
 set(ONCEFLOW_PUBLIC_BASE_HEADERS clock.h)
 set(_stage "${PROJECT_BINARY_DIR}/include-staging/onceflow")

@@ -69,7 +69,8 @@ ConsumedMessage Wrap(MessagePtr msg) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& props,
-                                                           RebalanceListener* listener) {
+                                                           RebalanceListener* listener,
+                                                           StatisticsHandler on_statistics) {
   Properties effective = Merge({{"enable.auto.commit", "false"},
                                 {"enable.auto.offset.store", "false"},
                                 {"enable.partition.eof", "false"}},
@@ -78,6 +79,10 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& pro
   auto consumer = std::make_unique<Consumer>(PrivateTag{}, listener);
   rd_kafka_conf_set_opaque(conf.get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
+  if (on_statistics && StatisticsEnabled(effective)) {
+    consumer->on_statistics_ = std::move(on_statistics);
+    rd_kafka_conf_set_stats_cb(conf.get(), &Consumer::OnStatistics);
+  }
   char errstr[512];
   KafkaPtr rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr)));
   if (rk == nullptr) {
@@ -93,6 +98,11 @@ Consumer::Consumer(PrivateTag, RebalanceListener* listener) : listener_(listener
 
 Consumer::~Consumer() {
   if (rk_ != nullptr && !closed_) (void)Close();  // best effort: the status has no reader here
+}
+
+int Consumer::OnStatistics(rd_kafka_t*, char* json, size_t size, void* opaque) {
+  DeliverStatistics(json, size, static_cast<Consumer*>(opaque)->on_statistics_);
+  return 0;  // librdkafka frees `json`
 }
 
 void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,

@@ -23,6 +23,7 @@
 #include "kafka/handles.h"
 #include "kafka/message.h"
 #include "kafka/rebalance_listener.h"
+#include "kafka/stats_callback.h"
 #include "onceflow/kafka_types.h"
 
 namespace onceflow::kafka {
@@ -31,9 +32,12 @@ class Consumer {
  public:
   // `props` are librdkafka properties. Unless given, enable.auto.commit and
   // enable.auto.offset.store default to false here (onceflow commits explicitly).
-  // `listener` (optional) must outlive the Consumer.
+  // `listener` (optional) must outlive the Consumer. `on_statistics` (optional) gets the
+  // figures of each statistics emission when `props` set statistics.interval.ms > 0; it runs
+  // inside Poll.
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(const Properties& props,
-                                                          RebalanceListener* listener = nullptr);
+                                                          RebalanceListener* listener = nullptr,
+                                                          StatisticsHandler on_statistics = {});
 
   struct PrivateTag {};
   Consumer(PrivateTag, RebalanceListener* listener);
@@ -102,9 +106,11 @@ class Consumer {
  private:
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  static int OnStatistics(rd_kafka_t* rk, char* json, size_t size, void* opaque);
 
   KafkaPtr rk_;
   RebalanceListener* listener_;
+  StatisticsHandler on_statistics_;
   bool closed_ = false;
   // An assignment change asked for by the group that failed (set in OnRebalance, returned by
   // the next Poll).

@@ -15,13 +15,18 @@ int ToMs(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const Properties& props,
-                                                           DeliveryHandler on_delivery) {
+                                                           DeliveryHandler on_delivery,
+                                                           StatisticsHandler on_statistics) {
   ONCEFLOW_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(props));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &Producer::OnDelivery);
   // The opaque must point at the Producer, which does not exist yet: build it with a null
   // handle first, then point the conf at it before creating the rd_kafka_t.
   auto producer = std::make_unique<Producer>(PrivateTag{}, nullptr, std::move(on_delivery));
   rd_kafka_conf_set_opaque(conf.get(), producer.get());
+  if (on_statistics && StatisticsEnabled(props)) {
+    producer->on_statistics_ = std::move(on_statistics);
+    rd_kafka_conf_set_stats_cb(conf.get(), &Producer::OnStatistics);
+  }
   char errstr[512];
   KafkaPtr rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr)));
   if (rk == nullptr) {
@@ -56,6 +61,11 @@ void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaq
     report.position.offset = Offset(msg->offset);
   }
   if (self->on_delivery_) self->on_delivery_(report);
+}
+
+int Producer::OnStatistics(rd_kafka_t*, char* json, size_t size, void* opaque) {
+  DeliverStatistics(json, size, static_cast<Producer*>(opaque)->on_statistics_);
+  return 0;  // librdkafka frees `json`
 }
 
 absl::Status Producer::Produce(const OutMessage& m, std::chrono::milliseconds queue_full_timeout) {

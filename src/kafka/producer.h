@@ -33,6 +33,7 @@
 #include "kafka/config.h"
 #include "kafka/handles.h"
 #include "kafka/message.h"
+#include "kafka/stats_callback.h"
 #include "onceflow/kafka_types.h"
 
 namespace onceflow::kafka {
@@ -43,8 +44,11 @@ class Producer {
 
   // `props` are librdkafka properties (bootstrap.servers, transactional.id, ...).
   // `on_delivery`, if set, is called once per produced record from the polling calls.
+  // `on_statistics`, if set, gets the figures of each statistics emission when `props` set
+  // statistics.interval.ms > 0, from the same polling calls.
   static absl::StatusOr<std::unique_ptr<Producer>> Create(const Properties& props,
-                                                          DeliveryHandler on_delivery = {});
+                                                          DeliveryHandler on_delivery = {},
+                                                          StatisticsHandler on_statistics = {});
 
   struct PrivateTag {};
   Producer(PrivateTag, KafkaPtr rk, DeliveryHandler on_delivery);
@@ -99,11 +103,13 @@ class Producer {
 
  private:
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
+  static int OnStatistics(rd_kafka_t* rk, char* json, size_t size, void* opaque);
 
   KafkaPtr rk_;
   // Declared after rk_: released before it, as librdkafka requires.
   std::vector<TopicPtr> topics_;
   DeliveryHandler on_delivery_;
+  StatisticsHandler on_statistics_;
   bool transactional_ = false;
   int64_t delivery_failures_ = 0;
   int64_t delivered_ = 0;

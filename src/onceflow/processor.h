@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "onceflow/kafka_statistics.h"
 #include "onceflow/kafka_types.h"
 #include "onceflow/processor_options.h"
 #include "onceflow/transform.h"
@@ -73,6 +74,9 @@ struct ProcessorMetrics {
   // (read_committed) or acknowledged (alos).
   LatencyHistogram end_to_end_latency;
   std::vector<PartitionLag> lag;  // as of the last commit
+  // librdkafka's statistics of the consumer and the producer, as of their last emission; empty
+  // unless statistics.interval.ms > 0 is among the client properties.
+  std::vector<KafkaClientStatistics> kafka;
   bool running = false;           // Run() is in its loop
   bool ready = false;             // partitions assigned and their state restored
   int64_t last_loop_ms = 0;       // wall clock of the loop's last iteration (liveness)

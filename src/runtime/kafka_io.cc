@@ -8,9 +8,11 @@
 
 namespace onceflow::runtime {
 
-absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const kafka::Properties& props) {
+absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(
+    const kafka::Properties& props, kafka::StatisticsHandler on_statistics) {
   auto source = std::make_unique<KafkaSource>();
-  ONCEFLOW_ASSIGN_OR_RETURN(source->consumer_, kafka::Consumer::Create(props, source.get()));
+  ONCEFLOW_ASSIGN_OR_RETURN(source->consumer_,
+                            kafka::Consumer::Create(props, source.get(), std::move(on_statistics)));
   return source;
 }
 
@@ -21,18 +23,19 @@ std::optional<Offset> KafkaSource::CachedEndOffset(const TopicPartition& tp) {
 }
 
 absl::StatusOr<std::unique_ptr<KafkaProducerClient>> KafkaProducerClient::Create(
-    kafka::Properties props, std::vector<std::string> topics) {
-  auto client =
-      std::make_unique<KafkaProducerClient>(PrivateTag{}, std::move(props), std::move(topics));
+    kafka::Properties props, std::vector<std::string> topics,
+    kafka::StatisticsHandler on_statistics) {
+  auto client = std::make_unique<KafkaProducerClient>(PrivateTag{}, std::move(props),
+                                                      std::move(topics), std::move(on_statistics));
   ONCEFLOW_RETURN_IF_ERROR(client->Make());
   return client;
 }
 
 absl::Status KafkaProducerClient::Make() {
-  ONCEFLOW_ASSIGN_OR_RETURN(
-      producer_, kafka::Producer::Create(props_, [this](const kafka::DeliveryReport& report) {
-        if (on_delivery_) on_delivery_(report);
-      }));
+  auto delivered = [this](const kafka::DeliveryReport& report) {
+    if (on_delivery_) on_delivery_(report);
+  };
+  ONCEFLOW_ASSIGN_OR_RETURN(producer_, kafka::Producer::Create(props_, delivered, on_statistics_));
   prepared_ = false;
   return absl::OkStatus();
 }

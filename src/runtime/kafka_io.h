@@ -23,7 +23,9 @@ namespace onceflow::runtime {
 class KafkaSource final : public Source, private kafka::RebalanceListener {
  public:
   // `props`: the consumer's librdkafka properties, complete (group.id, isolation.level...).
-  static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(const kafka::Properties& props);
+  // `on_statistics`: see kafka::Consumer::Create.
+  static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(
+      const kafka::Properties& props, kafka::StatisticsHandler on_statistics = {});
 
   void SetListener(kafka::RebalanceListener* listener) override { listener_ = listener; }
   absl::Status Subscribe(const std::vector<std::string>& topics) override {
@@ -81,13 +83,18 @@ class KafkaProducerClient final : public ProducerClient {
   // `props`: the producer's librdkafka properties, complete. `topics`: learned before the first
   // record (at init_transactions, or the first produce) and again after every Recreate, so the
   // first record to each is sent at once (Producer::PrepareTopics); best effort. Creating the
-  // client talks to no broker.
+  // client talks to no broker. `on_statistics`: see kafka::Producer::Create; kept for the
+  // producers Recreate makes.
   static absl::StatusOr<std::unique_ptr<KafkaProducerClient>> Create(
-      kafka::Properties props, std::vector<std::string> topics);
+      kafka::Properties props, std::vector<std::string> topics,
+      kafka::StatisticsHandler on_statistics = {});
 
   struct PrivateTag {};
-  KafkaProducerClient(PrivateTag, kafka::Properties props, std::vector<std::string> topics)
-      : props_(std::move(props)), topics_(std::move(topics)) {}
+  KafkaProducerClient(PrivateTag, kafka::Properties props, std::vector<std::string> topics,
+                      kafka::StatisticsHandler on_statistics)
+      : props_(std::move(props)),
+        topics_(std::move(topics)),
+        on_statistics_(std::move(on_statistics)) {}
 
   void SetDeliveryHandler(DeliveryHandler handler) override { on_delivery_ = std::move(handler); }
   absl::Status Produce(const kafka::OutMessage& message, milliseconds queue_full_timeout) override {
@@ -121,6 +128,7 @@ class KafkaProducerClient final : public ProducerClient {
 
   const kafka::Properties props_;
   const std::vector<std::string> topics_;
+  const kafka::StatisticsHandler on_statistics_;
   DeliveryHandler on_delivery_;
   std::unique_ptr<kafka::Producer> producer_;
   bool prepared_ = false;

@@ -55,7 +55,8 @@ Pipeline::Pipeline(ProcessorOptions options, PipelineParts parts)
       committer_(std::move(parts.committer)),
       state_(std::move(parts.state)),
       transform_(std::move(parts.transform)),
-      participants_(std::move(parts.participants)) {
+      participants_(std::move(parts.participants)),
+      client_statistics_(std::move(parts.client_statistics)) {
   RecordProcessorConfig config;
   config.default_topic = options_.output_topic;
   config.errors = options_.errors;
@@ -83,6 +84,7 @@ ProcessorMetrics Pipeline::metrics() const {
     absl::MutexLock lock(&lag_mu_);
     m.lag = lag_;
   }
+  if (client_statistics_ != nullptr) m.kafka = client_statistics_->Snapshot();
   m.running = running_.load();
   m.ready = ready_.load();
   m.last_loop_ms = last_loop_ms_.load();

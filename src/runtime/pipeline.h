@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
 #include "onceflow/processor.h"
+#include "runtime/client_statistics.h"
 #include "runtime/committer.h"
 #include "runtime/counters.h"
 #include "runtime/commit_participant.h"
@@ -49,6 +50,8 @@ struct PipelineParts {
   std::unique_ptr<Transform> transform;           // dedupe first when it is on
   // Stages inside `transform` with work at commit points (the dedupe stage's expiry).
   std::vector<CommitParticipant*> participants;
+  // librdkafka's statistics of `source` and `producer`; null unless they are enabled.
+  std::shared_ptr<ClientStatistics> client_statistics;
 };
 
 class Pipeline final : public Processor, private kafka::RebalanceListener {
@@ -144,6 +147,7 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   bool stopping_ = false;  // in Shutdown: leaving the group must not commit again
   Histogram commit_latency_;
   Histogram e2e_latency_;
+  const std::shared_ptr<ClientStatistics> client_statistics_;  // may be null
   mutable absl::Mutex lag_mu_;
   std::vector<PartitionLag> lag_ ABSL_GUARDED_BY(lag_mu_);
   std::atomic<bool> running_{false};

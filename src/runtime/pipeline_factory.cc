@@ -61,25 +61,34 @@ kafka::Properties ProducerProperties(const ProcessorOptions& o) {
 
 absl::StatusOr<std::unique_ptr<Pipeline>> MakeKafkaPipeline(ProcessorOptions options,
                                                             std::unique_ptr<Transform> transform) {
+  const kafka::Properties consumer_props = ConsumerProperties(options);
+  const kafka::Properties producer_props = ProducerProperties(options);
+  // One board for both clients, only when one of them asks for statistics.
+  std::shared_ptr<ClientStatistics> statistics;
+  kafka::StatisticsHandler on_statistics;
+  if (kafka::StatisticsEnabled(consumer_props) || kafka::StatisticsEnabled(producer_props)) {
+    statistics = std::make_shared<ClientStatistics>();
+    on_statistics = statistics->Handler();
+  }
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<KafkaSource> source,
-                            KafkaSource::Create(ConsumerProperties(options)));
+                            KafkaSource::Create(consumer_props, on_statistics));
   std::vector<std::string> topics;
   if (!options.output_topic.empty()) topics.push_back(options.output_topic);
   if (options.errors.policy == ErrorPolicy::kDeadLetter) {
     topics.push_back(options.errors.dead_letter_topic);
   }
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<KafkaProducerClient> producer,
-                            KafkaProducerClient::Create(ProducerProperties(options), topics));
+                            KafkaProducerClient::Create(producer_props, topics, on_statistics));
   return MakePipeline(std::move(options), std::move(transform), std::move(source),
-                      std::move(producer), base::SystemClock());
+                      std::move(producer), base::SystemClock(), std::move(statistics));
 }
 
-absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(ProcessorOptions options,
-                                                       std::unique_ptr<Transform> transform,
-                                                       std::unique_ptr<Source> source,
-                                                       std::unique_ptr<ProducerClient> producer,
-                                                       base::Clock& clock) {
+absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(
+    ProcessorOptions options, std::unique_ptr<Transform> transform,
+    std::unique_ptr<Source> source, std::unique_ptr<ProducerClient> producer, base::Clock& clock,
+    std::shared_ptr<ClientStatistics> statistics) {
   PipelineParts parts;
+  parts.client_statistics = std::move(statistics);
   parts.clock = &clock;
   parts.counters = std::make_unique<EngineCounters>();
   parts.source = std::move(source);

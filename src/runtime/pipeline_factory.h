@@ -17,6 +17,7 @@
 #include "kafka/config.h"
 #include "onceflow/processor_options.h"
 #include "onceflow/transform.h"
+#include "runtime/client_statistics.h"
 #include "runtime/io.h"
 #include "runtime/pipeline.h"
 
@@ -28,11 +29,12 @@ absl::StatusOr<std::unique_ptr<Pipeline>> MakeKafkaPipeline(ProcessorOptions opt
 
 // The same wiring on the given IO and clock (`clock` outlives the Pipeline). State stores and
 // dedupe need a real cluster (their changelog topics are created with an admin client).
-absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(ProcessorOptions options,
-                                                       std::unique_ptr<Transform> transform,
-                                                       std::unique_ptr<Source> source,
-                                                       std::unique_ptr<ProducerClient> producer,
-                                                       base::Clock& clock);
+// `statistics`: where the clients' librdkafka statistics land (null: none; the factory makes
+// one when statistics.interval.ms > 0).
+absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(
+    ProcessorOptions options, std::unique_ptr<Transform> transform,
+    std::unique_ptr<Source> source, std::unique_ptr<ProducerClient> producer, base::Clock& clock,
+    std::shared_ptr<ClientStatistics> statistics = nullptr);
 
 // The librdkafka properties of the processor's consumer and producer: the user's
 // pass-through maps first, then what the guarantee rests on (Processor::Create refused

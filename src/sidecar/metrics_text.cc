@@ -1,5 +1,7 @@
 #include "sidecar/metrics_text.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -45,6 +47,53 @@ void Plain(std::string& out, const char* name, const char* type, const char* hel
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n", name,
                   labels.empty() ? "" : absl::StrCat("{", labels, "}"), " ",
                   absl::StrFormat("%.15g", value), "\n");
+}
+
+void Head(std::string& out, const char* name, const char* help) {
+  absl::StrAppend(&out, "# HELP onceflow_", name, " ", help, "\n# TYPE onceflow_", name,
+                  " gauge\n");
+}
+
+// librdkafka's statistics (only when statistics.interval.ms > 0 made some).
+void KafkaStatistics(std::string& out, const std::string& labels,
+                     const std::vector<KafkaClientStatistics>& clients) {
+  if (clients.empty()) return;
+  auto client_labels = [&](const KafkaClientStatistics& c) {
+    return absl::StrCat(labels, ",client=\"", Escape(c.client), "\"");
+  };
+  struct Rtt {
+    const char* name;
+    const char* help;
+    double KafkaBrokerStatistics::*field;
+  };
+  for (const Rtt& rtt : {Rtt{"kafka_broker_rtt_seconds",
+                             "Broker request round-trip time, average over the last statistics "
+                             "interval (librdkafka).",
+                             &KafkaBrokerStatistics::rtt_avg_seconds},
+                         Rtt{"kafka_broker_rtt_p99_seconds",
+                             "Broker request round-trip time, 99th percentile over the last "
+                             "statistics interval (librdkafka).",
+                             &KafkaBrokerStatistics::rtt_p99_seconds}}) {
+    Head(out, rtt.name, rtt.help);
+    for (const KafkaClientStatistics& c : clients) {
+      for (const KafkaBrokerStatistics& b : c.brokers) {
+        absl::StrAppend(&out, "onceflow_", rtt.name, "{", client_labels(c), ",broker=\"",
+                        Escape(b.name), "\"} ", b.*rtt.field, "\n");
+      }
+    }
+  }
+  Head(out, "kafka_queue_messages",
+       "Messages in the client's local queues: the producer's unacknowledged, the consumer's "
+       "fetched and not yet polled (librdkafka).");
+  for (const KafkaClientStatistics& c : clients) {
+    absl::StrAppend(&out, "onceflow_kafka_queue_messages{", client_labels(c), "} ",
+                    c.queue_messages, "\n");
+  }
+  Head(out, "kafka_queue_bytes", "Size of the messages in the client's local queues (librdkafka).");
+  for (const KafkaClientStatistics& c : clients) {
+    absl::StrAppend(&out, "onceflow_kafka_queue_bytes{", client_labels(c), "} ", c.queue_bytes,
+                    "\n");
+  }
 }
 
 }  // namespace
@@ -103,6 +152,7 @@ std::string RenderPrometheus(const ProcessorMetrics& m, const MetricsLabels& nam
     absl::StrAppend(&out, "onceflow_consumer_lag_records{", labels, ",topic=\"", Escape(l.tp.topic),
                     "\",partition=\"", l.tp.partition.value(), "\"} ", l.lag, "\n");
   }
+  KafkaStatistics(out, labels, m.kafka);
   Gauge(out, labels, "ready",
         "1 when the assignment (possibly empty) is in place and its state restored.",
         m.ready ? 1 : 0);

@@ -1,6 +1,6 @@
 // Renders ProcessorMetrics in the Prometheus text exposition format (version 0.0.4): the
-// onceflow_* metrics with the labels application, instance_id and mode; onceflow_build_info;
-// and the standard process_* metrics. See docs/sidecar.md#metrics for what each means; the
+// onceflow_* metrics with the labels application, instance_id and mode (onceflow_kafka_* only
+// when librdkafka's statistics are on); onceflow_build_info; and the standard process_* metrics. See docs/sidecar.md#metrics for what each means; the
 // metric names and types are a compatibility surface (CHANGELOG.md).
 //
 //   RenderPrometheus(processor.metrics(), {"orders", "orders-0", "eos"}, GetBuildInfo(),

@@ -1,5 +1,6 @@
 // `onceflow run --config` against a real broker: SIGTERM mid-stream exits 0 and a restart
-// duplicates nothing; /metrics, /healthz and /readyz over HTTP while records flow; poison
+// duplicates nothing; /metrics, /healthz and /readyz over HTTP while records flow, with
+// librdkafka's statistics when asked for; poison
 // records reach the dead-letter topic with every header, in onceflow's and Kafka Connect's
 // naming.
 #include <arpa/inet.h>
@@ -233,6 +234,49 @@ TEST_F(SidecarTest, MetricsEndpointCountsWhatFlows) {
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(60s));
   EXPECT_EQ(exit.code, 0);
   (void)admin().DeleteTopics({absl::StrCat(app, "-dedupe-changelog")}, 30s);
+}
+
+// kafka: {statistics.interval.ms: 500} turns on librdkafka's figures in /metrics: the
+// consumer's broker round-trip time (its fetches are round trips every interval) and the
+// client queues.
+TEST_F(SidecarTest, LibrdkafkaStatisticsReachTheMetrics) {
+  const std::string in = CreateTopic("sc-stats-in", 1);
+  const std::string out = CreateTopic("sc-stats-out", 1);
+  const std::string app = UniqueName("sc-stats");
+  const int port = FreePort();
+  const std::string config = WriteConfig(absl::StrCat(
+      Header(app, in, out, TempDir("state")), "kafka:\n  statistics.interval.ms: \"500\"\n",
+      "metrics:\n  address: 127.0.0.1:", port, "\n"));
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess child,
+      ChildProcess::Start(SidecarArgs(config), SpawnOptions::ToLog(LogPath("child"))));
+  ProduceKeyValues(in, {{"k", "v"}}, 1);
+
+  const std::string consumer_rtt =
+      absl::StrCat("onceflow_kafka_broker_rtt_seconds{application=\"", app,
+                   "\",instance_id=\"sidecar-test\",mode=\"eos\",client=\"consumer\",broker=\"");
+  const auto deadline = std::chrono::steady_clock::now() + 90s;
+  std::string body;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = HttpGet(port, "/metrics");
+    if (m.has_value() && m->first == 200) {
+      body = m->second;
+      if (absl::StrContains(body, consumer_rtt)) break;
+    }
+    std::this_thread::sleep_for(100ms);  // polling the endpoint for a condition
+  }
+  ASSERT_THAT(body, HasSubstr(consumer_rtt)) << "log " << LogPath("child");
+  EXPECT_THAT(body, HasSubstr("# TYPE onceflow_kafka_broker_rtt_p99_seconds gauge\n"));
+  std::optional<double> rtt = Sample(body, "onceflow_kafka_broker_rtt_seconds");
+  ASSERT_TRUE(rtt.has_value());
+  EXPECT_GT(*rtt, 0);
+  EXPECT_LT(*rtt, 30);  // seconds, not microseconds
+  EXPECT_THAT(body, HasSubstr("onceflow_kafka_queue_messages{"));
+  EXPECT_THAT(body, HasSubstr("onceflow_kafka_queue_bytes{"));
+
+  ASSERT_OK(child.Signal(SIGTERM));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit exit, child.Wait(60s));
+  EXPECT_EQ(exit.code, 0);
 }
 
 // Poison records reach the dead-letter topic in the same transaction, with every header —

@@ -335,6 +335,12 @@ ProcessorMetrics SomeMetrics() {
   ProcessorMetrics m;
   m.stats.records_in = 7;
   m.lag.push_back({{"in", Partition(0)}, 3});
+  KafkaClientStatistics consumer;
+  consumer.client = "consumer";
+  consumer.queue_messages = 4;
+  consumer.queue_bytes = 400;
+  consumer.brokers.push_back({"127.0.0.1:9092/1", 0.0015, 0.004});
+  m.kafka.push_back(consumer);
   m.ready = true;
   m.running = true;
   return m;
@@ -362,6 +368,26 @@ TEST(MetricsTest, LabelsBuildInfoAndProcessMetrics) {
   EXPECT_GT(stats.start_time_seconds, 1.6e9);
   EXPECT_GT(stats.resident_memory_bytes, 0);
   EXPECT_GT(stats.open_fds, 2);
+}
+
+TEST(MetricsTest, LibrdkafkaStatisticsOnlyWhenThereAreSome) {
+  const std::string text =
+      RenderPrometheus(SomeMetrics(), {"a", "i", "eos"}, GetBuildInfo(), ReadProcessStats());
+  const std::string labels = "application=\"a\",instance_id=\"i\",mode=\"eos\"";
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("onceflow_kafka_broker_rtt_seconds{", labels,
+                                           ",client=\"consumer\",broker=\"127.0.0.1:9092/1\"} "
+                                           "0.0015\n")));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("onceflow_kafka_broker_rtt_p99_seconds{", labels,
+                                           ",client=\"consumer\",broker=\"127.0.0.1:9092/1\"} "
+                                           "0.004\n")));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("onceflow_kafka_queue_messages{", labels,
+                                           ",client=\"consumer\"} 4\n")));
+  EXPECT_THAT(text, HasSubstr(absl::StrCat("onceflow_kafka_queue_bytes{", labels,
+                                           ",client=\"consumer\"} 400\n")));
+  ProcessorMetrics without = SomeMetrics();
+  without.kafka.clear();
+  EXPECT_THAT(RenderPrometheus(without, {"a", "i", "eos"}, GetBuildInfo(), ReadProcessStats()),
+              Not(HasSubstr("onceflow_kafka_")));
 }
 
 // docs/sidecar.md's metrics table and the exposition agree on every metric's name and type.
