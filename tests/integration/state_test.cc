@@ -309,10 +309,11 @@ TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
   const std::string assignor = GetParam();
   const std::string in = CreateTopic("scale-in", kPartitions);
   const std::string out = CreateTopic("scale-out", kPartitions);
-  const std::vector<InputRecord> input = MakeInput(kPartitions, 700, "s");
+  const std::vector<InputRecord> input = MakeInput(kPartitions, 1400, "s");
   Produce(in, input);
   const std::string app = App("scale");
-  // ~2 ms a record: A alone needs ~9 s, so the members join and leave mid-stream.
+  // ~2 ms a record: A alone needs ~20 s, so the members join and leave mid-stream (their
+  // restores can take seconds).
   const std::vector<std::string> common = {"--dedupe-header", kIdHeader, "--dynamic-membership",
                                            "--delay-us", "2000", "--commit-interval-ms", "50",
                                            "--assignor", assignor,
@@ -378,7 +379,8 @@ TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
   ASSERT_OK_AND_ASSIGN(std::vector<TopicPartitionOffset> committed, CommittedOffsets(app, in));
   for (const auto& tpo : committed)
     now_committed += tpo.offset.is_logical() ? 0 : tpo.offset.value();
-  WaitForCommittedAtLeast(app, in, now_committed + total / 6, 120s);
+  // (Capped: with a slow restore, A alone may have committed most of the input by now.)
+  WaitForCommittedAtLeast(app, in, std::min(now_committed + total / 6, total), 120s);
   ASSERT_OK(b.Signal(SIGTERM));
   ASSERT_OK(c.Signal(SIGTERM));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit b_exit, b.Wait(60s));
@@ -386,13 +388,7 @@ TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
   EXPECT_EQ(b_exit.code, 0) << "log " << LogPath("b");
   EXPECT_EQ(c_exit.code, 0) << "log " << LogPath("c");
   // The committed offsets count duplicates too: every input record, once A drained them.
-  int64_t positions = 0;
-  for (int p = 0; p < kPartitions; ++p) {
-    int64_t n = 0;
-    for (const InputRecord& r : input) n += r.partition == p ? 1 : 0;
-    positions += n;
-  }
-  WaitForCommittedAtLeast(app, in, positions, 120s);
+  WaitForCommittedAtLeast(app, in, total, 120s);
   std::move(stop_sampler).Invoke();
   ASSERT_OK(a.Signal(SIGTERM));
   ASSERT_OK_AND_ASSIGN(ChildProcess::Exit a_exit, a.Wait(60s));
