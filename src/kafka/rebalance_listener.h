@@ -10,9 +10,10 @@
 namespace onceflow::kafka {
 
 // Told about partitions given to and taken from this consumer, from inside the consumer's
-// Poll(). The consumer applies the change after the call returns (eager protocol: every
-// revocation is of the whole assignment), so OnRevoked is the last moment to commit for those
-// partitions.
+// Poll(). The consumer applies the change after the call returns, so OnRevoked is the last
+// moment to commit for those partitions. Under the eager protocol every revocation is of the
+// whole assignment; under the cooperative one (incremental) the partitions named are the ones
+// added or taken away, and the others stay assigned.
 // Implementations must not throw.
 class RebalanceListener {
  public:
