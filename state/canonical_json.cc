@@ -11,51 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "base/json_limits.h"
+#include "base/json_string.h"
 #include "base/utf8.h"
 
 namespace onceflow::state {
-
-// Appends `decoded` as a JSON string with the fewest escapes: only '"', '\\' and control
-// characters (short forms where JSON has them, else \u00xx); everything else, including '/'
-// and non-ASCII UTF-8, as is. Equal decoded strings thus always have equal encodings.
-void AppendJsonString(absl::string_view decoded, std::string& out) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  out.push_back('"');
-  for (const char c : decoded) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out.push_back(kDigits[static_cast<unsigned char>(c) >> 4]);
-          out.push_back(kDigits[static_cast<unsigned char>(c) & 0xf]);
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 namespace {
 
@@ -122,7 +81,7 @@ class JsonCanonicalizer {
       case '"': {
         std::string decoded;
         if (absl::Status st = ParseString(decoded); !st.ok()) return st;
-        AppendJsonString(decoded, out);
+        base::AppendJsonString(decoded, out);
         return absl::OkStatus();
       }
       case 't':
@@ -364,12 +323,12 @@ class JsonCanonicalizer {
       if (i > 0) {
         if (members[i].key == members[i - 1].key) {
           std::string quoted;
-          AppendJsonString(members[i].key, quoted);
+          base::AppendJsonString(members[i].key, quoted);
           return ErrorAt(members[i].offset, absl::StrCat("duplicate object key ", quoted));
         }
         out.push_back(',');
       }
-      AppendJsonString(members[i].key, out);
+      base::AppendJsonString(members[i].key, out);
       out.push_back(':');
       out += members[i].value;
     }

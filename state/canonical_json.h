@@ -23,10 +23,6 @@ namespace onceflow::state {
 // sidecar, which take the last member as JavaScript does, accept both).
 absl::StatusOr<std::string> CanonicalJson(absl::string_view json);
 
-// Appends `decoded` to `out` as a JSON string literal, with minimal escaping: ", \, the
-// short escapes \b \f \n \r \t, \u00XX for other control characters, everything else
-// (non-ASCII UTF-8 included) as is.
-void AppendJsonString(absl::string_view decoded, std::string& out);
 
 }  // namespace onceflow::state
 

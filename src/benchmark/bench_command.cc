@@ -24,7 +24,7 @@
 #include "runtime/log.h"
 #include "sidecar/command_output.h"
 #include "sidecar/exit_codes.h"
-#include "state/canonical_json.h"
+#include "base/json_string.h"
 
 namespace onceflow::benchmark {
 namespace {
@@ -63,7 +63,7 @@ std::string JsonList(const std::vector<int>& v) {
 
 std::string JsonString(absl::string_view s) {
   std::string out;
-  state::AppendJsonString(s, out);
+  base::AppendJsonString(s, out);
   return out;
 }
 

@@ -13,7 +13,7 @@
 #include "base/child_process.h"
 #include "base/file.h"
 #include "onceflow/status_macros.h"
-#include "state/canonical_json.h"
+#include "base/json_string.h"
 
 namespace onceflow::benchmark {
 namespace {
@@ -63,7 +63,7 @@ std::string JsonNum(double v, int decimals = 3) {
 
 std::string JsonStr(absl::string_view s) {
   std::string out;
-  state::AppendJsonString(s, out);
+  base::AppendJsonString(s, out);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/json_string.h"
 
 namespace onceflow::runtime {
 namespace {
@@ -69,40 +70,6 @@ const char* JsonName(LogLevel level) {
   return "?";
 }
 
-// A JSON string literal. Bytes that are not valid UTF-8 pass through unchanged (log lines are
-// for people and log shippers; none of ours is binary).
-void AppendJsonString(absl::string_view s, std::string& out) {
-  out.push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 }  // namespace
 
 void SetLogLevel(LogLevel level) { Level().store(static_cast<int>(level)); }
@@ -122,15 +89,15 @@ void LogAs(LogLevel level, absl::string_view logger, absl::string_view message,
   if (Format().load() == static_cast<int>(LogFormat::kJson)) {
     absl::StrAppend(&line, "{\"time\":\"", time, "\",\"level\":\"", JsonName(level),
                     "\",\"logger\":");
-    AppendJsonString(logger, line);
+    base::AppendJsonString(logger, line);
     for (const auto& [key, value] : fields) {
       line.push_back(',');
-      AppendJsonString(key, line);
+      base::AppendJsonString(key, line);
       line.push_back(':');
-      AppendJsonString(value, line);
+      base::AppendJsonString(value, line);
     }
     line += ",\"message\":";
-    AppendJsonString(message, line);
+    base::AppendJsonString(message, line);
     line += "}\n";
   } else {
     // One event, one line: messages that embed newlines (e.g. protobuf's JSON parse errors)

@@ -17,7 +17,7 @@
 #include "google/protobuf/descriptor.pb.h"
 #include "onceflow/v1/pipeline_config.pb.h"
 #include "sidecar/config_loader.h"
-#include "state/canonical_json.h"
+#include "base/json_string.h"
 
 namespace onceflow::sidecar {
 
@@ -40,7 +40,7 @@ struct Json {
 
   static Json String(absl::string_view s) {
     Json j;
-    state::AppendJsonString(s, j.raw);
+    base::AppendJsonString(s, j.raw);
     return j;
   }
   static Json Raw(std::string text) {
@@ -91,7 +91,7 @@ struct Json {
         out += "{\n";
         for (size_t i = 0; i < members.size(); ++i) {
           out += pad;
-          state::AppendJsonString(members[i].first, out);
+          base::AppendJsonString(members[i].first, out);
           out += ": ";
           members[i].second.Write(out, indent + 2);
           out += i + 1 < members.size() ? ",\n" : "\n";

@@ -23,7 +23,7 @@
 #include "onceflow/record.h"
 #include "onceflow/transform.h"
 #include "sidecar/topic_name.h"
-#include "state/canonical_json.h"
+#include "base/json_string.h"
 
 // The host side of the ABI's opaque emitter: what the emit callback needs for one
 // onceflow_plugin_process call. Lives on the stack of PluginTransform::Process.
@@ -299,9 +299,9 @@ std::string PluginConfigJson(const std::map<std::string, std::string>& config) {
   std::string json = "{";
   for (const auto& [key, value] : config) {
     if (json.size() > 1) json.push_back(',');
-    state::AppendJsonString(key, json);
+    base::AppendJsonString(key, json);
     json.push_back(':');
-    state::AppendJsonString(value, json);
+    base::AppendJsonString(value, json);
   }
   json.push_back('}');
   return json;
