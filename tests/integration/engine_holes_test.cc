@@ -36,21 +36,6 @@ class EngineHolesTest : public testing::KafkaTest {
     KafkaTest::TearDown();
   }
 
-  // Writes value "p<P>-<I>" with key "k<P>" to partition P, I < per_partition.
-  void ProduceInput(const std::string& topic, int partitions, int per_partition) {
-    ASSERT_OK_AND_ASSIGN(
-        auto producer,
-        kafka::Producer::Create(ClientProps({{"enable.idempotence", "true"}, {"linger.ms", "5"}})));
-    for (int i = 0; i < per_partition; ++i) {
-      for (int p = 0; p < partitions; ++p) {
-        const std::string key = absl::StrCat("k", p);
-        const std::string value = absl::StrCat("p", p, "-", i);
-        ASSERT_THAT(producer->Produce({topic, Partition(p), key, value}), IsOk());
-      }
-    }
-    ASSERT_THAT(producer->Flush(60s), IsOk());
-    ASSERT_EQ(producer->delivered(), int64_t{partitions} * per_partition);
-  }
 
   ProcessorOptions Options(const std::string& in, const std::string& out, Mode mode) {
     ProcessorOptions o;

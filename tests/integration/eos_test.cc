@@ -93,24 +93,7 @@ std::string ToString(const Audit& a) {
                       " order_violations=", a.order_violations);
 }
 
-class EngineTest : public testing::PipelineTest {
- protected:
-  // Writes "p<P>-<I>" with key "k<P>" to partition P, I < per_partition, without transactions.
-  void ProduceInput(const std::string& topic, int partitions, int per_partition) {
-    ASSERT_OK_AND_ASSIGN(
-        auto producer,
-        kafka::Producer::Create(ClientProps({{"enable.idempotence", "true"}, {"linger.ms", "5"}})));
-    for (int i = 0; i < per_partition; ++i) {
-      for (int p = 0; p < partitions; ++p) {
-        const std::string key = absl::StrCat("k", p);
-        const std::string value = absl::StrCat("p", p, "-", i);
-        ASSERT_THAT(producer->Produce({topic, Partition(p), key, value}), IsOk());
-      }
-    }
-    ASSERT_THAT(producer->Flush(60s), IsOk());
-    ASSERT_EQ(producer->delivered(), int64_t{partitions} * per_partition);
-  }
-};
+class EngineTest : public testing::PipelineTest {};
 
 // 1. N records over several partitions -> N transformed records, in per-partition order; the
 // group's committed offsets equal the input's end offsets. The Processor runs in process, as a

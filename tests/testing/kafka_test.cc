@@ -12,7 +12,9 @@
 #include "kafka/read_to_end.h"
 #include "kafka/consumer.h"
 #include "kafka/handles.h"
+#include "kafka/producer.h"
 #include "onceflow/status_macros.h"
+#include "tests/testing/status_matchers.h"
 
 namespace onceflow::testing {
 
@@ -51,6 +53,21 @@ void KafkaTest::TearDown() {
   absl::Status st = admin_->DeleteTopics(topics_, std::chrono::seconds(30));
   EXPECT_TRUE(st.ok()) << "deleting test topics: " << st;
   topics_.clear();
+}
+
+void KafkaTest::ProduceInput(const std::string& topic, int partitions, int per_partition) {
+  ASSERT_OK_AND_ASSIGN(
+      auto producer,
+      kafka::Producer::Create(ClientProps({{"enable.idempotence", "true"}, {"linger.ms", "5"}})));
+  for (int i = 0; i < per_partition; ++i) {
+    for (int p = 0; p < partitions; ++p) {
+      const std::string key = absl::StrCat("k", p);
+      const std::string value = absl::StrCat("p", p, "-", i);
+      ASSERT_THAT(producer->Produce({topic, Partition(p), key, value}), IsOk());
+    }
+  }
+  ASSERT_THAT(producer->Flush(std::chrono::seconds(60)), IsOk());
+  ASSERT_EQ(producer->delivered(), int64_t{partitions} * per_partition);
 }
 
 kafka::Properties KafkaTest::ClientProps(const kafka::Properties& extra) {

@@ -62,6 +62,11 @@ class KafkaTest : public ::testing::Test {
   // Properties every client in a test starts from (bootstrap servers, fast metadata).
   static kafka::Properties ClientProps(const kafka::Properties& extra = {});
 
+  // Writes value "p<P>-<I>" with key "k<P>" to partition P for I < per_partition, round robin
+  // over the partitions, with an idempotent non-transactional producer; fails the test unless
+  // every record was delivered.
+  void ProduceInput(const std::string& topic, int partitions, int per_partition);
+
   // Every record in `topic` from the beginning to its current end, read with `isolation`,
   // ordered by partition then offset. Waits for end-of-partition on every partition, within
   // `timeout`. REQUIRES: no transaction on the topic is still open (the end is final).
