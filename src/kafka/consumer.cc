@@ -174,6 +174,14 @@ absl::Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partition
   return CodeToStatus(rd_kafka_assign(rk_.get(), list.get()), "assign");
 }
 
+// The group's other members run assignors of the other rebalance protocol (eager range or
+// roundrobin against cooperative-sticky, onceflow's default); librdkafka cannot list both.
+constexpr absl::string_view kInconsistentProtocolHint =
+    " (the group's members use another rebalance protocol: cooperative-sticky, onceflow's "
+    "default, and the eager range/roundrobin cannot share a group; this member joins once the "
+    "others have left. To switch a running group, stop every instance and start them again, "
+    "or name the other members' assignor in partition.assignment.strategy)";
+
 absl::StatusOr<std::optional<ConsumedMessage>> Consumer::Poll(std::chrono::milliseconds timeout) {
   MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), ToMs(timeout)));
   if (!rebalance_error_.ok()) return rebalance_error_;
@@ -193,8 +201,12 @@ absl::StatusOr<std::optional<ConsumedMessage>> Consumer::Poll(std::chrono::milli
     if (msg->rkt != nullptr) {
       where = absl::StrCat(" on ", rd_kafka_topic_name(msg->rkt), "[", msg->partition, "]");
     }
-    return CodeToStatus(msg->err, absl::StrCat("consume", where),
-                        rd_kafka_message_errstr(msg.get()));
+    std::string detail = rd_kafka_message_errstr(msg.get());
+    if (msg->err == RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL) {
+      // Transient on purpose: in a rolling deploy the member waits until the others are gone.
+      absl::StrAppend(&detail, kInconsistentProtocolHint);
+    }
+    return CodeToStatus(msg->err, absl::StrCat("consume", where), detail);
   }
   return Wrap(std::move(msg));
 }

@@ -82,7 +82,8 @@ absl::Status Validate(ProcessorOptions& o) {
                    "incremental rebalancing (cooperative-sticky, group.protocol consumer) does "
                    "not keep the same-numbered partitions of several input topics on one "
                    "member, and a store serves a partition number of every input; with state, "
-                   "read one input topic or use the eager range assignor (the default)");
+                   "read one input topic or leave the assignor unset (eager range is the "
+                   "default there)");
   }
   if (absl::Status st = CheckProperties("consumer_properties", o.consumer_properties, o.mode);
       !st.ok()) {

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/guarded_properties.h"
 #include "onceflow/processor.h"
@@ -18,8 +19,30 @@ std::string TransactionalId(const ProcessorOptions& o) {
   return absl::StrCat(o.application_id, "-", o.instance_id);
 }
 
+// Whether the user left the assignment to onceflow: no assignor named, and the classic group
+// protocol (under KIP-848's consumer protocol the broker assigns, and librdkafka refuses an
+// assignor).
+bool UsesDefaultAssignor(const kafka::Properties& props) {
+  if (props.find("partition.assignment.strategy") != props.end()) return false;
+  auto protocol = props.find("group.protocol");
+  return protocol == props.end() ||
+         absl::AsciiStrToLower(absl::StripAsciiWhitespace(protocol->second)) != "consumer";
+}
+
+// A store serves one partition number of every input topic, which only the eager range
+// assignor keeps on one member (Processor::Create refuses incremental rebalancing there).
+bool StateOverSeveralTopics(const ProcessorOptions& o) {
+  const bool stores = !o.state.stores.empty() || o.state.dedupe.has_value();
+  return stores && o.input_topics.size() > 1;
+}
+
 }  // namespace
 
+// The default assignor is cooperative-sticky (incremental rebalancing: a rebalance moves only
+// the partitions that change owner, the others keep processing), except with state over several
+// input topics, where librdkafka's eager default (range,roundrobin) stays. docs/choices.md says
+// why, and what it means for rolling upgrades of a group that ran the eager default.
+//
 // Both clients set socket.nagle.disable=true, librdkafka's own default from 2.10.0 (#4986):
 // before that, Nagle's algorithm could hold back small requests such as a commit's. Set on
 // every version, it keeps one behaviour, overridable the same way (docs/compatibility.md).
@@ -41,6 +64,9 @@ kafka::Properties ConsumerProperties(const ProcessorOptions& o) {
                                   {"enable.partition.eof", o.stop_when_caught_up ? "true" : "false"},
                               });
   if (o.static_membership) props["group.instance.id"] = o.instance_id;
+  if (UsesDefaultAssignor(props) && !StateOverSeveralTopics(o)) {
+    props["partition.assignment.strategy"] = "cooperative-sticky";
+  }
   return props;
 }
 

@@ -241,5 +241,40 @@ TEST_F(TransactionsTest, CooperativeAssignmentIsAppliedIncrementally) {
   EXPECT_EQ(consumer->RebalanceProtocol(), "COOPERATIVE");
 }
 
+// A cooperative member (onceflow's default) cannot join a group whose members run eager
+// assignors: it keeps retrying (so in a rolling deploy it joins once the old members are gone),
+// and every attempt's error says why and what to do.
+TEST_F(TransactionsTest, MixedRebalanceProtocolsSayWhyTheMemberWaits) {
+  const std::string topic = CreateTopic("mixed", 2);
+  const std::string group = UniqueName("mixed");
+  ASSERT_OK_AND_ASSIGN(
+      auto eager, kafka::Consumer::Create(ClientProps(
+                      {{"group.id", group}, {"partition.assignment.strategy", "range"}})));
+  ASSERT_THAT(eager->Subscribe({topic}), IsOk());
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::vector<TopicPartition> assigned;
+  while (assigned.empty() && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_THAT(eager->Poll(100ms), IsOk());
+    ASSERT_OK_AND_ASSIGN(assigned, eager->Assignment());
+  }
+  ASSERT_EQ(assigned.size(), 2u) << "the eager member never joined";
+
+  ASSERT_OK_AND_ASSIGN(
+      auto cooperative,
+      kafka::Consumer::Create(ClientProps(
+          {{"group.id", group}, {"partition.assignment.strategy", "cooperative-sticky"}})));
+  ASSERT_THAT(cooperative->Subscribe({topic}), IsOk());
+  absl::Status refused;
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (refused.ok() && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_THAT(eager->Poll(10ms), IsOk());  // keeps the eager member in the group
+    refused = cooperative->Poll(100ms).status();
+  }
+  EXPECT_EQ(kafka::KafkaErrorCode(refused), RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL)
+      << refused;
+  EXPECT_THAT(refused.message(), HasSubstr("stop every instance and start them again"));
+  EXPECT_NE(refused.code(), absl::StatusCode::kFailedPrecondition);  // not fatal: it retries
+}
+
 }  // namespace
 }  // namespace onceflow
