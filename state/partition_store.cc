@@ -28,10 +28,21 @@
 // Folder layout of one partition store:
 //   <path>/LOCK        flock()ed while a PartitionStore has the folder open, so that a wipe
 //                      never pulls files from under another store (in this process or another)
-//   <path>/CHECKPOINT  state/checkpoint.h's file: the changelog offset <path>/db reflects
-//   <path>/db/         the RocksDB database
-// The database lives in its own sub-folder so that a wipe is one remove_all() that cannot touch
-// the checkpoint or the lock, and RocksDB never sees files it does not own.
+//   <path>/db/         the RocksDB database: the store's keys in the default column family,
+//                      the checkpoint (the changelog offset the keys reflect) under key
+//                      "checkpoint" of the column family "onceflow"
+//   <path>/CHECKPOINT  only in folders written before the checkpoint moved into the database:
+//                      read once at open, removed when the database has its own
+// The database lives in its own sub-folder so that a wipe is one rename and one remove_all()
+// that cannot touch the lock, and RocksDB never sees files it does not own.
+//
+// Why the checkpoint lives in the database: it is written in the same WriteBatch as the keys
+// it vouches for, so the two are atomic under every crash, with no fsync at all. A process
+// crash keeps the unsynced WAL in the page cache; a machine crash loses a suffix of the WAL,
+// keys and checkpoint together (point-in-time recovery, atomic_flush across the two column
+// families), and the restore replays the changelog from the older checkpoint. A checkpoint
+// *file* had to be fsynced after a WAL sync on every commit: three fsyncs per partition per
+// commit, most of a dedupe pipeline's commit time (docs/state.md).
 
 namespace onceflow::state {
 namespace {
@@ -39,6 +50,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kDbDir[] = "db";
+constexpr char kWipingDir[] = "db.wiping";
 constexpr char kCheckpointFile[] = "CHECKPOINT";
 constexpr char kLockFile[] = "LOCK";
 constexpr char kNoCheckpoint[] = "no checkpoint (new or wiped state folder)";
@@ -136,6 +148,10 @@ rocksdb::Options MakeOptions(const StateEnv& env, bool create_if_missing) {
   rocksdb::Options options;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.create_if_missing = create_if_missing;
+  options.create_missing_column_families = true;  // a folder from before the "onceflow" family
+  // The keys' and the checkpoint's families are flushed together, so a machine crash can never
+  // keep a flushed checkpoint whose keys were only in the lost part of the WAL.
+  options.atomic_flush = true;
   options.write_buffer_size = env.options().memtable_bytes;
   options.write_buffer_manager = env.write_buffer_manager();
   options.max_open_files = kMaxOpenFiles;
@@ -154,14 +170,76 @@ rocksdb::Options MakeOptions(const StateEnv& env, bool create_if_missing) {
   return options;
 }
 
-// Opens the database at `path` into `db`. The rocksdb::Status is returned as is so the caller
-// can tell damaged files from a failing environment.
-rocksdb::Status OpenDb(const rocksdb::Options& options, const std::string& path,
-                       std::unique_ptr<rocksdb::DB>& db) {
+}  // namespace
+
+// The database with its two column families. The handles are released before the database
+// (RocksDB requires it), by Reset() and by the destructor.
+struct Database {
+  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<rocksdb::ColumnFamilyHandle> keys;
+  std::unique_ptr<rocksdb::ColumnFamilyHandle> meta;
+
+  Database() = default;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database() { Reset(); }
+
+  bool is_open() const { return db != nullptr; }
+  // Releases the handles, then closes the database (RocksDB wants no handle alive by then).
+  rocksdb::Status Close() {
+    keys.reset();
+    meta.reset();
+    if (db == nullptr) return rocksdb::Status::OK();
+    const rocksdb::Status s = db->Close();
+    db.reset();
+    return s;
+  }
+  rocksdb::DB* operator->() const { return db.get(); }
+  rocksdb::DB* get() const { return db.get(); }
+  void Reset() {
+    keys.reset();
+    meta.reset();
+    db.reset();
+  }
+};
+
+namespace {
+
+// Opens the database at `path` into `out`, read-write or read-only. The rocksdb::Status is
+// returned as is so the caller can tell damaged files from a failing environment.
+rocksdb::Status OpenDb(const rocksdb::Options& options, const std::string& path, Database& out,
+                       bool read_only = false) {
+  out.Reset();
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {kCheckpointColumnFamily, rocksdb::ColumnFamilyOptions(options)}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
-  db.reset(raw);
+  const rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, path, families, &handles, &raw)
+                : rocksdb::DB::Open(options, path, families, &handles, &raw);
+  out.db.reset(raw);
+  if (s.ok()) {
+    out.keys.reset(handles[0]);
+    out.meta.reset(handles[1]);
+  }
   return s;
+}
+
+// The checkpoint stored in `db`: kNotFound if it has none, kDataLoss if it does not parse.
+absl::StatusOr<v1::Checkpoint> ReadDbCheckpoint(const Database& db, const std::string& db_path) {
+  std::string bytes;
+  const rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), db.meta.get(), kCheckpointKey, &bytes);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no checkpoint in ", db_path));
+  if (!s.ok()) return FromRocks(s, "read checkpoint of", db_path);
+  v1::Checkpoint checkpoint;
+  // Never empty when written (written_at_ms is set); an empty value would parse as offset 0.
+  if (bytes.empty() || !checkpoint.ParseFromString(bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("the checkpoint in ", db_path, " is corrupt (", bytes.size(), " bytes)"));
+  }
+  return checkpoint;
 }
 
 // Whether a failed open says the files themselves are bad (missing, corrupt, inconsistent):
@@ -172,16 +250,26 @@ bool FilesAreBad(const rocksdb::Status& s) {
   return s.IsCorruption() || s.IsInvalidArgument() || s.IsNotFound() || s.IsPathNotFound();
 }
 
-// Removes the checkpoint first, then the database: a crash in between leaves no checkpoint,
-// which is itself a reason to wipe again.
+// Removes a legacy checkpoint file first, then the database: the database folder is renamed
+// away in one step (a crash during the removal leaves a folder that the next wipe removes,
+// never half a database that still holds its checkpoint).
 absl::Status Wipe(const std::string& checkpoint_path, const std::string& db_path) {
   std::error_code ec;
   for (const std::string& file : {checkpoint_path, absl::StrCat(checkpoint_path, ".tmp")}) {
     fs::remove(file, ec);
     if (ec) return absl::InternalError(absl::StrCat("remove ", file, ": ", ec.message()));
   }
-  fs::remove_all(db_path, ec);
-  if (ec) return absl::InternalError(absl::StrCat("remove ", db_path, ": ", ec.message()));
+  const fs::path wiping = fs::path(db_path).parent_path() / kWipingDir;
+  fs::remove_all(wiping, ec);
+  if (ec) return absl::InternalError(absl::StrCat("remove ", wiping.string(), ": ", ec.message()));
+  if (fs::exists(db_path, ec)) {
+    fs::rename(db_path, wiping, ec);
+    if (ec) return absl::InternalError(absl::StrCat("rename ", db_path, ": ", ec.message()));
+    fs::remove_all(wiping, ec);
+    if (ec) {
+      return absl::InternalError(absl::StrCat("remove ", wiping.string(), ": ", ec.message()));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -231,7 +319,7 @@ struct PartitionStore::Impl {
   std::string db_path;
   // Declared before `db` so the folder stays locked until the database is closed.
   std::unique_ptr<FolderLock> lock;
-  std::unique_ptr<rocksdb::DB> db;
+  Database db;
   // The open transaction's writes. overwrite_key=true: required by NewIteratorWithBase, and a
   // key written twice in one transaction keeps only its last value.
   rocksdb::WriteBatchWithIndex pending{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
@@ -242,20 +330,21 @@ struct PartitionStore::Impl {
   // An attempt is open (BeginAttempt): its changelog records wait here until CommitAttempt.
   bool in_attempt = false;
   std::vector<std::pair<std::string, std::optional<std::string>>> attempt_log;
+  // Whether <path>/CHECKPOINT (the layout before the checkpoint moved into the database) is
+  // known to be gone.
+  bool legacy_checkpoint_removed = false;
   // True while Scan runs a callback: WriteBatchWithIndex invalidates a live iterator's
   // key()/value() on any update, so writes from inside a scan are refused, not corrupted.
   bool scanning = false;
 
   // Writes are not synced (sync=false): a process crash keeps the OS page cache, so the WAL
-  // survives it, and the changelog in Kafka, not these files, is the truth. The one thing that
-  // could make a machine crash (power loss, kernel panic) silently wrong is a checkpoint that
-  // is durable while the WAL records before it are not: restore would start after records the
-  // database lost. So MoveCheckpoint syncs the WAL (one fsync) before the checkpoint moves;
-  // what a machine crash loses after that is behind the checkpoint, and replayed.
+  // survives it, and the changelog in Kafka, not these files, is the truth. A machine crash
+  // (power loss, kernel panic) loses a suffix of the WAL, and with it the checkpoints written
+  // in the same batches: what is left is consistent and behind, and replayed (see the top).
   rocksdb::WriteOptions write_options;
 
   absl::Status CheckOpen() const {
-    if (db == nullptr) {
+    if (!db.is_open()) {
       return absl::FailedPreconditionError(
           absl::StrCat("partition store ", options.path, " is closed"));
     }
@@ -271,18 +360,40 @@ struct PartitionStore::Impl {
     }
     return absl::OkStatus();
   }
-  // Makes the database durable up to here, then records `offset` in the checkpoint file.
-  absl::Status MoveCheckpoint(int64_t offset, bool clean_shutdown) {
-    if (absl::Status st = FromRocks(db->SyncWAL(), "sync WAL of", db_path); !st.ok()) return st;
-    checkpoint_offset = offset;
-    return WriteCheckpointFile(clean_shutdown);
-  }
-  absl::Status WriteCheckpointFile(bool clean_shutdown) const {
-    v1::Checkpoint checkpoint;
-    checkpoint.set_next_offset(checkpoint_offset);
-    checkpoint.set_clean_shutdown(clean_shutdown);
-    checkpoint.set_written_at_ms(NowMs());
-    return WriteCheckpoint(checkpoint_path, checkpoint);
+  // Writes `batch` (the keys of a transaction or a restore, or nothing) to the database, with
+  // the checkpoint moved to `offset` in the same atomic write when `offset` >= 0. On failure
+  // neither the keys nor the checkpoint changed; the batch is left to the caller.
+  absl::Status WriteWithCheckpoint(rocksdb::WriteBatchBase* batch, int64_t offset,
+                                   bool clean_shutdown) {
+    rocksdb::WriteBatch only_checkpoint;
+    if (batch == nullptr) batch = &only_checkpoint;
+    batch->SetSavePoint();
+    if (offset >= 0) {
+      v1::Checkpoint checkpoint;
+      checkpoint.set_next_offset(offset);
+      checkpoint.set_clean_shutdown(clean_shutdown);
+      checkpoint.set_written_at_ms(NowMs());
+      const rocksdb::Status put =
+          batch->Put(db.meta.get(), kCheckpointKey, checkpoint.SerializeAsString());
+      if (!put.ok()) return FromRocks(put, "checkpoint into batch of", db_path);
+    }
+    const rocksdb::Status s = db->Write(write_options, batch->GetWriteBatch());
+    if (!s.ok()) {
+      // The checkpoint must not stay in a batch the caller may retry with another offset.
+      batch->RollbackToSavePoint().PermitUncheckedError();
+      return FromRocks(s, "write to", db_path);
+    }
+    batch->PopSavePoint().PermitUncheckedError();
+    if (offset >= 0) {
+      checkpoint_offset = offset;
+      if (!legacy_checkpoint_removed) {
+        // Best effort: the database's own checkpoint wins over the file at every open.
+        std::error_code ec;
+        fs::remove(checkpoint_path, ec);
+        legacy_checkpoint_removed = !ec;
+      }
+    }
+    return absl::OkStatus();
   }
   absl::Status FlushRestoreBatch() {
     if (restore_batch.Count() == 0) return absl::OkStatus();
@@ -324,35 +435,45 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
 
   // Why the folder must be wiped; empty if the checkpoint and the database are usable.
   std::string why;
-  absl::StatusOr<v1::Checkpoint> checkpoint = ReadCheckpoint(impl->checkpoint_path);
-  if (checkpoint.ok()) {
-    if (checkpoint->next_offset() < 0) {
-      why = absl::StrCat("checkpoint ", impl->checkpoint_path, " has a negative offset ",
-                         checkpoint->next_offset());
-    } else {
-      // create_if_missing=false: a checkpoint without its database (deleted by hand, a crash
-      // during a wipe) must not turn into an empty database that claims that offset.
-      const rocksdb::Status s =
-          OpenDb(MakeOptions(*options.env, /*create_if_missing=*/false), impl->db_path, impl->db);
-      if (s.ok()) {
-        impl->checkpoint_offset = checkpoint->next_offset();
-      } else if (FilesAreBad(s)) {
-        why = absl::StrCat("the database failed to open: ",
-                           FromRocks(s, "open", impl->db_path).message());
-      } else {
-        return FromRocks(s, "open", impl->db_path);
-      }
-    }
-  } else if (absl::IsNotFound(checkpoint.status())) {
-    why = kNoCheckpoint;
-  } else if (absl::IsDataLoss(checkpoint.status())) {
-    why = std::string(checkpoint.status().message());
+  if (!fs::exists(fs::path(impl->db_path) / "CURRENT", ec)) {
+    why = kNoCheckpoint;  // no database (a new folder, or one whose wipe was interrupted)
   } else {
-    return checkpoint.status();  // an I/O problem, not a verdict on the files: don't wipe
+    const rocksdb::Status s =
+        OpenDb(MakeOptions(*options.env, /*create_if_missing=*/false), impl->db_path, impl->db);
+    if (!s.ok()) {
+      if (!FilesAreBad(s)) return FromRocks(s, "open", impl->db_path);
+      why = absl::StrCat("the database failed to open: ",
+                         FromRocks(s, "open", impl->db_path).message());
+    }
+  }
+  if (why.empty()) {
+    absl::StatusOr<v1::Checkpoint> checkpoint = ReadDbCheckpoint(impl->db, impl->db_path);
+    if (absl::IsNotFound(checkpoint.status())) {
+      // A folder written before the checkpoint moved into the database.
+      checkpoint = ReadCheckpoint(impl->checkpoint_path);
+    } else {
+      impl->legacy_checkpoint_removed = !fs::exists(impl->checkpoint_path, ec);
+    }
+    if (checkpoint.ok()) {
+      if (checkpoint->next_offset() < 0) {
+        why = absl::StrCat("the checkpoint of ", impl->db_path, " has a negative offset ",
+                           checkpoint->next_offset());
+      } else {
+        impl->checkpoint_offset = checkpoint->next_offset();
+      }
+    } else if (absl::IsNotFound(checkpoint.status())) {
+      why = kNoCheckpoint;  // keys without a checkpoint: an interrupted first restore
+    } else if (absl::IsDataLoss(checkpoint.status())) {
+      why = std::string(checkpoint.status().message());
+    } else {
+      return checkpoint.status();  // an I/O problem, not a verdict on the files: don't wipe
+    }
   }
 
   if (!why.empty()) {
+    impl->db.Reset();
     if (absl::Status st = Wipe(impl->checkpoint_path, impl->db_path); !st.ok()) return st;
+    impl->legacy_checkpoint_removed = true;
     const rocksdb::Status s =
         OpenDb(MakeOptions(*options.env, /*create_if_missing=*/true), impl->db_path, impl->db);
     if (!s.ok()) return FromRocks(s, "create", impl->db_path);
@@ -366,14 +487,13 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
 PartitionStore::PartitionStore(PrivateTag, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PartitionStore::~PartitionStore() {
-  if (impl_->db == nullptr) return;
+  if (!impl_->db.is_open()) return;
   // Not closed explicitly: the last checkpoint written by CommitPending/FinishRestore still
   // holds (it is never ahead of the database), so nothing more is written here. The close
   // status is dropped on purpose: a destructor cannot report it, and the WAL plus the
   // changelog cover whatever the close could not finish.
   impl_->pending.Clear();
-  impl_->db->Close().PermitUncheckedError();
-  impl_->db.reset();
+  impl_->db.Close().PermitUncheckedError();
 }
 
 absl::StatusOr<std::optional<std::string>> PartitionStore::Get(absl::string_view key) {
@@ -424,7 +544,8 @@ absl::Status PartitionStore::Scan(absl::string_view begin, absl::string_view end
   // The merged iterator owns the base iterator; the pending batch's entries shadow the
   // database's (a pending delete hides the key).
   std::unique_ptr<rocksdb::Iterator> it(impl_->pending.NewIteratorWithBase(
-      impl_->db->DefaultColumnFamily(), impl_->db->NewIterator(read_options), &read_options));
+      impl_->db.keys.get(), impl_->db->NewIterator(read_options, impl_->db.keys.get()),
+      &read_options));
 
   impl_->scanning = true;
   struct ResetScanning {
@@ -475,16 +596,17 @@ absl::Status PartitionStore::CommitAttempt() {
 
 absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
-  if (has_pending()) {
-    const rocksdb::Status s =
-        impl_->db->Write(impl_->write_options, impl_->pending.GetWriteBatch());
-    // On failure the batch is kept (a retry may succeed) and the checkpoint stays where it
-    // was, so a restore from the checkpoint repairs whatever the database is missing.
-    if (!s.ok()) return FromRocks(s, "write of committed batch to", impl_->db_path);
-    impl_->pending.Clear();
+  if (!has_pending() && changelog_next_offset < 0) return absl::OkStatus();
+  // One atomic write: the transaction's keys and the checkpoint after its changelog records.
+  // On failure the batch is kept (a retry may succeed) and the checkpoint stays where it was,
+  // so a restore from the checkpoint repairs whatever the database is missing.
+  if (absl::Status st = impl_->WriteWithCheckpoint(&impl_->pending, changelog_next_offset,
+                                                   /*clean_shutdown=*/false);
+      !st.ok()) {
+    return st;
   }
-  if (changelog_next_offset < 0) return absl::OkStatus();
-  return impl_->MoveCheckpoint(changelog_next_offset, /*clean_shutdown=*/false);
+  impl_->pending.Clear();
+  return absl::OkStatus();
 }
 
 absl::Status PartitionStore::Rebuild(absl::string_view why) {
@@ -493,9 +615,9 @@ absl::Status PartitionStore::Rebuild(absl::string_view why) {
   impl_->restore_batch.Clear();
   impl_->in_attempt = false;
   impl_->attempt_log.clear();
-  impl_->db->Close().PermitUncheckedError();  // its files are about to go
-  impl_->db.reset();
+  impl_->db.Close().PermitUncheckedError();  // its files are about to go
   if (absl::Status st = Wipe(impl_->checkpoint_path, impl_->db_path); !st.ok()) return st;
+  impl_->legacy_checkpoint_removed = true;
   const rocksdb::Status s = OpenDb(MakeOptions(*impl_->options.env, /*create_if_missing=*/true),
                                    impl_->db_path, impl_->db);
   if (!s.ok()) return FromRocks(s, "create", impl_->db_path);
@@ -537,17 +659,35 @@ absl::Status PartitionStore::FinishRestore(int64_t next_offset) {
     return absl::InvalidArgumentError(
         absl::StrCat("FinishRestore: next_offset must be >= 0, got ", next_offset));
   }
-  if (absl::Status st = impl_->FlushRestoreBatch(); !st.ok()) return st;
-  return impl_->MoveCheckpoint(next_offset, /*clean_shutdown=*/false);
+  if (absl::Status st = impl_->WriteWithCheckpoint(&impl_->restore_batch, next_offset,
+                                                   /*clean_shutdown=*/false);
+      !st.ok()) {
+    return st;
+  }
+  impl_->restore_batch.Clear();
+  return absl::OkStatus();
 }
 
 int64_t PartitionStore::checkpoint_offset() const { return impl_->checkpoint_offset; }
+
+absl::StatusOr<v1::Checkpoint> PartitionStore::StoredCheckpoint(const std::string& path) {
+  const std::string db_path = (fs::path(path) / kDbDir).string();
+  rocksdb::Options options;
+  Database db;
+  const rocksdb::Status s = OpenDb(options, db_path, db, /*read_only=*/true);
+  if (!s.ok()) return FromRocks(s, "open (read-only)", db_path);
+  absl::StatusOr<v1::Checkpoint> checkpoint = ReadDbCheckpoint(db, db_path);
+  if (absl::IsNotFound(checkpoint.status())) {
+    return ReadCheckpoint((fs::path(path) / kCheckpointFile).string());
+  }
+  return checkpoint;
+}
 
 const std::string& PartitionStore::rebuilt() const { return impl_->rebuilt; }
 bool PartitionStore::rebuilt_from_new() const { return impl_->rebuilt_from_new; }
 
 absl::Status PartitionStore::Close() {
-  if (impl_->db == nullptr) return absl::OkStatus();
+  if (!impl_->db.is_open()) return absl::OkStatus();
   if (has_pending()) {
     return absl::FailedPreconditionError(
         absl::StrCat("partition store ", impl_->options.path,
@@ -556,22 +696,27 @@ absl::Status PartitionStore::Close() {
   // An unfinished restore is dropped: its checkpoint never moved, so it restarts from there.
   impl_->restore_batch.Clear();
   if (impl_->checkpoint_offset >= 0) {
-    if (absl::Status st = impl_->MoveCheckpoint(impl_->checkpoint_offset,
-                                                /*clean_shutdown=*/true);
+    if (absl::Status st = impl_->WriteWithCheckpoint(nullptr, impl_->checkpoint_offset,
+                                                     /*clean_shutdown=*/true);
         !st.ok()) {
       return st;
     }
   }
-  const rocksdb::Status s = impl_->db->Close();
-  impl_->db.reset();
+  // One fsync at a clean stop, so that a machine crash soon after does not cost a replay.
+  if (absl::Status st = FromRocks(impl_->db->SyncWAL(), "sync WAL of", impl_->db_path);
+      !st.ok()) {
+    return st;
+  }
+  const rocksdb::Status s = impl_->db.Close();
   impl_->lock.reset();
   return FromRocks(s, "close", impl_->db_path);
 }
 
 uint64_t PartitionStore::ApproximateKeys() const {
   uint64_t keys = 0;
-  if (impl_->db == nullptr ||
-      !impl_->db->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys, &keys)) {
+  if (!impl_->db.is_open() || !impl_->db->GetIntProperty(
+                                   impl_->db.keys.get(),
+                                   rocksdb::DB::Properties::kEstimateNumKeys, &keys)) {
     return 0;
   }
   return keys;

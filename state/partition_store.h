@@ -8,7 +8,8 @@
 //   ... Kafka transaction commits ...
 //   store->CommitPending(next_changelog_offset);  // RocksDB write, then checkpoint
 //
-// Layout: one RocksDB database per (store, partition) under `path`, and `path`/CHECKPOINT.
+// Layout: one RocksDB database per (store, partition) under `path`; the checkpoint is a key of
+// that database, written in the same atomic batch as the keys it vouches for.
 // Why one DB per partition (not a column family per partition): a partition's files can be
 // wiped and rebuilt, or dropped when the partition moves away, without touching the others,
 // and its checkpoint is its own. Memory stays bounded because every DB of a process shares
@@ -18,7 +19,8 @@
 // calls after the Kafka transaction committed; then the checkpoint moves. A crash between the
 // two leaves RocksDB behind the changelog, never ahead, and the restore replays from the
 // checkpoint (puts and deletes are idempotent), so local state is never ahead of what Kafka
-// committed and never silently behind.
+// committed and never silently behind. Keys and checkpoint are one RocksDB write, never
+// fsynced: a machine crash loses both together (the WAL's suffix), and replays more.
 //
 // Thread-safety: one thread at a time.
 #ifndef ONCEFLOW_STATE_PARTITION_STORE_H_
@@ -32,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "onceflow/v1/state.pb.h"
 #include "state/kv_store.h"
 
 namespace rocksdb {
@@ -40,6 +43,11 @@ class WriteBufferManager;
 }  // namespace rocksdb
 
 namespace onceflow::state {
+
+// Where a store's checkpoint lives inside its database: a column family of its own (so that no
+// key of the store can collide with it), one key, a serialized v1::Checkpoint.
+inline constexpr char kCheckpointColumnFamily[] = "onceflow";
+inline constexpr char kCheckpointKey[] = "checkpoint";
 
 struct StateMemoryOptions {
   // LRU block cache shared by every store of the process. Default: 64 MiB.
@@ -134,6 +142,9 @@ class PartitionStore : public KeyValueStore {
 
   // The changelog position the local files reflect; -1 = none (restore from the beginning).
   int64_t checkpoint_offset() const;
+  // The checkpoint of the store folder `path` as stored, read without opening the store (a
+  // read-only look, allowed while a store has it open): for tools and tests.
+  static absl::StatusOr<v1::Checkpoint> StoredCheckpoint(const std::string& path);
   // Wipes the database and the checkpoint and opens it empty (checkpoint_offset() -1), for a
   // checkpoint that cannot be trusted any more (beyond the changelog's end: the changelog was
   // deleted and recreated, or truncated). `rebuilt()` says `why` afterwards.

@@ -32,9 +32,10 @@
 #include "runtime/fault_injection.h"
 #include "runtime/record_processor.h"
 #include "runtime/state_manager.h"
-#include "state/checkpoint.h"
+#include "state/partition_store.h"
 #include "tests/testing/pipeline_test.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/stored_checkpoint.h"
 
 namespace onceflow {
 namespace {
@@ -49,6 +50,7 @@ using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
 using namespace std::chrono_literals;
+
 
 constexpr char kIdHeader[] = "idempotency-key";
 
@@ -484,15 +486,15 @@ TEST_F(StateTest, WipedOrCorruptedStateIsRebuiltFromTheChangelog) {
   const ProcessorStats wiped = run_phase("three", 110);
   EXPECT_GT(wiped.restored_records, 0) << "the store should be rebuilt from the changelog";
 
-  // Garbage in every checkpoint file.
-  int corrupted = 0;
+  // Garbage in every store's checkpoint (a key of its database).
+  std::vector<std::filesystem::path> databases;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (entry.path().filename() == "CHECKPOINT") {
-      std::ofstream(entry.path(), std::ios::trunc) << "not a checkpoint";
-      ++corrupted;
-    }
+    if (entry.is_directory() && entry.path().filename() == "db") databases.push_back(entry.path());
   }
-  EXPECT_EQ(corrupted, 2);
+  for (const std::filesystem::path& db : databases) {
+    testing::TamperWithStoredCheckpoint(db.string(), "\x01not a checkpoint");
+  }
+  EXPECT_EQ(databases.size(), 2u);
   const ProcessorStats corrupt = run_phase("four", 120);
   EXPECT_GT(corrupt.restored_records, 0);
 
@@ -642,8 +644,8 @@ class CheckpointTest : public StateTest {
          Offset(offset)});
   }
   int64_t Checkpoint() {
-    absl::StatusOr<v1::Checkpoint> cp = state::ReadCheckpoint(
-        absl::StrCat(options_.state.dir, "/", options_.application_id, "/counts/0/CHECKPOINT"));
+    absl::StatusOr<v1::Checkpoint> cp = state::PartitionStore::StoredCheckpoint(
+        absl::StrCat(options_.state.dir, "/", options_.application_id, "/counts/0"));
     return cp.ok() ? cp->next_offset() : -1;
   }
 

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "state/checkpoint.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/stored_checkpoint.h"
 
 namespace onceflow::state {
 namespace {
@@ -22,6 +23,7 @@ namespace fs = std::filesystem;
 
 using ::onceflow::testing::IsOk;
 using ::onceflow::testing::StatusIs;
+using ::onceflow::testing::TamperWithStoredCheckpoint;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -208,7 +210,7 @@ TEST_F(PartitionStoreTest, CommitPersistsAcrossReopenWithItsCheckpoint) {
     EXPECT_THAT(store->Get("a"),
                 StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("closed")));
   }
-  ASSERT_OK_AND_ASSIGN(v1::Checkpoint checkpoint, ReadCheckpoint(path_ + "/CHECKPOINT"));
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint checkpoint, PartitionStore::StoredCheckpoint(path_));
   EXPECT_EQ(checkpoint.next_offset(), 42);
   EXPECT_TRUE(checkpoint.clean_shutdown());
 
@@ -225,7 +227,7 @@ TEST_F(PartitionStoreTest, DestroyedWithoutCloseKeepsTheLastCommit) {
     Commit(*store, {{"a", "1"}}, 5);
     ASSERT_THAT(store->Put("b", "never committed"), IsOk());
   }
-  ASSERT_OK_AND_ASSIGN(v1::Checkpoint checkpoint, ReadCheckpoint(path_ + "/CHECKPOINT"));
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint checkpoint, PartitionStore::StoredCheckpoint(path_));
   EXPECT_FALSE(checkpoint.clean_shutdown());
   ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
   EXPECT_EQ(store->checkpoint_offset(), 5);
@@ -277,12 +279,7 @@ TEST_F(PartitionStoreTest, MissingOrCorruptCheckpointWipesTheFolder) {
       Commit(*store, {{"a", "1"}}, 9);
       ASSERT_THAT(store->Close(), IsOk());
     }
-    const std::string checkpoint = path_ + "/CHECKPOINT";
-    if (c.checkpoint_bytes.has_value()) {
-      WriteFile(checkpoint, *c.checkpoint_bytes);
-    } else {
-      ASSERT_TRUE(fs::remove(checkpoint));
-    }
+    TamperWithStoredCheckpoint(path_ + "/db", c.checkpoint_bytes);
     ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
     EXPECT_EQ(store->checkpoint_offset(), -1);
     EXPECT_THAT(store->rebuilt(), HasSubstr(c.why));
@@ -291,6 +288,63 @@ TEST_F(PartitionStoreTest, MissingOrCorruptCheckpointWipesTheFolder) {
     ASSERT_THAT(store->Close(), IsOk());
     fs::remove_all(path_);
   }
+}
+
+// The checkpoint is written in the same RocksDB write as the keys of its transaction: it is
+// in the database as soon as CommitPending returns, with nothing closed or synced.
+TEST_F(PartitionStoreTest, TheCheckpointIsCommittedWithItsKeys) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  Commit(*store, {{"a", "1"}}, 7);
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint stored, PartitionStore::StoredCheckpoint(path_));
+  EXPECT_EQ(stored.next_offset(), 7);
+  EXPECT_FALSE(stored.clean_shutdown());
+  EXPECT_FALSE(fs::exists(path_ + "/CHECKPOINT")) << "no checkpoint file any more";
+  Commit(*store, {{"b", "2"}}, 9);
+  ASSERT_OK_AND_ASSIGN(stored, PartitionStore::StoredCheckpoint(path_));
+  EXPECT_EQ(stored.next_offset(), 9);
+}
+
+// A folder written before the checkpoint moved into the database: a CHECKPOINT file and a
+// database without the "onceflow" column family. It opens at the file's offset with its keys,
+// and the first commit moves the checkpoint into the database and removes the file.
+TEST_F(PartitionStoreTest, ALegacyCheckpointFileIsHonouredThenReplaced) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+    Commit(*store, {{"a", "1"}}, 5);
+    ASSERT_THAT(store->Close(), IsOk());
+  }
+  TamperWithStoredCheckpoint(path_ + "/db", std::nullopt, /*drop_family=*/true);
+  v1::Checkpoint legacy;
+  legacy.set_next_offset(5);
+  ASSERT_THAT(WriteCheckpoint(path_ + "/CHECKPOINT", legacy), IsOk());
+
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  EXPECT_EQ(store->rebuilt(), "");
+  EXPECT_EQ(store->checkpoint_offset(), 5);
+  EXPECT_THAT(ScanAll(*store), ElementsAre(Pair("a", "1")));
+  EXPECT_TRUE(fs::exists(path_ + "/CHECKPOINT"));
+  Commit(*store, {{"b", "2"}}, 6);
+  EXPECT_FALSE(fs::exists(path_ + "/CHECKPOINT"));
+  ASSERT_THAT(store->Close(), IsOk());
+  ASSERT_OK_AND_ASSIGN(store, OpenStore());
+  EXPECT_EQ(store->checkpoint_offset(), 6);
+  EXPECT_THAT(ScanAll(*store), ElementsAre(Pair("a", "1"), Pair("b", "2")));
+}
+
+// A wipe renames the database folder away before removing it; one interrupted after the rename
+// leaves db.wiping and no database: the next open starts empty and removes the leftover.
+TEST_F(PartitionStoreTest, AnInterruptedWipeIsFinishedAtOpen) {
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+    Commit(*store, {{"a", "1"}}, 5);
+    ASSERT_THAT(store->Close(), IsOk());
+  }
+  fs::rename(path_ + "/db", path_ + "/db.wiping");
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
+  EXPECT_EQ(store->checkpoint_offset(), -1);
+  EXPECT_TRUE(store->rebuilt_from_new());
+  EXPECT_THAT(ScanAll(*store), IsEmpty());
+  EXPECT_FALSE(fs::exists(path_ + "/db.wiping"));
 }
 
 TEST_F(PartitionStoreTest, CorruptDatabaseIsWipedNeverSilentlyWrong) {
@@ -310,7 +364,6 @@ TEST_F(PartitionStoreTest, CorruptDatabaseIsWipedNeverSilentlyWrong) {
          ASSERT_FALSE(m.empty());
          WriteFile(m, std::string(4096, '\x5a'));
        }},
-      {"database folder deleted", [](const std::string& db) { fs::remove_all(db); }},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
