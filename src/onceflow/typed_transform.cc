@@ -1,6 +1,7 @@
 #include "onceflow/typed_transform.h"
 
 #include <climits>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -9,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "base/excerpt.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/type.pb.h"
@@ -55,7 +56,7 @@ class CachingTypeResolver final : public pbu::TypeResolver {
   template <typename T>
   pbu::Status Resolve(const std::string& url, T* out, absl::flat_hash_map<std::string, T>& cache,
                       pbu::Status (pbu::TypeResolver::*resolve)(const std::string&, T*)) {
-    absl::MutexLock lock(&mu_);
+    const std::lock_guard<std::mutex> lock(mu_);
     auto it = cache.find(url);
     if (it == cache.end()) {
       T resolved;
@@ -68,7 +69,7 @@ class CachingTypeResolver final : public pbu::TypeResolver {
   }
 
   const std::unique_ptr<pbu::TypeResolver> base_;
-  absl::Mutex mu_;
+  std::mutex mu_;  // not absl::Mutex: see docs/choices.md (ThreadSanitizer)
   absl::flat_hash_map<std::string, google::protobuf::Type> types_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, google::protobuf::Enum> enums_ ABSL_GUARDED_BY(mu_);
 };

@@ -10,14 +10,14 @@ kafka::StatisticsHandler ClientStatistics::Handler() {
 }
 
 void ClientStatistics::Set(KafkaClientStatistics figures) {
-  absl::MutexLock lock(&mu_);
+  const std::lock_guard<std::mutex> lock(mu_);
   std::string client = figures.client;
   by_client_[std::move(client)] = std::move(figures);
 }
 
 std::vector<KafkaClientStatistics> ClientStatistics::Snapshot() const {
   std::vector<KafkaClientStatistics> out;
-  absl::MutexLock lock(&mu_);
+  const std::lock_guard<std::mutex> lock(mu_);
   out.reserve(by_client_.size());
   for (const auto& [client, figures] : by_client_) out.push_back(figures);
   return out;

@@ -12,11 +12,12 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "kafka/stats_callback.h"
 #include "onceflow/kafka_statistics.h"
 
@@ -32,7 +33,7 @@ class ClientStatistics : public std::enable_shared_from_this<ClientStatistics> {
   std::vector<KafkaClientStatistics> Snapshot() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;  // not absl::Mutex: see docs/choices.md (ThreadSanitizer)
   std::map<std::string, KafkaClientStatistics> by_client_ ABSL_GUARDED_BY(mu_);
 };
 

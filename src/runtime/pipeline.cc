@@ -81,7 +81,7 @@ ProcessorMetrics Pipeline::metrics() const {
   m.commit_latency = commit_latency_.Snapshot();
   m.end_to_end_latency = e2e_latency_.Snapshot();
   {
-    absl::MutexLock lock(&lag_mu_);
+    const std::lock_guard<std::mutex> lock(lag_mu_);
     m.lag = lag_;
   }
   if (client_statistics_ != nullptr) m.kafka = client_statistics_->Snapshot();
@@ -505,7 +505,7 @@ void Pipeline::UpdateLag() {
       lag.push_back({p.tp, std::max<int64_t>(0, end->value() - p.offset.value())});
     }
   }
-  absl::MutexLock lock(&lag_mu_);
+  const std::lock_guard<std::mutex> lock(lag_mu_);
   lag_ = std::move(lag);
 }
 

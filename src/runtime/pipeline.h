@@ -17,12 +17,13 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "base/clock.h"
 #include "onceflow/processor.h"
 #include "runtime/client_statistics.h"
@@ -148,7 +149,7 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   Histogram commit_latency_;
   Histogram e2e_latency_;
   const std::shared_ptr<ClientStatistics> client_statistics_;  // may be null
-  mutable absl::Mutex lag_mu_;
+  mutable std::mutex lag_mu_;  // not absl::Mutex: see docs/choices.md (ThreadSanitizer)
   std::vector<PartitionLag> lag_ ABSL_GUARDED_BY(lag_mu_);
   std::atomic<bool> running_{false};
   std::atomic<bool> ready_{false};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "base/file.h"
 #include "base/retry.h"
 #include "google/protobuf/descriptor.h"
@@ -118,7 +119,7 @@ class ProcessPools {
 
   absl::StatusOr<MessageType> Load(const std::string& path, const std::string& message) {
     ONCEFLOW_ASSIGN_OR_RETURN(std::string bytes, ReadDescriptorSet(path));
-    absl::MutexLock lock(&mu_);
+    const std::lock_guard<std::mutex> lock(mu_);
     auto it = pools_.find(bytes);
     if (it != pools_.end()) {
       const pb::Descriptor* descriptor = it->second->FindMessageTypeByName(message);
@@ -130,7 +131,7 @@ class ProcessPools {
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;  // not absl::Mutex: see docs/choices.md (ThreadSanitizer)
   std::map<std::string, std::shared_ptr<const pb::DescriptorPool>> pools_ ABSL_GUARDED_BY(mu_);
 };
 
