@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kafka/guarded_properties.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
 #include "onceflow/transform.h"
@@ -289,19 +290,44 @@ TEST(EngineOptionsTest, CooperativeAssignorMixesAreRefusedWithAReason) {
                                 HasSubstr("same-numbered partitions of several input topics")));
 }
 
-// KIP-848's consumer group protocol is refused with a reason (and the librdkafka version) until
-// the tests cover it; cooperative-sticky is the way to incremental rebalancing.
-TEST(EngineOptionsTest, ConsumerGroupProtocolIsRefusedWithAReason) {
+// KIP-848's consumer group protocol: refused with a reason naming the librdkafka in use below
+// 2.12 (Debian 12's 2.0.2 does not know it); from 2.12 on accepted, except with the classic
+// protocol's properties (librdkafka refuses those too, but only when the consumer is created),
+// and, with state, over several input topics (like cooperative-sticky).
+TEST(EngineOptionsTest, ConsumerGroupProtocolNeedsLibrdkafka212) {
   ProcessorOptions o;
   o.bootstrap_servers = "127.0.0.1:1";
   o.application_id = "app";
   o.input_topics = {"in"};
   o.output_topic = "out";
   o.consumer_properties["group.protocol"] = "consumer";
+  if (!kafka::SupportsConsumerGroupProtocol()) {
+    EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
+                testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                  AllOf(HasSubstr("KIP-848"), HasSubstr("librdkafka 2.12 or newer"),
+                                        HasSubstr("cooperative-sticky"),
+                                        HasSubstr(kafka::LibrdkafkaVersion()))));
+    return;
+  }
+  EXPECT_THAT(Processor::Create(o, Passthrough()).status(), testing::IsOk());
+  o.consumer_properties["partition.assignment.strategy"] = "cooperative-sticky";
+  EXPECT_THAT(
+      Processor::Create(o, Passthrough()).status(),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                        AllOf(HasSubstr("consumer_properties[\"partition.assignment.strategy\"]"),
+                              HasSubstr("group.remote.assignor"))));
+  o.consumer_properties.erase("partition.assignment.strategy");
+  o.kafka_properties["session.timeout.ms"] = "6000";
   EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                AllOf(HasSubstr("KIP-848"), HasSubstr("cooperative-sticky"),
-                                      HasSubstr(kafka::LibrdkafkaVersion()))));
+                                AllOf(HasSubstr("kafka_properties[\"session.timeout.ms\"]"),
+                                      HasSubstr("the broker's"))));
+  o.kafka_properties.clear();
+  o.input_topics = {"in", "in2"};
+  o.state.stores = {"counts"};
+  EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("same-numbered partitions of several input topics")));
 }
 
 }  // namespace
