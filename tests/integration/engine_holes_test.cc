@@ -330,5 +330,38 @@ TEST(EngineOptionsTest, ConsumerGroupProtocolNeedsLibrdkafka212) {
                                 HasSubstr("same-numbered partitions of several input topics")));
 }
 
+// Hole 7: under group.protocol consumer (KIP-848), against a broker whose ApiVersions lacks
+// ConsumerGroupHeartbeat v1 (Kafka 3.x), librdkafka 2.14 finds the coordinator, sends no
+// heartbeat and reports nothing: the processor waited forever, consuming nothing. Now it stops
+// saying why (kafka::Consumer watches for the missing heartbeat). Against a 4.x broker the same
+// run processes everything exactly once. Either way it must end: that is what this checks with
+// whichever broker the suite runs against.
+TEST_F(EngineHolesTest, ConsumerProtocolRunsOrStopsWithTheReason) {
+  if (!kafka::SupportsConsumerGroupProtocol()) {
+    GTEST_SKIP() << "group.protocol: consumer needs librdkafka 2.12 or newer; this process runs "
+                 << kafka::LibrdkafkaVersion();
+  }
+  const std::string in = CreateTopic("holes-kip848-in", 2);
+  const std::string out = CreateTopic("holes-kip848-out", 2);
+  ProduceInput(in, 2, 50);
+  ProcessorOptions o = Options(in, out, Mode::kExactlyOnce);
+  o.consumer_properties["group.protocol"] = "consumer";
+  ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(o, Passthrough()));
+  std::optional<absl::Status> status = RunWithin(*processor, 90s);
+  ASSERT_TRUE(status.has_value()) << "neither processed its input nor stopped";
+  if (status->ok()) {
+    RecordProperty("broker", "supports the consumer group protocol");
+    ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+    ExpectOutput(output, 2, 50, /*exactly_once=*/true);
+    ExpectCommittedAtEnd(o.application_id, in, 50);
+  } else {
+    RecordProperty("broker", "lacks the consumer group protocol");
+    EXPECT_THAT(*status, testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                           HasSubstr("the broker does not support the consumer "
+                                                     "group protocol")));
+    EXPECT_EQ(processor->stats().records_in, 0);
+  }
+}
+
 }  // namespace
 }  // namespace onceflow
