@@ -1,9 +1,12 @@
 #include "kafka/consumer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/error.h"
 #include "kafka/partition_list.h"
@@ -66,7 +69,116 @@ ConsumedMessage Wrap(MessagePtr msg) {
                          }));
 }
 
+// What a fatal consumer error means under the consumer group protocol (KIP-848), where librdkafka
+// makes the broker's refusals of ConsumerGroupHeartbeat fatal; empty when nothing is to add.
+std::string ConsumerProtocolHint(rd_kafka_resp_err_t cause) {
+  // Kafka's own error codes, which librdkafka names only from 2.4 on (not in 2.0.2's headers).
+  constexpr int kUnreleasedInstanceId = 111;
+  constexpr int kUnsupportedAssignor = 112;
+  switch (static_cast<int>(cause)) {
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+    case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
+      return "; the broker does not support the consumer group protocol (group.protocol: "
+             "consumer, KIP-848): it needs Apache Kafka 4.0 or newer with the protocol enabled "
+             "(group.coordinator.rebalance.protocols with consumer, the 4.x default), or use "
+             "group.protocol: classic";
+    case kUnreleasedInstanceId:
+      return "; under group.protocol: consumer the broker refuses a member whose instance_id "
+             "(group.instance.id) a live member still holds (the classic protocol fenced the old "
+             "member instead), until the old one leaves or its session times out (the broker's "
+             "group.consumer.session.timeout.ms, 45 s by default): after a crash, a later "
+             "restart gets in";
+    case kUnsupportedAssignor:
+      return "; the broker does not know the group.remote.assignor asked for (Kafka ships "
+             "uniform and range)";
+    default:
+      return "";
+  }
+}
+
+// librdkafka's request numbers (Kafka's ApiKeys) that the watch below looks for.
+constexpr int16_t kFindCoordinatorKey = 10;
+constexpr int16_t kConsumerGroupHeartbeatKey = 68;
+
+// How long after finding the group coordinator librdkafka may go without sending a
+// ConsumerGroupHeartbeat before the broker is taken not to support the consumer protocol.
+// Against a broker that does, the first heartbeat goes out within milliseconds.
+constexpr std::chrono::seconds kHeartbeatWait{15};
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool ConsumerProtocol(const Properties& props) {
+  auto it = props.find("group.protocol");
+  return it != props.end() &&
+         absl::AsciiStrToLower(absl::StripAsciiWhitespace(it->second)) == "consumer";
+}
+
 }  // namespace
+
+// Whether librdkafka ever sends a ConsumerGroupHeartbeat. librdkafka (2.14.2 seen against Kafka
+// 3.9.2; 2.12.0 to 2.15.0 have the same code), subscribed under group.protocol=consumer to a
+// broker whose ApiVersions lacks ConsumerGroupHeartbeat v1 (Kafka 3.x), marks the coordinator
+// dead at its first heartbeat, finds it again and then waits: no error event, no fatal error,
+// nothing on poll (the reason shows only in its cgrp debug log). Its interceptors (on broker threads) see the coordinator being found and
+// no heartbeat being sent, which is what Poll goes by.
+struct Consumer::ProtocolWatch {
+  std::atomic<bool> subscribed{false};
+  std::atomic<bool> heartbeat_sent{false};
+  // When a FindCoordinator answered without error after Subscribe (steady ns); 0 = not yet.
+  std::atomic<int64_t> coordinator_found_ns{0};
+
+  static rd_kafka_resp_err_t OnNew(rd_kafka_t* rk, const rd_kafka_conf_t*, void* opaque, char*,
+                                   size_t) {
+    rd_kafka_interceptor_add_on_request_sent(rk, "onceflow.protocol_watch", &OnRequestSent,
+                                             opaque);
+    rd_kafka_interceptor_add_on_response_received(rk, "onceflow.protocol_watch",
+                                                  &OnResponseReceived, opaque);
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+
+  static rd_kafka_resp_err_t OnRequestSent(rd_kafka_t*, int, const char*, int32_t,
+                                           int16_t api_key, int16_t, int32_t, size_t,
+                                           void* opaque) {
+    if (api_key == kConsumerGroupHeartbeatKey) {
+      static_cast<ProtocolWatch*>(opaque)->heartbeat_sent.store(true);
+    }
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+
+  static rd_kafka_resp_err_t OnResponseReceived(rd_kafka_t*, int, const char*, int32_t,
+                                                int16_t api_key, int16_t, int32_t, size_t,
+                                                int64_t, rd_kafka_resp_err_t err, void* opaque) {
+    auto* self = static_cast<ProtocolWatch*>(opaque);
+    if (api_key == kFindCoordinatorKey && err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        self->subscribed.load()) {
+      int64_t unset = 0;
+      self->coordinator_found_ns.compare_exchange_strong(unset, SteadyNowNs());
+    }
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+
+  // kFailedPrecondition once the coordinator was found kHeartbeatWait ago and no heartbeat
+  // went out since.
+  absl::Status Check() const {
+    if (heartbeat_sent.load()) return absl::OkStatus();
+    const int64_t found = coordinator_found_ns.load();
+    if (found == 0 || SteadyNowNs() - found < std::chrono::nanoseconds(kHeartbeatWait).count()) {
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the broker does not support the consumer group protocol (group.protocol: consumer, "
+        "KIP-848): librdkafka ",
+        LibrdkafkaVersion(), " found the group coordinator ", kHeartbeatWait.count(),
+        " s ago but sent it no ConsumerGroupHeartbeat, which needs the request's version 1 "
+        "(Apache Kafka 4.0 or newer), and would wait forever without reporting an error; use "
+        "a Kafka 4.0+ broker with the protocol enabled (group.coordinator.rebalance.protocols "
+        "with consumer, the 4.x default), or group.protocol: classic"));
+  }
+};
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& props,
                                                            RebalanceListener* listener,
@@ -77,6 +189,12 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& pro
                                props);
   ONCEFLOW_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(effective));
   auto consumer = std::make_unique<Consumer>(PrivateTag{}, listener);
+  consumer->consumer_protocol_ = ConsumerProtocol(effective);
+  if (consumer->consumer_protocol_) {
+    consumer->watch_ = std::make_unique<ProtocolWatch>();
+    rd_kafka_conf_interceptor_add_on_new(conf.get(), "onceflow.protocol_watch",
+                                         &ProtocolWatch::OnNew, consumer->watch_.get());
+  }
   rd_kafka_conf_set_opaque(conf.get(), consumer.get());
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::OnRebalance);
   if (on_statistics && StatisticsEnabled(effective)) {
@@ -166,6 +284,7 @@ absl::Status Consumer::Subscribe(const std::vector<std::string>& topics) {
   for (const std::string& t : topics) {
     rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   }
+  if (watch_ != nullptr) watch_->subscribed.store(true);
   return CodeToStatus(rd_kafka_subscribe(rk_.get(), list.get()), "subscribe");
 }
 
@@ -185,6 +304,7 @@ constexpr absl::string_view kInconsistentProtocolHint =
 absl::StatusOr<std::optional<ConsumedMessage>> Consumer::Poll(std::chrono::milliseconds timeout) {
   MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), ToMs(timeout)));
   if (!rebalance_error_.ok()) return rebalance_error_;
+  if (watch_ != nullptr) ONCEFLOW_RETURN_IF_ERROR(watch_->Check());
   if (msg == nullptr) return std::optional<ConsumedMessage>();
   if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Wrap(std::move(msg));
   if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -192,7 +312,9 @@ absl::StatusOr<std::optional<ConsumedMessage>> Consumer::Poll(std::chrono::milli
     char errstr[512];
     const rd_kafka_resp_err_t cause = rd_kafka_fatal_error(rk_.get(), errstr, sizeof(errstr));
     absl::Status st = CodeToStatus(cause, "consumer fatal error", errstr);
-    absl::Status fatal(absl::StatusCode::kFailedPrecondition, st.message());
+    absl::Status fatal(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat(st.message(), consumer_protocol_ ? ConsumerProtocolHint(cause) : ""));
     fatal.SetPayload(kErrorCodePayload, *st.GetPayload(kErrorCodePayload));
     return fatal;
   }

@@ -108,6 +108,12 @@ class Consumer {
                           rd_kafka_topic_partition_list_t* partitions, void* opaque);
   static int OnStatistics(rd_kafka_t* rk, char* json, size_t size, void* opaque);
 
+  // group.protocol is consumer (KIP-848): fatal errors get what they mean under it, and
+  // `watch_` tells a broker that lacks the protocol (which librdkafka does not report). Its
+  // interceptors run until rd_kafka_destroy returns, so it is declared before (outlives) rk_.
+  bool consumer_protocol_ = false;
+  struct ProtocolWatch;
+  std::unique_ptr<ProtocolWatch> watch_;
   KafkaPtr rk_;
   RebalanceListener* listener_;
   StatisticsHandler on_statistics_;

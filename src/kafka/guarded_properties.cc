@@ -1,5 +1,7 @@
 #include "kafka/guarded_properties.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <array>
 
 #include "absl/strings/ascii.h"
@@ -71,22 +73,51 @@ std::optional<std::string> CheckAssignor(absl::string_view value) {
   return std::nullopt;
 }
 
-// group.protocol=consumer (KIP-848): librdkafka made it generally available in 2.12; onceflow's
-// tests do not cover it yet (they run cooperative-sticky on the classic protocol), so it is
-// refused on every version until they do.
+// librdkafka made the consumer group protocol (KIP-848) generally available in 2.12.0; before,
+// it was an early access preview (2.4 to 2.11) or absent (2.0.2 does not know the property).
+// Gated on the library the process runs, not the headers it was built with.
+constexpr int kConsumerProtocolVersion = 0x020c0000;  // 2.12.0
+constexpr absl::string_view kConsumerProtocolVersionName = "2.12";
+
 std::optional<std::string> CheckGroupProtocol(absl::string_view value) {
   const std::string protocol = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
   if (protocol == "classic") return std::nullopt;
   if (protocol != "consumer") {
     return absl::StrCat("group.protocol must be classic or consumer, got '", value, "'");
   }
+  if (SupportsConsumerGroupProtocol()) return std::nullopt;
   return absl::StrCat(
-      "the consumer group protocol (KIP-848) is not supported yet: it needs librdkafka 2.12 or "
-      "newer (this process runs librdkafka ", LibrdkafkaVersion(),
-      ") and onceflow's tests do not cover it yet; for incremental rebalancing use "
-      "partition.assignment.strategy: cooperative-sticky with group.protocol: classic (the "
-      "default)");
+      "the consumer group protocol (KIP-848) needs librdkafka ", kConsumerProtocolVersionName,
+      " or newer, where it is generally available (this process runs librdkafka ",
+      LibrdkafkaVersion(),
+      "); for incremental rebalancing use partition.assignment.strategy: cooperative-sticky with "
+      "group.protocol: classic (the default)");
 }
+
+// What group.protocol: consumer does not take: under KIP-848 the broker assigns the partitions
+// and owns the session and heartbeat timing, so these classic-protocol properties have no
+// meaning there. librdkafka refuses each of them too, but only when the consumer is created;
+// naming them here lets `onceflow validate` refuse them with the file's line.
+struct ClassicOnlyProperty {
+  absl::string_view name;
+  absl::string_view reason;
+};
+
+constexpr ClassicOnlyProperty kClassicOnly[] = {
+    {"partition.assignment.strategy",
+     "group.protocol: consumer (KIP-848) has the broker assign partitions, always incrementally: "
+     "partition.assignment.strategy is for the classic protocol; leave it out, or choose the "
+     "broker's assignor with group.remote.assignor (uniform or range)"},
+    {"session.timeout.ms",
+     "under group.protocol: consumer (KIP-848) the session timeout is the broker's "
+     "(group.consumer.session.timeout.ms, default 45 s); leave it out"},
+    {"heartbeat.interval.ms",
+     "under group.protocol: consumer (KIP-848) the heartbeat interval is the broker's "
+     "(group.consumer.heartbeat.interval.ms, default 5 s); leave it out"},
+    {"group.protocol.type",
+     "group.protocol.type belongs to the classic protocol; leave it out with group.protocol: "
+     "consumer (KIP-848)"},
+};
 
 }  // namespace
 
@@ -101,6 +132,33 @@ std::optional<std::string> GuaranteeConflict(absl::string_view name, absl::strin
       if (!allowed.empty() && lower == allowed) return std::nullopt;
     }
     return std::string(!exactly_once && !g.alos_reason.empty() ? g.alos_reason : g.reason);
+  }
+  return std::nullopt;
+}
+
+bool SupportsConsumerGroupProtocol() { return rd_kafka_version() >= kConsumerProtocolVersion; }
+
+std::optional<GroupProtocolConflict> ConsumerProtocolConflict(
+    std::initializer_list<const Properties*> maps) {
+  bool consumer_protocol = false;
+  for (const Properties* map : maps) {
+    if (map == nullptr) continue;
+    if (auto it = map->find("group.protocol"); it != map->end()) {
+      consumer_protocol = absl::AsciiStrToLower(absl::StripAsciiWhitespace(it->second)) ==
+                          "consumer";
+    }
+  }
+  if (!consumer_protocol) return std::nullopt;
+  size_t index = 0;
+  for (const Properties* map : maps) {
+    if (map != nullptr) {
+      for (const ClassicOnlyProperty& p : kClassicOnly) {
+        if (map->count(std::string(p.name)) > 0) {
+          return GroupProtocolConflict{index, std::string(p.name), std::string(p.reason)};
+        }
+      }
+    }
+    ++index;
   }
   return std::nullopt;
 }

@@ -89,6 +89,12 @@ absl::Status Validate(ProcessorOptions& o) {
       !st.ok()) {
     return st;
   }
+  if (std::optional<kafka::GroupProtocolConflict> c =
+          kafka::ConsumerProtocolConflict({&o.kafka_properties, &o.consumer_properties})) {
+    return Invalid(absl::StrCat(c->map_index == 0 ? "kafka_properties" : "consumer_properties",
+                                "[\"", c->name, "\"]"),
+                   c->reason);
+  }
   return CheckProperties("producer_properties", o.producer_properties, o.mode);
 }
 

@@ -73,6 +73,7 @@ class Validator {
     const std::string mode = c_.mode().empty() ? "eos" : c_.mode();
     ONCEFLOW_RETURN_IF_ERROR(KafkaProperties("kafka", c_.kafka(), mode));
     ONCEFLOW_RETURN_IF_ERROR(KafkaProperties("consumer", c_.consumer(), mode));
+    ONCEFLOW_RETURN_IF_ERROR(ConsumerProtocol());
     return KafkaProperties("producer", c_.producer(), mode);
   }
 
@@ -460,6 +461,19 @@ class Validator {
   absl::Status Guarantee(const Property& p, const std::string& mode) const {
     if (std::optional<std::string> why = kafka::GuaranteeConflict(p.name, p.value, mode == "eos")) {
       return Err(p.path, absl::StrCat("refused: ", *why));
+    }
+    return absl::OkStatus();
+  }
+
+  // What group.protocol: consumer (KIP-848) does not take, over kafka: and consumer: together
+  // (the consumer's properties are both maps merged), as Processor::Create.
+  absl::Status ConsumerProtocol() const {
+    const kafka::Properties kafka_map(c_.kafka().begin(), c_.kafka().end());
+    const kafka::Properties consumer_map(c_.consumer().begin(), c_.consumer().end());
+    if (std::optional<kafka::GroupProtocolConflict> c =
+            kafka::ConsumerProtocolConflict({&kafka_map, &consumer_map})) {
+      return Err(JoinKey(c->map_index == 0 ? "kafka" : "consumer", c->name),
+                 absl::StrCat("refused: ", c->reason));
     }
     return absl::OkStatus();
   }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kafka/guarded_properties.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
 #include "onceflow/transform.h"
@@ -274,19 +275,77 @@ TEST(EngineOptionsTest, CooperativeAssignorMixesAreRefusedWithAReason) {
                                 HasSubstr("same-numbered partitions of several input topics")));
 }
 
-// KIP-848's consumer group protocol is refused with a reason (and the librdkafka version) until
-// the tests cover it; cooperative-sticky is the way to incremental rebalancing.
-TEST(EngineOptionsTest, ConsumerGroupProtocolIsRefusedWithAReason) {
+// KIP-848's consumer group protocol: refused with a reason naming the librdkafka in use below
+// 2.12 (Debian 12's 2.0.2 does not know it); from 2.12 on accepted, except with the classic
+// protocol's properties (librdkafka refuses those too, but only when the consumer is created),
+// and, with state, over several input topics (like cooperative-sticky).
+TEST(EngineOptionsTest, ConsumerGroupProtocolNeedsLibrdkafka212) {
   ProcessorOptions o;
   o.bootstrap_servers = "127.0.0.1:1";
   o.application_id = "app";
   o.input_topics = {"in"};
   o.output_topic = "out";
   o.consumer_properties["group.protocol"] = "consumer";
+  if (!kafka::SupportsConsumerGroupProtocol()) {
+    EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
+                testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                  AllOf(HasSubstr("KIP-848"), HasSubstr("librdkafka 2.12 or newer"),
+                                        HasSubstr("cooperative-sticky"),
+                                        HasSubstr(kafka::LibrdkafkaVersion()))));
+    return;
+  }
+  EXPECT_THAT(Processor::Create(o, Passthrough()).status(), testing::IsOk());
+  o.consumer_properties["partition.assignment.strategy"] = "cooperative-sticky";
+  EXPECT_THAT(
+      Processor::Create(o, Passthrough()).status(),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                        AllOf(HasSubstr("consumer_properties[\"partition.assignment.strategy\"]"),
+                              HasSubstr("group.remote.assignor"))));
+  o.consumer_properties.erase("partition.assignment.strategy");
+  o.kafka_properties["session.timeout.ms"] = "6000";
   EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
               testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                AllOf(HasSubstr("KIP-848"), HasSubstr("cooperative-sticky"),
-                                      HasSubstr(kafka::LibrdkafkaVersion()))));
+                                AllOf(HasSubstr("kafka_properties[\"session.timeout.ms\"]"),
+                                      HasSubstr("the broker's"))));
+  o.kafka_properties.clear();
+  o.input_topics = {"in", "in2"};
+  o.state.stores = {"counts"};
+  EXPECT_THAT(Processor::Create(o, Passthrough()).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("same-numbered partitions of several input topics")));
+}
+
+// Hole 7: under group.protocol consumer (KIP-848), against a broker whose ApiVersions lacks
+// ConsumerGroupHeartbeat v1 (Kafka 3.x), librdkafka 2.14 finds the coordinator, sends no
+// heartbeat and reports nothing: the processor waited forever, consuming nothing. Now it stops
+// saying why (kafka::Consumer watches for the missing heartbeat). Against a 4.x broker the same
+// run processes everything exactly once. Either way it must end: that is what this checks with
+// whichever broker the suite runs against.
+TEST_F(EngineHolesTest, ConsumerProtocolRunsOrStopsWithTheReason) {
+  if (!kafka::SupportsConsumerGroupProtocol()) {
+    GTEST_SKIP() << "group.protocol: consumer needs librdkafka 2.12 or newer; this process runs "
+                 << kafka::LibrdkafkaVersion();
+  }
+  const std::string in = CreateTopic("holes-kip848-in", 2);
+  const std::string out = CreateTopic("holes-kip848-out", 2);
+  ProduceInput(in, 2, 50);
+  ProcessorOptions o = Options(in, out, Mode::kExactlyOnce);
+  o.consumer_properties["group.protocol"] = "consumer";
+  ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(o, Passthrough()));
+  std::optional<absl::Status> status = RunWithin(*processor, 90s);
+  ASSERT_TRUE(status.has_value()) << "neither processed its input nor stopped";
+  if (status->ok()) {
+    RecordProperty("broker", "supports the consumer group protocol");
+    ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+    ExpectOutput(output, 2, 50, /*exactly_once=*/true);
+    ExpectCommittedAtEnd(o.application_id, in, 50);
+  } else {
+    RecordProperty("broker", "lacks the consumer group protocol");
+    EXPECT_THAT(*status, testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                           HasSubstr("the broker does not support the consumer "
+                                                     "group protocol")));
+    EXPECT_EQ(processor->stats().records_in, 0);
+  }
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // with tombstones in the changelog, SIGKILL at every fault point (including between the Kafka
 // commit and the RocksDB write), a partition moving to an instance with an empty state
 // folder, wiped or corrupted local state rebuilt from the changelog, and a group scaled
-// 1 -> 3 -> 1 under the eager and the cooperative protocol.
+// 1 -> 3 -> 1 under the eager and the cooperative assignor and the consumer group protocol.
 #include <signal.h>
 
 #include <algorithm>
@@ -27,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kafka/consumer.h"
+#include "kafka/guarded_properties.h"
 #include "kafka/producer.h"
 #include "onceflow/processor.h"
 #include "runtime/fault_injection.h"
@@ -299,16 +300,24 @@ TEST_F(StateTest, PartitionMovedToEmptyStateFolderStillDropsDuplicates) {
   }
 }
 
-// A group scaled 1 -> 3 -> 1 mid-stream under eos with dedupe, with the eager assignor (range)
-// and the cooperative one: exactly once either way. Besides, a sampler reads the group's
-// committed offsets every 50 ms and prints each partition's longest stall (no committed
-// progress while it had records left): under the eager protocol every partition stops at each
-// rebalance; under the cooperative one the partitions that stay with their member do not.
+// A group scaled 1 -> 3 -> 1 mid-stream under eos with dedupe, with the eager assignor (range),
+// the cooperative one, and the consumer group protocol (KIP-848: the broker assigns, always
+// incrementally; librdkafka 2.12+ and a Kafka 4 broker): exactly once every way. Besides, a
+// sampler reads the group's committed offsets every 50 ms and prints each partition's longest
+// stall (no committed progress while it had records left): under the eager protocol every
+// partition stops at each rebalance; under the incremental ones the partitions that stay with
+// their member do not.
 class ScaleTest : public StateTest, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
   constexpr int kPartitions = 6;
   const std::string assignor = GetParam();
+  const bool consumer_protocol = assignor == "consumer";
+  if (consumer_protocol && !kafka::SupportsConsumerGroupProtocol()) {
+    GTEST_SKIP() << "group.protocol: consumer (KIP-848) needs librdkafka 2.12 or newer; this "
+                    "process runs librdkafka "
+                 << kafka::LibrdkafkaVersion() << " (scripts/test-librdkafka-upstream runs it)";
+  }
   const std::string in = CreateTopic("scale-in", kPartitions);
   const std::string out = CreateTopic("scale-out", kPartitions);
   const std::vector<InputRecord> input = MakeInput(kPartitions, 1400, "s");
@@ -316,11 +325,13 @@ TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
   const std::string app = App("scale");
   // ~2 ms a record: A alone needs ~20 s, so the members join and leave mid-stream (their
   // restores can take seconds).
-  const std::vector<std::string> common = {"--dedupe-header", kIdHeader, "--dynamic-membership",
-                                           "--delay-us", "2000", "--commit-interval-ms", "50",
-                                           "--assignor", assignor,
-                                           // Small fetches: the partitions advance together.
-                                           "--consumer-property", "max.partition.fetch.bytes=1024"};
+  std::vector<std::string> common = {"--dedupe-header", kIdHeader, "--dynamic-membership",
+                                     "--delay-us", "2000", "--commit-interval-ms", "50",
+                                     // Small fetches: the partitions advance together.
+                                     "--consumer-property", "max.partition.fetch.bytes=1024"};
+  // The consumer protocol takes no assignor: the broker's (uniform by default) assigns.
+  common.insert(common.end(), {consumer_protocol ? "--consumer-property" : "--assignor",
+                               consumer_protocol ? "group.protocol=consumer" : assignor});
   auto flags = [&](const std::string& name) {
     std::vector<std::string> f = common;
     f.insert(f.end(), {"--state-dir", TempDir(name)});
@@ -398,7 +409,7 @@ TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
   ASSERT_OK_AND_ASSIGN(const std::string a_log, base::ReadFile(LogPath("a")));
   ASSERT_OK_AND_ASSIGN(const std::string b_log, base::ReadFile(LogPath("b")));
   EXPECT_THAT(b_log, ::testing::Not(HasSubstr("stopped (in=0 "))) << "B took part";
-  if (assignor == "cooperative-sticky") {
+  if (assignor != "range") {
     // An incremental assignment names what the member holds in all.
     EXPECT_THAT(a_log, HasSubstr(" in all)"));
   }
@@ -449,9 +460,13 @@ TEST_P(ScaleTest, OneToThreeToOneIsExactlyOnce) {
   RecordProperty("stalls_ms", line);
 }
 
-INSTANTIATE_TEST_SUITE_P(Assignors, ScaleTest, ::testing::Values("range", "cooperative-sticky"),
+INSTANTIATE_TEST_SUITE_P(Assignors, ScaleTest,
+                         ::testing::Values("range", "cooperative-sticky", "consumer"),
                          [](const ::testing::TestParamInfo<const char*>& param) {
-                           return std::string(param.param) == "range" ? "Eager" : "Cooperative";
+                           const std::string p = param.param;
+                           return p == "range"                ? "Eager"
+                                  : p == "cooperative-sticky" ? "Cooperative"
+                                                              : "ConsumerProtocol";
                          });
 
 // 5. A deleted state folder, and then a corrupted checkpoint, are rebuilt from the changelog:

@@ -12,7 +12,8 @@ namespace onceflow::testing {
 
 class PipelineTest : public KafkaTest {
  protected:
-  // Arguments for onceflow_test_pipeline (transform "tag": value + "|t", header "src").
+  // Arguments for onceflow_test_pipeline (transform "tag": value + "|t", header "src"), with
+  // session.timeout.ms 6000 unless `extra` has "group.protocol=consumer" (the broker's then).
   static std::vector<std::string> ChildArgs(const std::string& app, const std::string& instance,
                                             const std::string& in, const std::string& out,
                                             const std::string& mode,
