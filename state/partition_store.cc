@@ -674,12 +674,16 @@ absl::StatusOr<v1::Checkpoint> PartitionStore::StoredCheckpoint(const std::strin
   const std::string db_path = (fs::path(path) / kDbDir).string();
   rocksdb::Options options;
   Database db;
+  const std::string legacy = (fs::path(path) / kCheckpointFile).string();
   const rocksdb::Status s = OpenDb(options, db_path, db, /*read_only=*/true);
-  if (!s.ok()) return FromRocks(s, "open (read-only)", db_path);
-  absl::StatusOr<v1::Checkpoint> checkpoint = ReadDbCheckpoint(db, db_path);
-  if (absl::IsNotFound(checkpoint.status())) {
-    return ReadCheckpoint((fs::path(path) / kCheckpointFile).string());
+  if (!s.ok()) {
+    // A folder from before the checkpoint moved into the database has no "onceflow" family.
+    absl::StatusOr<v1::Checkpoint> from_file = ReadCheckpoint(legacy);
+    if (from_file.ok()) return from_file;
+    return FromRocks(s, "open (read-only)", db_path);
   }
+  absl::StatusOr<v1::Checkpoint> checkpoint = ReadDbCheckpoint(db, db_path);
+  if (absl::IsNotFound(checkpoint.status())) return ReadCheckpoint(legacy);
   return checkpoint;
 }
 

@@ -318,6 +318,9 @@ TEST_F(PartitionStoreTest, ALegacyCheckpointFileIsHonouredThenReplaced) {
   legacy.set_next_offset(5);
   ASSERT_THAT(WriteCheckpoint(path_ + "/CHECKPOINT", legacy), IsOk());
 
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint stored, PartitionStore::StoredCheckpoint(path_));
+  EXPECT_EQ(stored.next_offset(), 5);  // from the file: the database has no such family yet
+
   ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
   EXPECT_EQ(store->rebuilt(), "");
   EXPECT_EQ(store->checkpoint_offset(), 5);
