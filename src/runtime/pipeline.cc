@@ -243,6 +243,20 @@ bool Pipeline::PollBatch(absl::Status* stop_status) {
                                message.offset());
       continue;
     }
+    if (state_->restoring() && state_->Restoring(message.record().partition().value())) {
+      // Its stores are not up to date yet: the partition was paused when it was assigned, but
+      // librdkafka can still hand out a record fetched before the pause took hold (seen with
+      // 2.14.2 under the eager protocol). Not processed: the partition is sought back to it
+      // (delivering it moved the position past it), and it comes again once resumed.
+      const TopicPartition tp{std::string(message.topic()), message.partition()};
+      if (absl::Status st = source_->Seek({tp, message.record().offset()}, kSeekTimeout);
+          !st.ok()) {
+        *stop_status = base::Annotate("seeking back a partition still being restored: ", st);
+        return false;
+      }
+      ++counters_->rewinds;
+      continue;
+    }
     absl::Status st = ProcessRecord(message);
     if (!st.ok()) {
       if (!IsPolicyFailure(st)) st = HandleFailure(st);
