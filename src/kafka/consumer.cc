@@ -123,8 +123,9 @@ bool ConsumerProtocol(const Properties& props) {
 // 3.9.2; 2.12.0 to 2.15.0 have the same code), subscribed under group.protocol=consumer to a
 // broker whose ApiVersions lacks ConsumerGroupHeartbeat v1 (Kafka 3.x), marks the coordinator
 // dead at its first heartbeat, finds it again and then waits: no error event, no fatal error,
-// nothing on poll (the reason shows only in its cgrp debug log). Its interceptors (on broker threads) see the coordinator being found and
-// no heartbeat being sent, which is what Poll goes by.
+// nothing on poll (the reason shows only in its cgrp debug log). Its interceptors (on broker
+// threads) see the coordinator being found and no heartbeat being sent, which is what Poll
+// goes by.
 struct Consumer::ProtocolWatch {
   std::atomic<bool> subscribed{false};
   std::atomic<bool> heartbeat_sent{false};
