@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/error.h"
+#include "kafka/guarded_properties.h"
 #include "kafka/partition_list.h"
 #include "onceflow/status_macros.h"
 
@@ -111,11 +111,6 @@ int64_t SteadyNowNs() {
       .count();
 }
 
-bool ConsumerProtocol(const Properties& props) {
-  auto it = props.find("group.protocol");
-  return it != props.end() &&
-         absl::AsciiStrToLower(absl::StripAsciiWhitespace(it->second)) == "consumer";
-}
 
 }  // namespace
 
@@ -190,7 +185,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const Properties& pro
                                props);
   ONCEFLOW_ASSIGN_OR_RETURN(ConfPtr conf, MakeConf(effective));
   auto consumer = std::make_unique<Consumer>(PrivateTag{}, listener);
-  consumer->consumer_protocol_ = ConsumerProtocol(effective);
+  consumer->consumer_protocol_ = UsesConsumerGroupProtocol(effective);
   if (consumer->consumer_protocol_) {
     consumer->watch_ = std::make_unique<ProtocolWatch>();
     rd_kafka_conf_interceptor_add_on_new(conf.get(), "onceflow.protocol_watch",

@@ -144,8 +144,7 @@ std::optional<GroupProtocolConflict> ConsumerProtocolConflict(
   for (const Properties* map : maps) {
     if (map == nullptr) continue;
     if (auto it = map->find("group.protocol"); it != map->end()) {
-      consumer_protocol = absl::AsciiStrToLower(absl::StripAsciiWhitespace(it->second)) ==
-                          "consumer";
+      consumer_protocol = IsConsumerGroupProtocol(it->second);
     }
   }
   if (!consumer_protocol) return std::nullopt;
@@ -163,6 +162,15 @@ std::optional<GroupProtocolConflict> ConsumerProtocolConflict(
   return std::nullopt;
 }
 
+bool IsConsumerGroupProtocol(absl::string_view value) {
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(value)) == "consumer";
+}
+
+bool UsesConsumerGroupProtocol(const Properties& props) {
+  auto it = props.find("group.protocol");
+  return it != props.end() && IsConsumerGroupProtocol(it->second);
+}
+
 bool IncrementalRebalancing(std::initializer_list<const Properties*> maps) {
   bool incremental = false;
   for (const Properties* map : maps) {
@@ -171,9 +179,7 @@ bool IncrementalRebalancing(std::initializer_list<const Properties*> maps) {
       incremental = absl::StrContains(absl::AsciiStrToLower(it->second), "cooperative-sticky");
     }
     if (auto it = map->find("group.protocol"); it != map->end()) {
-      if (absl::AsciiStrToLower(absl::StripAsciiWhitespace(it->second)) == "consumer") {
-        incremental = true;
-      }
+      if (IsConsumerGroupProtocol(it->second)) incremental = true;
     }
   }
   return incremental;

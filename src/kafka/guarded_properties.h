@@ -27,6 +27,12 @@ namespace onceflow::kafka {
 std::optional<std::string> GuaranteeConflict(absl::string_view name, absl::string_view value,
                                              bool exactly_once);
 
+// Whether `value` of group.protocol names the consumer group protocol (KIP-848).
+bool IsConsumerGroupProtocol(absl::string_view value);
+
+// Whether the merged properties of a consumer run the consumer group protocol.
+bool UsesConsumerGroupProtocol(const Properties& props);
+
 // Whether the librdkafka this process runs (rd_kafka_version(), not the headers') has the
 // consumer group protocol generally available: 2.12 or newer.
 bool SupportsConsumerGroupProtocol();

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/guarded_properties.h"
 #include "onceflow/processor.h"
@@ -23,10 +22,8 @@ std::string TransactionalId(const ProcessorOptions& o) {
 // protocol (under KIP-848's consumer protocol the broker assigns, and librdkafka refuses an
 // assignor).
 bool UsesDefaultAssignor(const kafka::Properties& props) {
-  if (props.find("partition.assignment.strategy") != props.end()) return false;
-  auto protocol = props.find("group.protocol");
-  return protocol == props.end() ||
-         absl::AsciiStrToLower(absl::StripAsciiWhitespace(protocol->second)) != "consumer";
+  return props.find("partition.assignment.strategy") == props.end() &&
+         !kafka::UsesConsumerGroupProtocol(props);
 }
 
 // A store serves one partition number of every input topic, which only the eager range
