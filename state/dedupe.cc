@@ -1,12 +1,11 @@
 #include "state/dedupe.h"
 
-#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,10 +17,8 @@ namespace onceflow::state {
 namespace {
 
 constexpr char kEntryPrefix = 'k';
-constexpr char kTimePrefix = 't';
-constexpr size_t kTimeKeyHeader = 1 + 8;  // "t" + big-endian ms
-// Expire deletes in chunks: a scan callback must not write, so keys are collected first.
-constexpr size_t kExpireChunk = 1024;
+// The time index of the layout before expiry moved into compaction: dropped when met.
+constexpr char kLegacyTimePrefix = 't';
 
 std::string EntryKey(absl::string_view key) {
   std::string out;
@@ -29,24 +26,6 @@ std::string EntryKey(absl::string_view key) {
   out.push_back(kEntryPrefix);
   out.append(key.data(), key.size());
   return out;
-}
-
-// Big-endian so that the bytewise order of the index is the time order.
-std::string TimeKey(int64_t ms, absl::string_view key) {
-  std::string out;
-  out.reserve(kTimeKeyHeader + key.size());
-  out.push_back(kTimePrefix);
-  const auto u = static_cast<uint64_t>(ms);
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(u >> shift));
-  out.append(key.data(), key.size());
-  return out;
-}
-
-int64_t TimeKeyMs(absl::string_view time_key) {
-  uint64_t u = 0;
-  for (size_t i = 1; i < kTimeKeyHeader; ++i)
-    u = (u << 8) | static_cast<unsigned char>(time_key[i]);
-  return static_cast<int64_t>(u);
 }
 
 absl::StatusOr<v1::DedupeEntry> ParseEntry(absl::string_view entry_key, const std::string& bytes) {
@@ -59,6 +38,34 @@ absl::StatusOr<v1::DedupeEntry> ParseEntry(absl::string_view entry_key, const st
 }
 
 }  // namespace
+
+// The compaction policy: the window's start is published by Check (the processing thread)
+// and read by RocksDB's compaction threads.
+class Deduper::Expiry : public CompactionPolicy {
+ public:
+  // Entries first seen before `cutoff_ms` are outside the window.
+  void Advance(int64_t cutoff_ms) { cutoff_ms_.store(cutoff_ms, std::memory_order_relaxed); }
+  int64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+  bool Drop(absl::string_view key, absl::string_view value) override {
+    if (key.empty()) return false;
+    if (key[0] == kLegacyTimePrefix) return true;
+    if (key[0] != kEntryPrefix) return false;
+    const int64_t cutoff = cutoff_ms_.load(std::memory_order_relaxed);
+    if (cutoff == kNoCutoff) return false;
+    v1::DedupeEntry entry;
+    // An entry that does not parse is kept: Check reports it where it meets it.
+    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
+    if (entry.first_seen_ms() >= cutoff) return false;
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+
+ private:
+  static constexpr int64_t kNoCutoff = INT64_MIN;  // no Check yet, or a window of forever
+  std::atomic<int64_t> cutoff_ms_{kNoCutoff};
+  std::atomic<int64_t> dropped_{0};
+};
 
 absl::StatusOr<std::unique_ptr<Deduper>> Deduper::Create(DedupeOptions options,
                                                          base::Clock& clock) {
@@ -73,7 +80,17 @@ absl::StatusOr<std::unique_ptr<Deduper>> Deduper::Create(DedupeOptions options,
 
 Deduper::Deduper(PrivateTag, DedupeOptions options, std::unique_ptr<KeyExtractor> extractor,
                  base::Clock& clock)
-    : options_(std::move(options)), extractor_(std::move(extractor)), clock_(clock) {}
+    : options_(std::move(options)),
+      extractor_(std::move(extractor)),
+      clock_(clock),
+      expiry_(std::make_shared<Expiry>()) {}
+
+std::shared_ptr<CompactionPolicy> Deduper::compaction_policy() const { return expiry_; }
+
+const DedupeCounters& Deduper::counters() {
+  counters_.expired = expiry_->dropped();
+  return counters_;
+}
 
 absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyValueStore& store) {
   absl::StatusOr<std::optional<std::string>> key = extractor_->Extract(record);
@@ -84,9 +101,11 @@ absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyVal
     return Verdict::kKeyless;
   }
   const absl::string_view id = **key;
-  // Clamped so that the big-endian time index sorts (a clock before 1970 is not expected).
-  const int64_t now = std::max<int64_t>(clock_.NowMs(), 0);
+  const int64_t now = clock_.NowMs();
   const int64_t window_ms = options_.window.count();
+  // Check and the compaction policy agree: an entry is inside the window while
+  // now - first_seen < window, i.e. first_seen > now - window.
+  if (window_ms > 0) expiry_->Advance(now - window_ms + 1);
   const std::string entry_key = EntryKey(id);
 
   absl::StatusOr<std::optional<std::string>> existing = store.Get(entry_key);
@@ -105,8 +124,7 @@ absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyVal
       ++counters_.duplicates;
       return Verdict::kDuplicate;
     }
-    // Outside the window but not yet removed by Expire: this sighting replaces the old one.
-    if (absl::Status st = store.Delete(TimeKey(entry->first_seen_ms(), id)); !st.ok()) return st;
+    // Outside the window (not yet dropped by a compaction): this sighting replaces it.
   }
 
   v1::DedupeEntry entry;
@@ -114,56 +132,8 @@ absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyVal
   entry.set_input_offset(record.offset);
   entry.set_input_topic(std::string(record.topic));
   if (absl::Status st = store.Put(entry_key, entry.SerializeAsString()); !st.ok()) return st;
-  if (window_ms > 0) {
-    if (absl::Status st = store.Put(TimeKey(now, id), ""); !st.ok()) return st;
-  }
   ++counters_.passed;
   return Verdict::kPass;
-}
-
-absl::StatusOr<int64_t> Deduper::Expire(KeyValueStore& store, int64_t limit) {
-  const int64_t window_ms = options_.window.count();
-  if (window_ms == 0) return 0;  // forever: there is no time index
-  const int64_t now = std::max<int64_t>(clock_.NowMs(), 0);
-  // Entries first seen at or before `cutoff` are outside the window (Check agrees: it calls a
-  // key a duplicate only while now - first_seen < window).
-  const int64_t cutoff = now - window_ms;
-  if (cutoff < 0) return 0;
-  const std::string end = TimeKey(cutoff + 1, "");
-  std::string begin(1, kTimePrefix);
-  int64_t removed = 0;
-  while (removed < limit) {
-    const size_t want = static_cast<size_t>(std::min<int64_t>(kExpireChunk, limit - removed));
-    std::vector<std::string> chunk;
-    absl::Status scanned = store.Scan(begin, end, [&](absl::string_view k, absl::string_view) {
-      chunk.emplace_back(k);
-      return chunk.size() < want;
-    });
-    if (!scanned.ok()) return scanned;
-    for (const std::string& time_key : chunk) {
-      if (time_key.size() > kTimeKeyHeader) {
-        const absl::string_view id = absl::string_view(time_key).substr(kTimeKeyHeader);
-        const std::string entry_key = EntryKey(id);
-        absl::StatusOr<std::optional<std::string>> existing = store.Get(entry_key);
-        if (!existing.ok()) return existing.status();
-        if (existing->has_value()) {
-          absl::StatusOr<v1::DedupeEntry> entry = ParseEntry(entry_key, **existing);
-          if (!entry.ok()) return entry.status();
-          // A key seen again after its window has a newer entry (and index): keep that one.
-          if (entry->first_seen_ms() == TimeKeyMs(time_key)) {
-            if (absl::Status st = store.Delete(entry_key); !st.ok()) return st;
-          }
-        }
-      }
-      if (absl::Status st = store.Delete(time_key); !st.ok()) return st;
-      ++removed;
-    }
-    if (chunk.size() < want) break;
-    begin = chunk.back();
-    begin.push_back('\0');  // the next key after it
-  }
-  counters_.expired += removed;
-  return removed;
 }
 
 }  // namespace onceflow::state

@@ -8,10 +8,14 @@
 // input partition, so upstream must key records by their id (same id -> same partition).
 //
 // Storage layout in the KeyValueStore (all writes go through it, so they are in the
-// transaction and its changelog):
-//   "k" + key                      -> v1::DedupeEntry (first_seen_ms, input_offset)
-//   "t" + big-endian first_seen_ms + key -> ""   time index, only with a finite window
-// Expiry walks the time index in order and deletes both entries (tombstones in the changelog).
+// transaction and its changelog): one entry per key,
+//   "k" + key -> v1::DedupeEntry (first_seen_ms, input_offset, input_topic)
+// Expiry writes nothing: an entry first seen before the window is treated as absent by Check,
+// dropped from the local files when RocksDB compacts them (compaction_policy(), handed to the
+// store's PartitionStoreOptions), and aged out of the changelog topic by its retention
+// (cleanup.policy compact,delete; see docs/state.md). Stores written before this layout also
+// hold a time index ("t" + big-endian ms + key): Check never reads it, and the compaction
+// policy drops it.
 #ifndef ONCEFLOW_STATE_DEDUPE_H_
 #define ONCEFLOW_STATE_DEDUPE_H_
 
@@ -24,6 +28,7 @@
 #include "state/dedupe_options.h"
 #include "state/key_extractor.h"
 #include "state/kv_store.h"
+#include "state/partition_store.h"
 
 namespace onceflow::state {
 
@@ -43,14 +48,16 @@ class Deduper {
   // `clock` must outlive the Deduper.
   static absl::StatusOr<std::unique_ptr<Deduper>> Create(DedupeOptions options, base::Clock& clock);
 
-  // Checks `record` against `store`; on kPass remembers its key (writes to `store`).
+  // Checks `record` against `store`; on kPass remembers its key (one write to `store`).
   absl::StatusOr<Verdict> Check(const RecordView& record, KeyValueStore& store);
-  // Removes the entries of `store` older than the window; returns how many.
-  // Removes the entries of `store` outside the window, oldest first, at most `limit` of them;
-  // returns how many it removed (== limit: there may be more).
-  absl::StatusOr<int64_t> Expire(KeyValueStore& store, int64_t limit = INT64_MAX);
 
-  const DedupeCounters& counters() const { return counters_; }
+  // The compaction policy of this deduper's stores: drops the entries first seen before the
+  // window as of the latest Check (none before the first), and the time index of the older
+  // layout. Thread-safe; shared by every partition's store.
+  std::shared_ptr<CompactionPolicy> compaction_policy() const;
+
+  // counters().expired counts the entries the compaction policy dropped (so far, any thread).
+  const DedupeCounters& counters();
   const DedupeOptions& options() const { return options_; }
 
   struct PrivateTag {};
@@ -62,6 +69,8 @@ class Deduper {
   std::unique_ptr<KeyExtractor> extractor_;
   base::Clock& clock_;
   DedupeCounters counters_;
+  class Expiry;
+  std::shared_ptr<Expiry> expiry_;
 };
 
 }  // namespace onceflow::state

@@ -11,16 +11,18 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <algorithm>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
+#include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
 #include "rocksdb/write_buffer_manager.h"
 #include "state/checkpoint.h"
@@ -124,6 +126,36 @@ class FolderLock {
   int fd_;
 };
 
+// Hands RocksDB's compactions of the keys' column family to a CompactionPolicy.
+class PolicyFilter : public rocksdb::CompactionFilter {
+ public:
+  explicit PolicyFilter(std::shared_ptr<CompactionPolicy> policy) : policy_(std::move(policy)) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    return policy_->Drop(ToView(key), ToView(value));
+  }
+  const char* Name() const override { return "onceflow.CompactionPolicy"; }
+
+ private:
+  std::shared_ptr<CompactionPolicy> policy_;
+};
+
+class PolicyFilterFactory : public rocksdb::CompactionFilterFactory {
+ public:
+  explicit PolicyFilterFactory(std::shared_ptr<CompactionPolicy> policy)
+      : policy_(std::move(policy)) {}
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& /*context*/) override {
+    return std::make_unique<PolicyFilter>(policy_);
+  }
+  const char* Name() const override { return "onceflow.CompactionPolicyFactory"; }
+
+ private:
+  std::shared_ptr<CompactionPolicy> policy_;
+};
+
+constexpr uint64_t kPeriodicCompactionSeconds = 24 * 60 * 60;
+
 rocksdb::Options MakeOptions(const StateEnv& env, bool create_if_missing) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = env.block_cache();
@@ -207,11 +239,18 @@ namespace {
 
 // Opens the database at `path` into `out`, read-write or read-only. The rocksdb::Status is
 // returned as is so the caller can tell damaged files from a failing environment.
+// `policy` (may be null) expires the keys' entries at compaction, never the checkpoint.
 rocksdb::Status OpenDb(const rocksdb::Options& options, const std::string& path, Database& out,
-                       bool read_only = false) {
+                       bool read_only = false,
+                       const std::shared_ptr<CompactionPolicy>& policy = nullptr) {
   out.Reset();
+  rocksdb::ColumnFamilyOptions keys_options(options);
+  if (policy != nullptr) {
+    keys_options.compaction_filter_factory = std::make_shared<PolicyFilterFactory>(policy);
+    keys_options.periodic_compaction_seconds = kPeriodicCompactionSeconds;
+  }
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {rocksdb::kDefaultColumnFamilyName, keys_options},
       {kCheckpointColumnFamily, rocksdb::ColumnFamilyOptions(options)}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -320,21 +359,24 @@ struct PartitionStore::Impl {
   // Declared before `db` so the folder stays locked until the database is closed.
   std::unique_ptr<FolderLock> lock;
   Database db;
-  // The open transaction's writes. overwrite_key=true: required by NewIteratorWithBase, and a
-  // key written twice in one transaction keeps only its last value.
-  rocksdb::WriteBatchWithIndex pending{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  // The open transaction's writes, key -> value (nullopt: a delete); a key written twice keeps
+  // its last value. A hash map, not RocksDB's WriteBatchWithIndex: a record's Get and Put cost
+  // a hash each instead of two skip-list searches (profile in docs/state.md); the batch is
+  // built at commit, in key order, so the memtable inserts walk the skip list forward.
+  absl::flat_hash_map<std::string, std::optional<std::string>> pending;
   rocksdb::WriteBatch restore_batch;
   int64_t checkpoint_offset = -1;
   std::string rebuilt;
   bool rebuilt_from_new = false;
-  // An attempt is open (BeginAttempt): its changelog records wait here until CommitAttempt.
+  // An attempt is open (BeginAttempt): its writes wait here, in write order, until
+  // CommitAttempt moves them into `pending` and their changelog records to the sink.
   bool in_attempt = false;
-  std::vector<std::pair<std::string, std::optional<std::string>>> attempt_log;
+  std::vector<std::pair<std::string, std::optional<std::string>>> attempt;
   // Whether <path>/CHECKPOINT (the layout before the checkpoint moved into the database) is
   // known to be gone.
   bool legacy_checkpoint_removed = false;
-  // True while Scan runs a callback: WriteBatchWithIndex invalidates a live iterator's
-  // key()/value() on any update, so writes from inside a scan are refused, not corrupted.
+  // True while Scan runs a callback: the scan holds views of the pending writes, which any
+  // update may move, so writes from inside a scan are refused, not corrupted.
   bool scanning = false;
 
   // Writes are not synced (sync=false): a process crash keeps the OS page cache, so the WAL
@@ -439,7 +481,8 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
     why = kNoCheckpoint;  // no database (a new folder, or one whose wipe was interrupted)
   } else {
     const rocksdb::Status s =
-        OpenDb(MakeOptions(*options.env, /*create_if_missing=*/false), impl->db_path, impl->db);
+        OpenDb(MakeOptions(*options.env, /*create_if_missing=*/false), impl->db_path, impl->db,
+               /*read_only=*/false, options.compaction);
     if (!s.ok()) {
       if (!FilesAreBad(s)) return FromRocks(s, "open", impl->db_path);
       why = absl::StrCat("the database failed to open: ",
@@ -475,7 +518,8 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
     if (absl::Status st = Wipe(impl->checkpoint_path, impl->db_path); !st.ok()) return st;
     impl->legacy_checkpoint_removed = true;
     const rocksdb::Status s =
-        OpenDb(MakeOptions(*options.env, /*create_if_missing=*/true), impl->db_path, impl->db);
+        OpenDb(MakeOptions(*options.env, /*create_if_missing=*/true), impl->db_path, impl->db,
+               /*read_only=*/false, options.compaction);
     if (!s.ok()) return FromRocks(s, "create", impl->db_path);
     impl->checkpoint_offset = -1;
     impl->rebuilt_from_new = why == kNoCheckpoint;
@@ -492,15 +536,22 @@ PartitionStore::~PartitionStore() {
   // holds (it is never ahead of the database), so nothing more is written here. The close
   // status is dropped on purpose: a destructor cannot report it, and the WAL plus the
   // changelog cover whatever the close could not finish.
-  impl_->pending.Clear();
+  impl_->pending.clear();
   impl_->db.Close().PermitUncheckedError();
 }
 
 absl::StatusOr<std::optional<std::string>> PartitionStore::Get(absl::string_view key) {
   if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  if (impl_->in_attempt) {
+    // The attempt's own writes first, the latest of a key winning.
+    for (auto it = impl_->attempt.rbegin(); it != impl_->attempt.rend(); ++it) {
+      if (it->first == key) return it->second;
+    }
+  }
+  if (const auto it = impl_->pending.find(key); it != impl_->pending.end()) return it->second;
   std::string value;
-  const rocksdb::Status s = impl_->pending.GetFromBatchAndDB(
-      impl_->db.get(), rocksdb::ReadOptions(), ToSlice(key), &value);
+  const rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->db.keys.get(), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) return FromRocks(s, "get from", impl_->db_path);
   return value;
@@ -509,24 +560,28 @@ absl::StatusOr<std::optional<std::string>> PartitionStore::Get(absl::string_view
 absl::Status PartitionStore::Put(absl::string_view key, absl::string_view value) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
   if (impl_->in_attempt) {
-    impl_->attempt_log.emplace_back(std::string(key), std::string(value));
-  } else if (impl_->changelog != nullptr) {
-    // Changelog first: if it refuses the record, the pending batch is left unchanged.
+    impl_->attempt.emplace_back(std::string(key), std::string(value));
+    return absl::OkStatus();
+  }
+  // Changelog first: if it refuses the record, the pending writes are left unchanged.
+  if (impl_->changelog != nullptr) {
     if (absl::Status st = impl_->changelog->Append(key, value); !st.ok()) return st;
   }
-  return FromRocks(impl_->pending.Put(ToSlice(key), ToSlice(value)), "put into pending batch of",
-                   impl_->db_path);
+  impl_->pending.insert_or_assign(std::string(key), std::string(value));
+  return absl::OkStatus();
 }
 
 absl::Status PartitionStore::Delete(absl::string_view key) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
   if (impl_->in_attempt) {
-    impl_->attempt_log.emplace_back(std::string(key), std::nullopt);
-  } else if (impl_->changelog != nullptr) {
+    impl_->attempt.emplace_back(std::string(key), std::nullopt);
+    return absl::OkStatus();
+  }
+  if (impl_->changelog != nullptr) {
     if (absl::Status st = impl_->changelog->Append(key, std::nullopt); !st.ok()) return st;
   }
-  return FromRocks(impl_->pending.Delete(ToSlice(key)), "delete into pending batch of",
-                   impl_->db_path);
+  impl_->pending.insert_or_assign(std::string(key), std::nullopt);
+  return absl::OkStatus();
 }
 
 absl::Status PartitionStore::Scan(absl::string_view begin, absl::string_view end,
@@ -537,89 +592,130 @@ absl::Status PartitionStore::Scan(absl::string_view begin, absl::string_view end
         absl::StrCat("partition store ", impl_->options.path, ": nested Scan is not supported"));
   }
   if (!end.empty() && end <= begin) return absl::OkStatus();
+  const auto in_range = [&](absl::string_view key) {
+    return key >= begin && (end.empty() || key < end);
+  };
+
+  // The unwritten side in key order: the transaction's writes, the open attempt's over them.
+  absl::flat_hash_map<absl::string_view, const std::optional<std::string>*> unwritten;
+  for (const auto& [key, value] : impl_->pending) {
+    if (in_range(key)) unwritten[key] = &value;
+  }
+  if (impl_->in_attempt) {
+    for (const auto& [key, value] : impl_->attempt) {
+      if (in_range(key)) unwritten[key] = &value;
+    }
+  }
+  std::vector<std::pair<absl::string_view, const std::optional<std::string>*>> overlay(
+      unwritten.begin(), unwritten.end());
+  std::sort(overlay.begin(), overlay.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
 
   rocksdb::ReadOptions read_options;
-  const rocksdb::Slice upper = ToSlice(end);  // must outlive the iterators
+  const rocksdb::Slice upper = ToSlice(end);  // must outlive the iterator
   if (!end.empty()) read_options.iterate_upper_bound = &upper;
-  // The merged iterator owns the base iterator; the pending batch's entries shadow the
-  // database's (a pending delete hides the key).
-  std::unique_ptr<rocksdb::Iterator> it(impl_->pending.NewIteratorWithBase(
-      impl_->db.keys.get(), impl_->db->NewIterator(read_options, impl_->db.keys.get()),
-      &read_options));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->db.keys.get()));
 
   impl_->scanning = true;
   struct ResetScanning {
     bool& flag;
     ~ResetScanning() { flag = false; }
   } reset{impl_->scanning};
-  for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
-    const absl::string_view key = ToView(it->key());
-    // The delta (pending) side is not bounded by iterate_upper_bound: check here.
-    if (!end.empty() && key >= end) break;
-    if (!fn(key, ToView(it->value()))) break;
+  // A merge of the two sorted sides; an unwritten write shadows the database's value of its
+  // key, and an unwritten delete hides it.
+  size_t next = 0;
+  for (it->Seek(ToSlice(begin));;) {
+    const bool stored = it->Valid();
+    if (!stored && next == overlay.size()) break;
+    const int order = !stored                  ? 1
+                      : next == overlay.size() ? -1
+                                               : ToView(it->key()).compare(overlay[next].first);
+    if (order < 0) {
+      if (!fn(ToView(it->key()), ToView(it->value()))) break;
+      it->Next();
+      continue;
+    }
+    if (order == 0) it->Next();
+    const auto& [key, value] = overlay[next++];
+    if (value->has_value() && !fn(key, **value)) break;
   }
   return FromRocks(it->status(), "scan of", impl_->db_path);
 }
 
-bool PartitionStore::has_pending() const { return impl_->pending.GetWriteBatch()->Count() > 0; }
+bool PartitionStore::has_pending() const {
+  return !impl_->pending.empty() || !impl_->attempt.empty();
+}
 
 void PartitionStore::BeginAttempt() {
-  if (impl_->in_attempt) RollbackAttempt();
-  impl_->pending.SetSavePoint();
+  impl_->attempt.clear();
   impl_->in_attempt = true;
-  impl_->attempt_log.clear();
 }
 
 void PartitionStore::RollbackAttempt() {
-  if (!impl_->in_attempt) return;
-  // RollbackToSavePoint also pops the save point. A failure would mean there is none, which
-  // BeginAttempt rules out.
-  impl_->pending.RollbackToSavePoint().PermitUncheckedError();
   impl_->in_attempt = false;
-  impl_->attempt_log.clear();
+  impl_->attempt.clear();
 }
 
 absl::Status PartitionStore::CommitAttempt() {
   if (!impl_->in_attempt) return absl::OkStatus();
-  impl_->pending.PopSavePoint().PermitUncheckedError();
   impl_->in_attempt = false;
-  std::vector<std::pair<std::string, std::optional<std::string>>> log;
-  log.swap(impl_->attempt_log);
-  if (impl_->changelog == nullptr) return absl::OkStatus();
-  for (const auto& [key, value] : log) {
-    std::optional<absl::string_view> v;
-    if (value.has_value()) v = *value;
-    if (absl::Status st = impl_->changelog->Append(key, v); !st.ok()) return st;
+  std::vector<std::pair<std::string, std::optional<std::string>>> writes;
+  writes.swap(impl_->attempt);
+  for (auto& [key, value] : writes) {
+    if (impl_->changelog != nullptr) {
+      std::optional<absl::string_view> v;
+      if (value.has_value()) v = *value;
+      // On an error the writes so far stay pending; the caller rolls back their unit.
+      if (absl::Status st = impl_->changelog->Append(key, v); !st.ok()) return st;
+    }
+    impl_->pending.insert_or_assign(std::move(key), std::move(value));
   }
+  writes.clear();
+  impl_->attempt.swap(writes);  // keeps the vector's capacity for the next attempt
   return absl::OkStatus();
 }
 
 absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
-  if (!has_pending() && changelog_next_offset < 0) return absl::OkStatus();
+  if (impl_->pending.empty() && changelog_next_offset < 0) return absl::OkStatus();
+  // In key order: consecutive memtable inserts then share most of their skip-list path.
+  std::vector<decltype(impl_->pending)::const_pointer> sorted;
+  sorted.reserve(impl_->pending.size());
+  for (const auto& entry : impl_->pending) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  rocksdb::WriteBatch batch;
+  for (const auto* entry : sorted) {
+    const rocksdb::Status s =
+        entry->second.has_value()
+            ? batch.Put(impl_->db.keys.get(), ToSlice(entry->first), ToSlice(*entry->second))
+            : batch.Delete(impl_->db.keys.get(), ToSlice(entry->first));
+    if (!s.ok()) return FromRocks(s, "batch of", impl_->db_path);
+  }
   // One atomic write: the transaction's keys and the checkpoint after its changelog records.
-  // On failure the batch is kept (a retry may succeed) and the checkpoint stays where it was,
-  // so a restore from the checkpoint repairs whatever the database is missing.
-  if (absl::Status st = impl_->WriteWithCheckpoint(&impl_->pending, changelog_next_offset,
+  // On failure the writes stay pending (a retry may succeed) and the checkpoint stays where it
+  // was, so a restore from the checkpoint repairs whatever the database is missing.
+  if (absl::Status st = impl_->WriteWithCheckpoint(&batch, changelog_next_offset,
                                                    /*clean_shutdown=*/false);
       !st.ok()) {
     return st;
   }
-  impl_->pending.Clear();
+  impl_->pending.clear();
   return absl::OkStatus();
 }
 
 absl::Status PartitionStore::Rebuild(absl::string_view why) {
   if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
-  impl_->pending.Clear();
+  impl_->pending.clear();
   impl_->restore_batch.Clear();
   impl_->in_attempt = false;
-  impl_->attempt_log.clear();
+  impl_->attempt.clear();
   impl_->db.Close().PermitUncheckedError();  // its files are about to go
   if (absl::Status st = Wipe(impl_->checkpoint_path, impl_->db_path); !st.ok()) return st;
   impl_->legacy_checkpoint_removed = true;
   const rocksdb::Status s = OpenDb(MakeOptions(*impl_->options.env, /*create_if_missing=*/true),
-                                   impl_->db_path, impl_->db);
+                                   impl_->db_path, impl_->db, /*read_only=*/false,
+                                   impl_->options.compaction);
   if (!s.ok()) return FromRocks(s, "create", impl_->db_path);
   impl_->checkpoint_offset = -1;
   impl_->rebuilt_from_new = false;
@@ -628,9 +724,9 @@ absl::Status PartitionStore::Rebuild(absl::string_view why) {
 }
 
 void PartitionStore::DiscardPending() {
-  impl_->pending.Clear();
+  impl_->pending.clear();
   impl_->in_attempt = false;
-  impl_->attempt_log.clear();
+  impl_->attempt.clear();
 }
 
 absl::Status PartitionStore::ApplyRestored(absl::string_view key,
@@ -714,6 +810,19 @@ absl::Status PartitionStore::Close() {
   const rocksdb::Status s = impl_->db.Close();
   impl_->lock.reset();
   return FromRocks(s, "close", impl_->db_path);
+}
+
+absl::Status PartitionStore::CompactAll() {
+  if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  // Both families: atomic_flush flushes them together anyway.
+  const rocksdb::Status flushed =
+      impl_->db->Flush(rocksdb::FlushOptions(), {impl_->db.keys.get(), impl_->db.meta.get()});
+  if (!flushed.ok()) return FromRocks(flushed, "flush", impl_->db_path);
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(
+      impl_->db->CompactRange(options, impl_->db.keys.get(), nullptr, nullptr), "compact",
+      impl_->db_path);
 }
 
 uint64_t PartitionStore::ApproximateKeys() const {

@@ -91,6 +91,18 @@ class ChangelogSink {
   virtual absl::Status Append(absl::string_view key, std::optional<absl::string_view> value) = 0;
 };
 
+// Which entries RocksDB drops while it compacts a store's files: how a store expires entries
+// without writing deletes (and without changelog tombstones; the changelog topic ages them
+// out by retention instead). Drop runs on RocksDB's background threads, concurrently with the
+// store's user: it must be thread-safe. It sees the entries that reached the database, never
+// the pending ones; a Get may still find an entry Drop would drop, so the store's user must
+// treat such entries as absent itself.
+class CompactionPolicy {
+ public:
+  virtual ~CompactionPolicy() = default;
+  virtual bool Drop(absl::string_view key, absl::string_view value) = 0;
+};
+
 struct PartitionStoreOptions {
   // Folder of this partition's database and checkpoint. REQUIRED.
   std::string path;
@@ -98,6 +110,10 @@ struct PartitionStoreOptions {
   StateEnv* env = nullptr;
   // Restore writes are applied to RocksDB in batches of this many records. Default: 10000.
   int restore_batch_records = 10000;
+  // Expiry at compaction; null: keep every entry. With a policy, every file is compacted at
+  // least once a day (RocksDB's periodic compaction), so that expired entries in files no
+  // compaction would otherwise touch are dropped too.
+  std::shared_ptr<CompactionPolicy> compaction;
 };
 
 class PartitionStore : public KeyValueStore {
@@ -157,6 +173,9 @@ class PartitionStore : public KeyValueStore {
   // Writes the checkpoint one last time and closes the database. Pending writes must have
   // been committed or discarded.
   absl::Status Close();
+  // Flushes the written entries and compacts the whole store now, through the compaction policy
+  // (RocksDB does it in the background as files accumulate; this is for tools and tests).
+  absl::Status CompactAll();
   // RocksDB's estimate of the number of keys.
   uint64_t ApproximateKeys() const;
 

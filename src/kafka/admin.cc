@@ -197,6 +197,38 @@ absl::StatusOr<int> Admin::PartitionCount(const std::string& topic,
   return md->topics[0].partition_cnt;
 }
 
+absl::StatusOr<Properties> Admin::TopicConfig(const std::string& topic,
+                                              std::chrono::milliseconds timeout) {
+  ConfigResourcePtr resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+  ONCEFLOW_ASSIGN_OR_RETURN(AdminOptionsPtr options,
+                            MakeOptions(rk_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout));
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  rd_kafka_DescribeConfigs(rk_.get(), resources, 1, options.get(), queue_.get());
+  const std::string context = absl::StrCat("describe config of topic ", topic);
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      EventPtr event,
+      AwaitResult(queue_.get(), RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, timeout, context));
+  size_t count = 0;
+  const rd_kafka_ConfigResource_t** results = rd_kafka_DescribeConfigs_result_resources(
+      rd_kafka_event_DescribeConfigs_result(event.get()), &count);
+  if (count != 1) {
+    return absl::InternalError(absl::StrCat(context, ": ", count, " resources in the answer"));
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[0]);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* msg = rd_kafka_ConfigResource_error_string(results[0]);
+    return CodeToStatus(err, context, msg != nullptr ? msg : "");
+  }
+  Properties config;
+  size_t entries = 0;
+  const rd_kafka_ConfigEntry_t** list = rd_kafka_ConfigResource_configs(results[0], &entries);
+  for (size_t i = 0; i < entries; ++i) {
+    const char* value = rd_kafka_ConfigEntry_value(list[i]);
+    config[rd_kafka_ConfigEntry_name(list[i])] = value != nullptr ? value : "";
+  }
+  return config;
+}
+
 absl::Status Admin::LastClientError() const {
   std::lock_guard<std::mutex> lock(errors_->mu);
   if (errors_->code == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();

@@ -59,6 +59,11 @@ class Admin {
   // The number of partitions of `topic`; kNotFound if it does not exist.
   absl::StatusOr<int> PartitionCount(const std::string& topic, std::chrono::milliseconds timeout);
 
+  // The topic's configuration as the broker describes it (every entry, defaults included);
+  // kNotFound if it does not exist.
+  absl::StatusOr<Properties> TopicConfig(const std::string& topic,
+                                         std::chrono::milliseconds timeout);
+
   // Whether the cluster answers a metadata request within `timeout`. Returns at once, with
   // librdkafka's reason and code (KafkaErrorCode), when a connection fails in a way waiting
   // cannot mend: SASL authentication refused (RD_KAFKA_RESP_ERR__AUTHENTICATION) or a TLS

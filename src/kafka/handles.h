@@ -39,6 +39,8 @@ using GroupMetadataPtr = std::unique_ptr<rd_kafka_consumer_group_metadata_t,
 using AdminOptionsPtr =
     std::unique_ptr<rd_kafka_AdminOptions_t, CDeleter<rd_kafka_AdminOptions_destroy>>;
 using NewTopicPtr = std::unique_ptr<rd_kafka_NewTopic_t, CDeleter<rd_kafka_NewTopic_destroy>>;
+using ConfigResourcePtr =
+    std::unique_ptr<rd_kafka_ConfigResource_t, CDeleter<rd_kafka_ConfigResource_destroy>>;
 using TopicPtr = std::unique_ptr<rd_kafka_topic_t, CDeleter<rd_kafka_topic_destroy>>;
 using DeleteTopicPtr =
     std::unique_ptr<rd_kafka_DeleteTopic_t, CDeleter<rd_kafka_DeleteTopic_destroy>>;

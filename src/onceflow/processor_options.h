@@ -91,12 +91,6 @@ struct StateOptions {
   std::vector<std::string> stores;
   // Dedupe before the transform, in the store "dedupe". Default: off.
   std::optional<state::DedupeOptions> dedupe;
-  // How often expired dedupe entries are removed (at a commit). Default: 10 s.
-  std::chrono::milliseconds expiry_interval{10000};
-  // At most this many expired entries are removed per partition per commit; a larger backlog
-  // (after downtime longer than the window) continues at the next commits, so no transaction
-  // grows too large to commit. Default: 10000.
-  int64_t expiry_max_per_partition = 10000;
   // The dedupe clock; null = the system clock. Tests inject a fake. Must outlive the Processor.
   base::Clock* clock = nullptr;
   // Partitions of a changelog topic onceflow creates = the inputs' partition count; its

@@ -1,41 +1,17 @@
 #include "runtime/dedupe_transform.h"
 
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "kafka/error.h"
 #include "onceflow/status_macros.h"
-#include "runtime/log.h"
 
 namespace onceflow::runtime {
 
 absl::StatusOr<std::unique_ptr<DedupeTransform>> DedupeTransform::Create(
-    state::DedupeOptions options, base::Clock& clock, DedupeExpiryOptions expiry) {
+    state::DedupeOptions options, base::Clock& clock) {
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<state::Deduper> deduper,
                             state::Deduper::Create(std::move(options), clock));
-  return std::make_unique<DedupeTransform>(std::move(deduper), clock, expiry);
-}
-
-absl::Status DedupeTransform::BeforeCommit(StateManager& state) {
-  if (!backlog_ && clock_.SteadyNow() - last_expiry_ < expiry_.interval) return absl::OkStatus();
-  last_expiry_ = clock_.SteadyNow();
-  bool backlog = false;
-  absl::Status st = state.ForEachPartition(kDedupeStore, [&](state::KeyValueStore& store) {
-    ONCEFLOW_ASSIGN_OR_RETURN(const int64_t removed, Expire(store, expiry_.max_per_partition));
-    if (removed >= expiry_.max_per_partition) backlog = true;
-    return absl::OkStatus();
-  });
-  backlog_ = backlog;
-  if (!st.ok() && !kafka::KafkaErrorCode(st).has_value()) {
-    // The store could not be read or written locally: not a reason to give the unit up, and
-    // not the producer's fault.
-    Log(LogLevel::kWarn, absl::StrCat("dedupe expiry: ", st.message(),
-                                      "; trying again at the next expiry interval"));
-    backlog_ = false;
-    return absl::OkStatus();
-  }
-  return st;
+  return std::make_unique<DedupeTransform>(std::move(deduper));
 }
 
 void DedupeTransform::AddStats(ProcessorStats& s) const {

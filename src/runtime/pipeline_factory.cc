@@ -142,15 +142,14 @@ absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(
                                                          *parts.counters);
   }
 
+  std::shared_ptr<state::CompactionPolicy> dedupe_policy;
   if (options.state.dedupe.has_value()) {
     base::Clock& dedupe_clock =
         options.state.clock != nullptr ? *options.state.clock : base::SystemClock();
-    DedupeExpiryOptions expiry;
-    expiry.interval = options.state.expiry_interval;
-    expiry.max_per_partition = options.state.expiry_max_per_partition;
     ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<DedupeTransform> dedupe,
-                              DedupeTransform::Create(*options.state.dedupe, dedupe_clock, expiry));
+                              DedupeTransform::Create(*options.state.dedupe, dedupe_clock));
     parts.participants.push_back(dedupe.get());
+    dedupe_policy = dedupe->compaction_policy();
     transform = Chain(std::move(dedupe), std::move(transform));
   }
   parts.transform = std::move(transform);
@@ -162,6 +161,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> MakePipeline(
         return sink->SendChangelog(topic, partition, key, value);
       });
   StateManager* state = parts.state.get();
+  if (dedupe_policy != nullptr) state->SetCompactionPolicy(kDedupeStore, std::move(dedupe_policy));
   sink->SetChangelogDelivered(
       [state](const TopicPartitionOffset& position) { state->OnChangelogDelivered(position); });
   return std::make_unique<Pipeline>(std::move(options), std::move(parts));

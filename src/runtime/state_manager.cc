@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/admin.h"
 #include "kafka/consumer.h"
@@ -92,6 +93,67 @@ std::string StateManager::ChangelogTopic(const std::string& application_id,
   return absl::StrCat(application_id, "-", store, "-changelog");
 }
 
+void StateManager::SetCompactionPolicy(const std::string& name,
+                                       std::shared_ptr<state::CompactionPolicy> policy) {
+  if (auto it = stores_.find(name); it != stores_.end()) it->second.compaction = std::move(policy);
+}
+
+kafka::Properties StateManager::ChangelogConfigs(const std::string& name) const {
+  kafka::Properties configs = {{"cleanup.policy", "compact"}};
+  if (name == kDedupeStore && options_.state.dedupe.has_value() &&
+      options_.state.dedupe->window.count() > 0) {
+    const std::chrono::milliseconds window = options_.state.dedupe->window;
+    configs["cleanup.policy"] = "compact,delete";
+    configs["retention.ms"] = absl::StrCat((window + kChangelogRetentionMargin).count());
+    // Retention deletes whole segments once their newest record is old enough, and the active
+    // segment never: a segment spans at most the window (at least 10 minutes), so a record
+    // leaves the topic at most about one window after its retention.
+    configs["segment.ms"] =
+        absl::StrCat(std::max<int64_t>(window.count(), int64_t{10} * 60 * 1000));
+  }
+  return configs;
+}
+
+namespace {
+
+// An existing changelog topic of a windowed store: it must keep records at least `window`
+// long, or a restore would forget keys still inside the window; without time retention it
+// only grows (warned about: expiry writes no tombstones).
+absl::Status CheckWindowedChangelog(kafka::Admin& admin, const std::string& topic,
+                                    std::chrono::milliseconds window,
+                                    const kafka::Properties& wanted,
+                                    std::chrono::milliseconds timeout) {
+  absl::StatusOr<kafka::Properties> config = admin.TopicConfig(topic, timeout);
+  if (!config.ok()) {
+    Log(LogLevel::kWarn, absl::StrCat("could not check the configuration of changelog topic ",
+                                      topic, ": ", config.status().message()));
+    return absl::OkStatus();
+  }
+  const std::string policy = (*config)["cleanup.policy"];
+  if (!absl::StrContains(policy, "delete")) {
+    Log(LogLevel::kWarn,
+        absl::StrCat("changelog topic ", topic, " has cleanup.policy=", policy,
+                     ": dedupe entries past the window stay in it for ever (expiry writes no "
+                     "tombstones); give it time retention: kafka-configs --alter --entity-type "
+                     "topics --entity-name ",
+                     topic, " --add-config 'cleanup.policy=[compact,delete],retention.ms=",
+                     wanted.at("retention.ms"), "'"));
+    return absl::OkStatus();
+  }
+  int64_t retention = 0;
+  if (absl::SimpleAtoi((*config)["retention.ms"], &retention) && retention >= 0 &&
+      retention < window.count()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "changelog topic ", topic, " deletes records after retention.ms=", retention,
+        ", less than the dedupe window (", window.count(),
+        " ms): a restore would forget keys inside the window; raise it to ",
+        wanted.at("retention.ms")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status StateManager::Start() {
   if (!enabled()) return absl::OkStatus();
   ONCEFLOW_ASSIGN_OR_RETURN(env_, state::StateEnv::Create(options_.state.memory));
@@ -119,17 +181,25 @@ absl::Status StateManager::Start() {
                          " partitions but the input has ", partitions,
                          "; it must match (delete it only if you mean to lose the store's state)"));
       }
+      if (const kafka::Properties wanted = ChangelogConfigs(name); wanted.count("retention.ms")) {
+        ONCEFLOW_RETURN_IF_ERROR(CheckWindowedChangelog(
+            *admin, n.changelog_topic, options_.state.dedupe->window, wanted, timeout));
+      }
       continue;
     }
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
-    absl::Status st = admin->CreateTopic({n.changelog_topic,
-                                          partitions,
-                                          options_.state.changelog_replication_factor,
-                                          {{"cleanup.policy", "compact"}}},
-                                         timeout);
+    const kafka::Properties configs = ChangelogConfigs(name);
+    absl::Status st = admin->CreateTopic(
+        {n.changelog_topic, partitions, options_.state.changelog_replication_factor, configs},
+        timeout);
     if (!st.ok() && st.code() != absl::StatusCode::kAlreadyExists) return st;
-    Log(LogLevel::kInfo, absl::StrCat("created changelog topic ", n.changelog_topic, " (",
-                                      partitions, " partitions, compacted)"));
+    Log(LogLevel::kInfo,
+        absl::StrCat("created changelog topic ", n.changelog_topic, " (", partitions,
+                     " partitions, cleanup.policy=", configs.at("cleanup.policy"),
+                     configs.count("retention.ms") > 0
+                         ? absl::StrCat(", retention.ms=", configs.at("retention.ms"))
+                         : "",
+                     ")"));
   }
   return absl::OkStatus();
 }
@@ -169,6 +239,7 @@ absl::StatusOr<std::vector<TopicPartition>> StateManager::Assign(
       state::PartitionStoreOptions o;
       o.path = absl::StrCat(options_.state.dir, "/", options_.application_id, "/", name, "/", p);
       o.env = env_.get();
+      o.compaction = n.compaction;
       Progress& progress = n.progress[p] = Progress{};
       auto sink = std::make_unique<Sink>(*this, progress, n.changelog_topic, p);
       ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<state::PartitionStore> store,

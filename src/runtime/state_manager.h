@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "kafka/config.h"
 #include "onceflow/kafka_types.h"
 #include "onceflow/processor_options.h"
 #include "onceflow/transform.h"
@@ -46,9 +47,21 @@ class StateManager : public TransformContext, public AttemptScope {
   bool enabled() const { return !store_names_.empty(); }
   static std::string ChangelogTopic(const std::string& application_id, const std::string& store);
 
-  // Creates the shared RocksDB resources; creates missing changelog topics (compacted, with
-  // the inputs' partition count) and checks existing ones; checks the inputs are
-  // co-partitioned (state is per partition number).
+  // The compaction policy the partitions of store `name` are opened with (expiry; see
+  // state::CompactionPolicy). Before Start.
+  void SetCompactionPolicy(const std::string& name, std::shared_ptr<state::CompactionPolicy> p);
+
+  // The topic configs of store `name`'s changelog: compacted; the dedupe store with a finite
+  // window also deleted by time, retention = window + kChangelogRetentionMargin.
+  kafka::Properties ChangelogConfigs(const std::string& name) const;
+  // How long a windowed changelog keeps records past the window (Kafka Streams' default
+  // windowstore.changelog.additional.retention.ms): room for clocks that disagree.
+  static constexpr std::chrono::hours kChangelogRetentionMargin{24};
+
+  // Creates the shared RocksDB resources; creates missing changelog topics (ChangelogConfigs,
+  // the inputs' partition count) and checks existing ones (partition count; a windowed
+  // changelog's retention must cover the window, and one without time retention is warned
+  // about); checks the inputs are co-partitioned (state is per partition number).
   absl::Status Start();
 
   // Opens the stores of `partitions` (local files only: safe inside a rebalance callback) and
@@ -124,6 +137,7 @@ class StateManager : public TransformContext, public AttemptScope {
     std::map<int32_t, std::unique_ptr<state::PartitionStore>> partitions;
     std::map<int32_t, Progress> progress;
     std::unique_ptr<RoutingStore> routing;
+    std::shared_ptr<state::CompactionPolicy> compaction;
   };
 
   absl::StatusOr<state::PartitionStore*> Current(const std::string& name);

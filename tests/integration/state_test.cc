@@ -44,9 +44,11 @@ namespace {
 using ::onceflow::base::ChildProcess;
 using ::onceflow::base::SpawnOptions;
 using ::onceflow::testing::IsOk;
+using ::onceflow::testing::StatusIs;
 using ::onceflow::testing::Isolation;
 using ::onceflow::testing::ReadRecord;
 using ::onceflow::testing::UniqueName;
+using ::testing::AllOf;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
@@ -188,17 +190,17 @@ TEST_F(StateTest, UpstreamDuplicatesAreDroppedExactly) {
   EXPECT_EQ(s.dedupe_keyless, 0);
 }
 
-// 2. Window expiry: inside the window a repeated key is dropped; after it, it passes again,
-// and the expired entry is tombstoned in the changelog.
-TEST_F(StateTest, WindowExpiryPassesTheKeyAgainAndTombstonesTheChangelog) {
+// 2. Window expiry: inside the window a repeated key is dropped; after it, it passes again.
+// Expiry writes nothing: the changelog holds one record per sighting and no tombstone, and
+// the topic ages records out by time (compact,delete, retention = window + 24 h). A store
+// restored from it into an empty folder treats the expired entries as absent.
+TEST_F(StateTest, WindowExpiryPassesTheKeyAgainAndTheChangelogAgesOut) {
   const std::string in = CreateTopic("window-in", 1);
   const std::string out = CreateTopic("window-out", 1);
   const std::string app = App("window");
-  const std::string dir = TempDir("state");
   FakeClock clock;
-  ProcessorOptions o = DedupeOptions(app, in, out, dir);
+  ProcessorOptions o = DedupeOptions(app, in, out, TempDir("state"));
   o.state.dedupe->window = std::chrono::hours(1);
-  o.state.expiry_interval = 0ms;  // expire at every commit
   o.state.clock = &clock;
   auto run = [&]() {
     ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(o, Passthrough()));
@@ -212,23 +214,50 @@ TEST_F(StateTest, WindowExpiryPassesTheKeyAgainAndTombstonesTheChangelog) {
   run();  // t = 30 min: inside the window, dropped
   clock.now_ms += 2 * 60 * 60 * 1000;
   Produce(in, {{0, "A", "a3"}});
-  run();  // t = 2 h 30: A's entry expired, passes again; B's entry is removed
+  run();  // t = 2 h 30: A's entry expired, passes again
+  // A partition moved to a new machine: restored from the changelog into an empty folder. A
+  // is inside its new window (a duplicate); B's restored entry is outside its window.
+  o.state.dir = TempDir("moved");
+  Produce(in, {{0, "A", "a4"}, {0, "B", "b2"}});
+  run();
 
   ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
   std::vector<std::string> values;
   for (const ReadRecord& r : output) values.push_back(r.value);
-  EXPECT_THAT(values, ElementsAreArray({"a1", "b1", "a3"}));
+  EXPECT_THAT(values, ElementsAreArray({"a1", "b1", "a3", "b2"}));
 
-  // The changelog holds B's entry and then its tombstone (value null -> read as empty).
-  ASSERT_OK_AND_ASSIGN(auto changelog, ReadAll(runtime::StateManager::ChangelogTopic(app, "dedupe"),
-                                               Isolation::kReadCommitted));
-  int b_entries = 0;
-  int b_tombstones = 0;
+  const std::string topic = runtime::StateManager::ChangelogTopic(app, "dedupe");
+  ASSERT_OK_AND_ASSIGN(auto changelog, ReadAll(topic, Isolation::kReadCommitted));
+  std::vector<std::string> keys;
   for (const ReadRecord& r : changelog) {
-    if (r.key == "kB") (r.value.empty() ? b_tombstones : b_entries)++;
+    keys.push_back(r.key);
+    EXPECT_FALSE(r.value.empty()) << "a tombstone for " << r.key;
   }
-  EXPECT_EQ(b_entries, 1);
-  EXPECT_EQ(b_tombstones, 1);
+  EXPECT_THAT(keys, ElementsAreArray({"kA", "kB", "kA", "kB"}));
+  ASSERT_OK_AND_ASSIGN(const kafka::Properties config, admin().TopicConfig(topic, 30s));
+  EXPECT_EQ(config.at("cleanup.policy"), "compact,delete");
+  EXPECT_EQ(config.at("retention.ms"), absl::StrCat(25 * 60 * 60 * 1000));
+}
+
+// 2b. An existing windowed changelog that deletes records sooner than the window is refused
+// (a restore would forget keys inside the window); one without time retention is accepted.
+TEST_F(StateTest, AChangelogRetentionShorterThanTheWindowIsRefused) {
+  const std::string in = CreateTopic("short-retention-in", 1);
+  const std::string out = CreateTopic("short-retention-out", 1);
+  const std::string app = App("short-retention");
+  const std::string changelog = runtime::StateManager::ChangelogTopic(app, "dedupe");
+  ASSERT_THAT(admin().CreateTopic(
+                  {changelog, 1, 1, {{"cleanup.policy", "compact,delete"}, {"retention.ms", "60000"}}},
+                  30s),
+              IsOk());
+  ProcessorOptions o = DedupeOptions(app, in, out, TempDir("state"));
+  o.state.dedupe->window = std::chrono::hours(1);
+  Produce(in, {{0, "A", "a1"}});
+  ASSERT_OK_AND_ASSIGN(auto processor, Processor::Create(o, Passthrough()));
+  EXPECT_THAT(processor->Run(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(changelog), HasSubstr("retention.ms=60000"),
+                             HasSubstr("raise it to 90000000"))));
 }
 
 // 3. SIGKILL at every fault point, including between the Kafka commit and the RocksDB write,

@@ -117,12 +117,6 @@ class MapStore : public KeyValueStore {
     return absl::OkStatus();
   }
 
-  int CountWithPrefix(char prefix) const {
-    int n = 0;
-    for (const auto& [k, v] : data) n += !k.empty() && k[0] == prefix;
-    return n;
-  }
-
   std::map<std::string, std::string> data;
   std::vector<ChangelogRecord> changelog;
 };
@@ -186,7 +180,10 @@ TEST(DeduperTest, DropsDuplicatesPassesDistinctCountsKeyless) {
   clock.now_ms += Ms(hours(24 * 365));
   EXPECT_THAT(dedupe->Check(Keyed("a", 13), store), IsOkAndHolds(Verdict::kDuplicate));
   EXPECT_THAT(dedupe->Check(RecordView{}, store), IsOkAndHolds(Verdict::kKeyless));
-  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(0));
+  // A forever window expires nothing, not even at compaction.
+  v1::DedupeEntry old;
+  old.set_first_seen_ms(0);
+  EXPECT_FALSE(dedupe->compaction_policy()->Drop("ka", old.SerializeAsString()));
 
   const DedupeCounters& counters = dedupe->counters();
   EXPECT_EQ(counters.seen, 5);
@@ -195,39 +192,48 @@ TEST(DeduperTest, DropsDuplicatesPassesDistinctCountsKeyless) {
   EXPECT_EQ(counters.keyless, 1);
   EXPECT_EQ(counters.expired, 0);
 
-  // A forever window writes no time index: just "k" + key -> DedupeEntry.
-  EXPECT_EQ(store.CountWithPrefix('t'), 0);
+  // One entry per key: "k" + key -> DedupeEntry, one changelog record each.
   ASSERT_EQ(store.data.size(), 2u);
+  EXPECT_EQ(store.changelog.size(), 2u);
   v1::DedupeEntry entry;
   ASSERT_TRUE(entry.ParseFromString(store.data.at("ka")));
   EXPECT_EQ(entry.first_seen_ms(), 1'700'000'000'000);
   EXPECT_EQ(entry.input_offset(), 10);
 }
 
-// After downtime longer than the window, millions of entries may be due at once; one call
-// removes at most `limit` of them, oldest first, so one transaction's tombstones stay bounded.
-TEST(DeduperTest, ExpireRemovesAtMostTheLimitOldestFirst) {
+std::string EntryBytes(int64_t first_seen_ms) {
+  v1::DedupeEntry entry;
+  entry.set_first_seen_ms(first_seen_ms);
+  entry.set_input_offset(7);
+  return entry.SerializeAsString();
+}
+
+// The compaction policy drops exactly what Check treats as outside the window (as of the
+// latest Check), and the time index of the old layout; it keeps everything else.
+TEST(DeduperTest, TheCompactionPolicyDropsWhatCheckNoLongerSees) {
   FakeClock clock;
   const int64_t t0 = clock.now_ms;
   DedupeOptions options;
   options.window = hours(1);
   ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  std::shared_ptr<CompactionPolicy> policy = dedupe->compaction_policy();
+  // Before any Check the window's start is unknown: no entry is dropped.
+  EXPECT_FALSE(policy->Drop("ka", EntryBytes(0)));
+  EXPECT_TRUE(policy->Drop("t" + BigEndian(t0) + "a", ""));  // old layout's time index
+
   MapStore store;
-  for (int i = 0; i < 2500; ++i) {
-    clock.now_ms = t0 + i;
-    ASSERT_THAT(dedupe->Check(Keyed(absl::StrCat("id", i)), store), IsOkAndHolds(Verdict::kPass));
-  }
-  clock.now_ms = t0 + Ms(hours(2));  // every entry is outside the window
-  store.changelog.clear();
-  EXPECT_THAT(dedupe->Expire(store, 1000), IsOkAndHolds(1000));
-  EXPECT_EQ(store.changelog.size(), 2000u);  // two tombstones per entry, no more
-  EXPECT_EQ(store.data.count("kid0"), 0u);    // the oldest went first
-  EXPECT_EQ(store.data.count("kid999"), 0u);
-  EXPECT_EQ(store.data.count("kid1000"), 1u);
-  EXPECT_THAT(dedupe->Expire(store, 1000), IsOkAndHolds(1000));
-  EXPECT_THAT(dedupe->Expire(store, 1000), IsOkAndHolds(500));  // < limit: nothing left
-  EXPECT_TRUE(store.data.empty());
-  EXPECT_EQ(dedupe->counters().expired, 2500);
+  clock.now_ms = t0 + Ms(hours(1));
+  ASSERT_THAT(dedupe->Check(Keyed("z"), store), IsOkAndHolds(Verdict::kPass));
+  // "now - first_seen < window" is inside: t0 + 1 ms still is, t0 is not.
+  EXPECT_TRUE(policy->Drop("ka", EntryBytes(t0)));
+  EXPECT_TRUE(policy->Drop("ka", EntryBytes(t0 - Ms(hours(5)))));
+  EXPECT_FALSE(policy->Drop("ka", EntryBytes(t0 + 1)));
+  EXPECT_FALSE(policy->Drop("ka", EntryBytes(clock.now_ms)));
+  // Not an entry of the deduper, or one that does not parse: kept (Check reports the latter).
+  EXPECT_FALSE(policy->Drop("x", EntryBytes(0)));
+  EXPECT_FALSE(policy->Drop("", ""));
+  EXPECT_FALSE(policy->Drop("ka", "\xff\xff\xff"));
+  EXPECT_EQ(dedupe->counters().expired, 2);
 }
 
 TEST(DeduperTest, WindowExpiryWithAFakeClock) {
@@ -239,72 +245,80 @@ TEST(DeduperTest, WindowExpiryWithAFakeClock) {
   MapStore store;
 
   EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
-  EXPECT_EQ(store.data.count("t" + BigEndian(t0) + "a"), 1u);
   clock.now_ms = t0 + Ms(minutes(30));
   EXPECT_THAT(dedupe->Check(Keyed("b"), store), IsOkAndHolds(Verdict::kPass));
 
-  // Inside the window: a duplicate, and nothing to expire.
+  // Inside the window: a duplicate.
   clock.now_ms = t0 + Ms(hours(1)) - 1;
   EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kDuplicate));
-  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(0));
 
-  // The window has passed for "a" (not "b"): Expire removes both of its entries with
-  // tombstones in the changelog.
+  // The window has passed for "a" (not "b"): "a" passes again, its new sighting replacing the
+  // old entry with one changelog record (no tombstone, no time index).
   clock.now_ms = t0 + Ms(hours(1));
   store.changelog.clear();
-  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(1));
-  EXPECT_THAT(store.changelog, ::testing::UnorderedElementsAre(
-                                   ChangelogRecord("ka", std::nullopt),
-                                   ChangelogRecord("t" + BigEndian(t0) + "a", std::nullopt)));
-  EXPECT_EQ(store.data.count("ka"), 0u);
-  EXPECT_EQ(store.data.count("kb"), 1u);
-  EXPECT_EQ(dedupe->counters().expired, 1);
-
-  // After expiry "a" passes again; "b" is still a duplicate.
   EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
   EXPECT_THAT(dedupe->Check(Keyed("b"), store), IsOkAndHolds(Verdict::kDuplicate));
-
-  clock.now_ms = t0 + Ms(hours(3));
-  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(2));
-  EXPECT_TRUE(store.data.empty());
-  EXPECT_EQ(dedupe->counters().expired, 3);
-}
-
-TEST(DeduperTest, KeySeenAgainAfterTheWindowBeforeExpirePasses) {
-  FakeClock clock;
-  const int64_t t0 = clock.now_ms;
-  DedupeOptions options;
-  options.window = hours(1);
-  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
-  MapStore store;
-
-  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
-  clock.now_ms = t0 + Ms(hours(2));
-  EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kPass));
-  // The old time index entry went with the old sighting; the new one remains.
-  EXPECT_EQ(store.data.count("t" + BigEndian(t0) + "a"), 0u);
-  EXPECT_EQ(store.data.count("t" + BigEndian(clock.now_ms) + "a"), 1u);
-  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(0));
+  ASSERT_EQ(store.changelog.size(), 1u);
+  EXPECT_EQ(store.changelog[0].first, "ka");
+  v1::DedupeEntry entry;
+  ASSERT_TRUE(store.changelog[0].second.has_value());
+  ASSERT_TRUE(entry.ParseFromString(*store.changelog[0].second));
+  EXPECT_EQ(entry.first_seen_ms(), clock.now_ms);
+  EXPECT_EQ(store.data.size(), 2u);
+  // The new sighting opens a new window.
+  clock.now_ms += Ms(hours(1)) - 1;
   EXPECT_THAT(dedupe->Check(Keyed("a"), store), IsOkAndHolds(Verdict::kDuplicate));
 }
 
-TEST(DeduperTest, ExpireWalksManyEntries) {
-  FakeClock clock;
-  DedupeOptions options;
-  options.window = minutes(5);
-  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
-  MapStore store;
-  for (int i = 0; i < 3000; ++i) {
-    clock.now_ms += 1;
-    ASSERT_THAT(dedupe->Check(Keyed(absl::StrCat("key-", i)), store), IsOkAndHolds(Verdict::kPass));
+// Expired entries leave the local files at compaction, with no write of the deduper's and no
+// changelog record; entries inside the window stay and are still duplicates.
+TEST(DeduperTest, ExpiredEntriesLeaveTheFilesAtCompaction) {
+  char tmpl[] = "/tmp/onceflow-dedupe-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    FakeClock clock;
+    DedupeOptions options;
+    options.window = minutes(5);
+    ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+    ASSERT_OK_AND_ASSIGN(auto env, StateEnv::Create({}));
+    ASSERT_OK_AND_ASSIGN(
+        auto store,
+        PartitionStore::Open(
+            {.path = dir, .env = env.get(), .compaction = dedupe->compaction_policy()}, nullptr));
+    for (int i = 0; i < 3000; ++i) {
+      clock.now_ms += 1;
+      ASSERT_THAT(dedupe->Check(Keyed(absl::StrCat("key-", i)), *store),
+                  IsOkAndHolds(Verdict::kPass));
+    }
+    // A key of the old layout's time index, as a restore from an old changelog brings it.
+    ASSERT_THAT(store->Put("t" + BigEndian(clock.now_ms) + "key-1", ""), IsOk());
+    ASSERT_THAT(store->CommitPending(3001), IsOk());
+    // The first 2000 are now outside the window; a Check moves the window's start.
+    clock.now_ms += Ms(minutes(5)) - 1000;
+    ASSERT_THAT(dedupe->Check(Keyed("key-2999"), *store), IsOkAndHolds(Verdict::kDuplicate));
+    ASSERT_THAT(store->CompactAll(), IsOk());
+    int entries = 0;
+    int others = 0;
+    ASSERT_THAT(store->Scan("", "",
+                            [&](absl::string_view key, absl::string_view) {
+                              (key[0] == 'k' ? entries : others)++;
+                              return true;
+                            }),
+                IsOk());
+    EXPECT_EQ(entries, 1000);
+    EXPECT_EQ(others, 0);
+    EXPECT_EQ(dedupe->counters().expired, 2000);
+    EXPECT_THAT(dedupe->Check(Keyed("key-1999"), *store), IsOkAndHolds(Verdict::kPass));
+    EXPECT_THAT(dedupe->Check(Keyed("key-2000"), *store), IsOkAndHolds(Verdict::kDuplicate));
+    store->DiscardPending();
+    // The checkpoint is not a key of the store: it survives every compaction.
+    EXPECT_EQ(store->checkpoint_offset(), 3001);
+    ASSERT_THAT(store->Close(), IsOk());
+    ASSERT_OK_AND_ASSIGN(const v1::Checkpoint stored, PartitionStore::StoredCheckpoint(dir));
+    EXPECT_EQ(stored.next_offset(), 3001);
   }
-  clock.now_ms += Ms(minutes(5)) - 1000;  // the first 2000 are older than the window
-  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(2000));
-  EXPECT_EQ(store.CountWithPrefix('k'), 1000);
-  EXPECT_EQ(store.CountWithPrefix('t'), 1000);
-  clock.now_ms += Ms(minutes(5));
-  EXPECT_THAT(dedupe->Expire(store), IsOkAndHolds(1000));
-  EXPECT_TRUE(store.data.empty());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DeduperTest, ExtractionErrorsPropagateAndAreNotCounted) {
@@ -359,7 +373,6 @@ TEST(DeduperTest, OverAPartitionStore) {
     EXPECT_THAT(dedupe->Check(Keyed("a"), *store), IsOkAndHolds(Verdict::kDuplicate));
     EXPECT_THAT(dedupe->Check(Keyed("b"), *store), IsOkAndHolds(Verdict::kDuplicate));
     clock.now_ms += Ms(hours(24));
-    EXPECT_THAT(dedupe->Expire(*store), IsOkAndHolds(2));
     EXPECT_THAT(dedupe->Check(Keyed("a"), *store), IsOkAndHolds(Verdict::kPass));
     ASSERT_THAT(store->CommitPending(3), IsOk());
     ASSERT_THAT(store->Close(), IsOk());
