@@ -79,6 +79,7 @@ std::string ConfigJson(const BenchOptions& o, const std::string& run_id) {
       ", \"threads\": ", JsonList(o.threads),
       ", \"commit_intervals_ms\": ", JsonList(o.commit_intervals_ms), ", \"linger_ms\": [",
       absl::StrJoin(linger, ", "), "], \"repeat\": ", o.repeat,
+      ", \"dup_share\": ", o.dup_share,
       ", \"warmup\": \"one full run per system, discarded\"",
       ", \"latency\": ", o.latency ? "true" : "false", ", \"rate_fraction\": ", o.rate_fraction,
       ", \"latency_seconds\": ", o.latency_seconds,

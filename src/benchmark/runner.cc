@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -129,9 +130,19 @@ absl::Status Runner::Preload(const std::string& topic, const BlockConfig& block)
                                                          {"compression.type", "none"},
                                                          {"enable.idempotence", "true"}})));
   const std::string value(static_cast<size_t>(block.size), 'x');
+  // Every key new (a dedupe system passes every record on, and pays for a new key each time),
+  // but a --dup-share of the records, which repeat the key of an earlier record of their
+  // partition (uniformly among the earlier ones): those a dedupe system drops.
+  std::mt19937_64 random(20261126);
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
+  std::vector<int64_t> key_of(static_cast<size_t>(block.records));  // record -> its key's number
   for (int64_t i = 0; i < block.records; ++i) {
-    // Unique keys: a dedupe system passes every record on (and pays for a new key each time).
-    const std::string key = absl::StrCat("k", i);
+    key_of[i] = i;
+    if (i >= block.partitions && coin(random) < options_.dup_share) {
+      const int64_t earlier = i / block.partitions;  // records of i's partition before it
+      key_of[i] = key_of[i - block.partitions * (1 + static_cast<int64_t>(random() % earlier))];
+    }
+    const std::string key = absl::StrCat("k", key_of[i]);
     ONCEFLOW_RETURN_IF_ERROR(
         producer->Produce({.topic = topic,
                            .partition = Partition(static_cast<int32_t>(i % block.partitions)),

@@ -36,6 +36,9 @@ struct BenchOptions {
   std::vector<int> commit_intervals_ms = {100};
   std::vector<int> linger_ms = {-1};  // -1: each system's own default
   int repeat = 3;
+  // Share of the preloaded records whose key repeats an earlier record's (of the same
+  // partition), chosen by a fixed seed: duplicates for the dedupe systems. 0: every key new.
+  double dup_share = 0;
   bool latency = true;
   double rate_fraction = 0.5;
   double latency_seconds = 10;

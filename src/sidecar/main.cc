@@ -320,6 +320,11 @@ class Cli {
     cmd->add_option("--repeat", o.repeat, "measured runs per system and configuration (default 3)")
         ->type_name("R")
         ->check(CLI::Range(1, 1000));
+    cmd->add_option("--dup-share", o.dup_share,
+                    "share of input records that repeat an earlier record's key (same "
+                    "partition), for the dedupe systems to drop (default 0: every key new)")
+        ->type_name("F")
+        ->check(CLI::Range(0.0, 0.99));
     cmd->add_option("--rate-fraction", o.rate_fraction,
                     "latency run rate, a fraction of the measured max (default 0.5)")
         ->type_name("F")
