@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <set>
@@ -79,6 +80,8 @@ absl::StatusOr<std::vector<ReadBack>> ReadTopic(const kafka::Properties& client,
   options.read_committed = read_committed;
   options.until_high_watermark = true;
   options.timeout = timeout;
+  int64_t rereads = 0;
+  options.rereads = &rereads;
   ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(
       ClientProps(client, {{"group.id", absl::StrCat(topic, "-audit-reader")}}), topic,
       options, [&out](const kafka::ConsumedMessage& m) {
@@ -91,6 +94,10 @@ absl::StatusOr<std::vector<ReadBack>> ReadTopic(const kafka::Properties& client,
         if (rec.has_value()) r.value = std::string(rec.value());
         out.push_back(std::move(r));
       }));
+  if (rereads > 0) {
+    std::cerr << "onceflow audit: reading " << topic << ": the consumer delivered " << rereads
+              << " record(s) again after a position reset; each offset was counted once\n";
+  }
   return out;
 }
 

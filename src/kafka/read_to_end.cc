@@ -31,6 +31,8 @@ absl::Status ReadToEnd(const Properties& props, const std::string& topic,
                             admin->PartitionCount(topic, std::chrono::seconds(30)));
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<Consumer> consumer, Consumer::Create(p));
   std::vector<int64_t> high(static_cast<size_t>(partitions), 0);
+  // The next offset `fn` has not seen, per partition: a position reset may deliver again.
+  std::vector<int64_t> next(static_cast<size_t>(partitions), 0);
   std::vector<TopicPartitionOffset> assignment;
   std::set<int32_t> done;
   for (int32_t i = 0; i < partitions; ++i) {
@@ -65,6 +67,11 @@ absl::Status ReadToEnd(const Properties& props, const std::string& topic,
       continue;
     }
     if (!options.until_high_watermark) done.erase(partition);  // more came after an end
+    if (m.offset().value() < next[i]) {
+      if (options.rereads != nullptr) ++*options.rereads;
+      continue;
+    }
+    next[i] = m.offset().value() + 1;
     fn(m);
     if (options.until_high_watermark && m.offset().value() + 1 >= high[i]) done.insert(partition);
   }

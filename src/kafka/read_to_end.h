@@ -28,9 +28,13 @@ struct ReadToEndOptions {
   // Give up (kDeadlineExceeded, naming the partitions still short of their end) after this.
   // Default: 60 s.
   std::chrono::milliseconds timeout{60000};
+  // If set, receives how many records the consumer delivered again at an offset `fn` already
+  // had (after librdkafka reset the fetch position, e.g. to the beginning on "offset out of
+  // range" while a broker recovers): those are not passed to `fn` again.
+  int64_t* rereads = nullptr;
 };
 
-// Calls `fn` for every record of `topic`, per partition in offset order (partitions
+// Calls `fn` once for every record of `topic`, per partition in offset order (partitions
 // interleaved). `props` are the client properties (bootstrap.servers, security); a throwaway
 // group.id is set when none is given (nothing is committed). Transient consumer errors are
 // retried until the timeout.
