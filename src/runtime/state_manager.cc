@@ -305,7 +305,11 @@ absl::Status StateManager::StartRestore() {
   props = kafka::Merge(props, {{"group.id", absl::StrCat(options_.application_id, "-restore")},
                                {"isolation.level", "read_committed"},
                                {"enable.partition.eof", "true"},
-                               {"enable.auto.commit", "false"}});
+                               {"enable.auto.commit", "false"},
+                               // A fetch at a changelog's end (nothing to restore, the usual
+                               // case after a restart) is answered at once rather than after
+                               // the default 500 ms wait for data: the end is what we wait for.
+                               {"fetch.wait.max.ms", "10"}});
   ONCEFLOW_ASSIGN_OR_RETURN(r.consumer, kafka::Consumer::Create(props));
   std::vector<TopicPartitionOffset> assignment;
   for (const RestoreSession::Target& t : r.targets) {
