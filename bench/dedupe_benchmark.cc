@@ -7,7 +7,7 @@
 //
 // Each key count gets a fresh store in a temporary folder, filled once through the deduper
 // itself (transactions of 10 000 records), so the layout is the production one: "k" + key ->
-// DedupeEntry plus the 24 h window's "t" time index. The measured loop then checks a 50/50 mix
+// DedupeEntry, one entry per key. The measured loop then checks a 50/50 mix
 // of never-seen keys and keys drawn uniformly from the filled ones, commits (writing the
 // checkpoint file, as the runtime does), and repeats. No changelog sink: only local state is
 // measured. StateMemoryOptions are the defaults (64 MiB block cache holding 32 MiB of write
