@@ -52,8 +52,9 @@ constexpr milliseconds kSettle{3000};
 // What a broker restart takes, for sizing the run (scripts/kafka restart --hard: ~6-11 s).
 constexpr double kBrokerRestartMs = 12000;
 // What starting one node of a cluster takes until it answers and nothing is under-replicated
-// (a JVM of 384 MB on a loaded 2-core machine: ~10-16 s), and stopping one cleanly.
-constexpr double kClusterNodeStartMs = 15000;
+// (a JVM of 384 MB on a 2-core machine: 15 s idle, up to 60 s beside a compiler), and stopping
+// one cleanly.
+constexpr double kClusterNodeStartMs = 25000;
 constexpr double kClusterNodeStopMs = 3000;
 // How long the coordinator lookup of a kCoordinatorKill may take (metadata from the cluster).
 constexpr milliseconds kCoordinatorLookup{15000};
