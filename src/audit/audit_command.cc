@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,9 +17,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "audit/report.h"
 #include "audit/runner.h"
+#include "base/child_process.h"
 #include "sidecar/command_output.h"
 
 namespace onceflow::audit {
@@ -30,20 +33,33 @@ Generates records (key, per-key seq, unique id) into a fresh input topic at a pa
 --instances `onceflow run` children in one group on it, follows a seeded fault schedule (SIGKILL
 and restart an instance; SIGSTOP one past the session and transaction timeouts, then SIGCONT;
 `scripts/kafka restart --hard`), and checks the output read with read_committed, during the run
-and from the start afterwards. Topics are deleted at the end; child logs stay in the run folder.)text";
+and from the start afterwards. Topics are deleted at the end; child logs stay in the run folder.
+
+With --cluster 3 it runs against scripts/kafka's three-broker cluster (starting it if it is not
+running, and leaving it running: `scripts/kafka --cluster 3 stop`), with replication factor 3 and
+min.insync.replicas=2 for the input, output and changelog, and adds the broker faults: a broker
+SIGKILLed and kept down while its partitions fail over, then started (--broker-kills); every
+broker restarted in turn, waiting for no under-replicated partition between (--rolling-restarts);
+the broker that is the run's group or transaction coordinator killed (--coordinator-kills); a
+broker SIGSTOPped past the request timeouts, then SIGCONT (--broker-pauses). Every broker fault
+ends when no partition is under-replicated. faults.log has each fault's steps and times,
+brokers.log what scripts/kafka said.)text";
 
 const char kAuditFooter[] =
     R"text(Client properties (-X, --command-config) go to every client: the audit's own and the
 children's (their config's kafka: map; secret ones through the environment, never a file).
 
 Exit status: 0 every run kept its mode's guarantee (eos: nothing lost, nothing duplicated,
-per-key order kept, no aborted reads; alos: nothing lost), 1 a guarantee broke or a run failed,
-2 usage error. See docs/guarantees.md.)text";
+per-key order kept, no aborted reads; alos: nothing lost), 1 a guarantee broke (a product bug;
+also when another mode's run failed), 2 usage error, 3 a run failed and nothing broke (the
+infrastructure: a broker that would not start or come back, a child that could not be launched,
+an unreachable cluster, an interrupt). See docs/guarantees.md.)text";
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitBroken = 1;
+constexpr int kExitOk = kAuditExitOk;
+constexpr int kExitBroken = kAuditExitBroken;
+constexpr int kExitRunFailed = kAuditExitRunFailed;
 
 void HandleSignal(int /*sig*/) { RequestStop(); }
 
@@ -77,9 +93,11 @@ std::string FindKafkaScript(const std::string& flag) {
   return "";
 }
 
-// What `<script> bootstrap` prints, without the newline; nullopt if it fails.
-std::optional<std::string> ScriptBootstrap(const std::string& script) {
-  const std::string cmd = absl::StrCat("'", script, "' bootstrap 2>/dev/null");
+// What `<script> [--cluster N] bootstrap` prints, without the newline; nullopt if it fails.
+std::optional<std::string> ScriptBootstrap(const std::string& script, int cluster) {
+  const std::string cmd =
+      absl::StrCat("'", script, "'", cluster > 0 ? absl::StrCat(" --cluster ", cluster) : "",
+                   " bootstrap 2>/dev/null");
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return std::nullopt;
   std::string out;
@@ -95,6 +113,51 @@ int Usage(const std::string& message) { return sidecar::UsageError("audit", mess
 }  // namespace
 
 int RunAudit(AuditFlags f) {
+  RunOptions& ro = f.run;
+  const int cluster_faults =
+      ro.broker_kills + ro.rolling_restarts + ro.coordinator_kills + ro.broker_pauses;
+  if (f.cluster == 0 && cluster_faults > 0) {
+    return Usage(
+        "--broker-kills, --rolling-restarts, --coordinator-kills and --broker-pauses need a "
+        "cluster: add --cluster 3");
+  }
+  if (f.cluster > 0 && f.cluster < 3) return Usage("--cluster wants 3 brokers or more");
+  ro.brokers = std::max(1, f.cluster);
+  const bool needs_script = ro.broker_restarts > 0 || cluster_faults > 0 || f.cluster > 0;
+  if (needs_script) {
+    ro.kafka_script = FindKafkaScript(f.kafka_script);
+    if (ro.kafka_script.empty() || ::access(ro.kafka_script.c_str(), X_OK) != 0) {
+      return Usage(absl::StrCat(
+          f.cluster > 0 ? "--cluster" : "--broker-restarts", " needs scripts/kafka: ",
+          ro.kafka_script.empty() ? std::string("not found")
+                                 : absl::StrCat("'", ro.kafka_script, "' is not executable"),
+          "; pass --kafka-script PATH or set ONCEFLOW_KAFKA_SCRIPT",
+          f.cluster > 0 ? "" : ", or use --broker-restarts 0"));
+    }
+  }
+  if (f.cluster > 0) {
+    // The cluster is started if it is not running (a no-op when it is), and left running.
+    const std::vector<std::string> argv = {ro.kafka_script, "--cluster", absl::StrCat(f.cluster),
+                                           "start"};
+    std::cerr << "onceflow audit: " << absl::StrJoin(argv, " ") << "\n";
+    absl::StatusOr<base::Completion> started =
+        base::RunToCompletion(argv, std::chrono::minutes(5));
+    if (!started.ok() || !started->exit.ok()) {
+      std::cerr << "onceflow audit: the cluster did not start: "
+                << (started.ok() ? started->exit.ToString() : started.status().ToString()) << "\n"
+                << (started.ok() ? started->output : "") << "\n";
+      return kExitRunFailed;
+    }
+    if (f.client.bootstrap.empty()) {
+      std::optional<std::string> b = ScriptBootstrap(ro.kafka_script, f.cluster);
+      if (!b.has_value()) {
+        std::cerr << "onceflow audit: " << ro.kafka_script << " --cluster " << f.cluster
+                  << " bootstrap failed\n";
+        return kExitRunFailed;
+      }
+      f.client.bootstrap = *b;
+    }
+  }
   absl::StatusOr<kafka::Properties> client = sidecar::ResolveClientProperties(f.client);
   if (!client.ok()) return Usage(std::string(client.status().message()));
   f.run.client = *client;
@@ -103,22 +166,17 @@ int RunAudit(AuditFlags f) {
 
   f.run.onceflow_exe = SelfExe();
   if (f.run.onceflow_exe.empty()) return Usage("cannot find the onceflow binary (/proc/self/exe)");
-  if (f.run.broker_restarts > 0) {
-    f.run.kafka_script = FindKafkaScript(f.kafka_script);
-    if (f.run.kafka_script.empty() || ::access(f.run.kafka_script.c_str(), X_OK) != 0) {
+  if (ro.broker_restarts > 0 || cluster_faults > 0) {
+    std::optional<std::string> managed = ScriptBootstrap(ro.kafka_script, f.cluster);
+    if (!managed.has_value() || *managed != ro.bootstrap) {
       return Usage(absl::StrCat(
-          "--broker-restarts needs scripts/kafka: ",
-          f.run.kafka_script.empty() ? std::string("not found")
-                                     : absl::StrCat("'", f.run.kafka_script, "' is not executable"),
-          "; pass --kafka-script PATH or set ONCEFLOW_KAFKA_SCRIPT, or use --broker-restarts 0"));
-    }
-    std::optional<std::string> managed = ScriptBootstrap(f.run.kafka_script);
-    if (!managed.has_value() || *managed != f.run.bootstrap) {
-      return Usage(absl::StrCat(
-          "--broker-restarts: ", f.run.kafka_script, " manages the broker at ",
-          managed.value_or("(unknown: 'bootstrap' failed)"), ", not --bootstrap ", f.run.bootstrap,
-          "; restarting it would not touch the broker under audit (set ONCEFLOW_KAFKA_PORT "
-          "for the script, or use --broker-restarts 0)"));
+          f.cluster > 0 ? "broker faults" : "--broker-restarts", ": ", ro.kafka_script,
+          f.cluster > 0 ? absl::StrCat(" --cluster ", f.cluster) : "", " manages the broker(s) at ",
+          managed.value_or("(unknown: 'bootstrap' failed)"), ", not --bootstrap ", ro.bootstrap,
+          "; a fault would not touch the brokers under audit (",
+          f.cluster > 0 ? "set ONCEFLOW_KAFKA_CLUSTER_PORT for the script, or leave out --bootstrap"
+                        : "set ONCEFLOW_KAFKA_PORT for the script, or use --broker-restarts 0",
+          ")"));
     }
   }
   if (f.run_dir.empty()) {
@@ -140,7 +198,8 @@ int RunAudit(AuditFlags f) {
   const std::vector<std::string> modes =
       f.mode == "both" ? std::vector<std::string>{"eos", "alos"} : std::vector<std::string>{f.mode};
   std::vector<RunResult> results;
-  int exit_code = kExitOk;
+  bool broke = false;
+  bool run_failed = false;
   for (const std::string& mode : modes) {
     RunOptions run = f.run;
     run.mode = mode;
@@ -149,12 +208,12 @@ int RunAudit(AuditFlags f) {
     if (!r.ok()) {
       std::cerr << "onceflow audit: the " << mode << " run failed: " << r.status()
                 << "\n  (logs in " << run.run_dir << ")\n";
-      exit_code = kExitBroken;
+      run_failed = true;
       if (absl::IsCancelled(r.status())) break;
       continue;
     }
     if (!r->ok) {
-      exit_code = kExitBroken;
+      broke = true;
       std::cerr << "onceflow audit: " << mode << " broke its guarantee: " << r->why << " (logs in "
                 << r->run_dir << ")\n";
     }
@@ -167,11 +226,12 @@ int RunAudit(AuditFlags f) {
     out.close();
     if (!out) {
       std::cerr << "onceflow audit: cannot write " << f.json << "\n";
-      return kExitBroken;
+      return broke ? kExitBroken : kExitRunFailed;
     }
   }
-  if (results.size() != modes.size()) exit_code = kExitBroken;
-  return exit_code;
+  if (broke) return kExitBroken;
+  if (run_failed || results.size() != modes.size()) return kExitRunFailed;
+  return kExitOk;
 }
 
 }  // namespace onceflow::audit

@@ -4,7 +4,7 @@
 //
 //   AuditFlags flags;
 //   flags.mode = "both";
-//   return RunAudit(flags);   // 0 every guarantee held, 1 one broke or a run failed, 2 usage
+//   return RunAudit(flags);   // 0 every guarantee held, 1 one broke, 2 usage, 3 a run failed
 #ifndef ONCEFLOW_AUDIT_AUDIT_COMMAND_H_
 #define ONCEFLOW_AUDIT_AUDIT_COMMAND_H_
 
@@ -31,7 +31,20 @@ struct AuditFlags {
   std::string run_dir;
   std::string kafka_script;
   int64_t drain_timeout_s = 180;
+  // --cluster N: run against scripts/kafka's N-node cluster (started if it is not running);
+  // 0 = the single broker. Default: 0.
+  int cluster = 0;
 };
+
+// Exit codes of `onceflow audit`.
+inline constexpr int kAuditExitOk = 0;
+// A guarantee broke (in at least one mode): a product bug.
+inline constexpr int kAuditExitBroken = 1;
+inline constexpr int kAuditExitUsage = 2;
+// A run could not be carried out (a broker or the cluster would not start or come back, a
+// child could not be launched, the cluster could not be reached, interrupted) and no mode broke
+// its guarantee: an infrastructure failure, to be retried, not a product bug.
+inline constexpr int kAuditExitRunFailed = 3;
 
 int RunAudit(AuditFlags flags);
 

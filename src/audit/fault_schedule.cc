@@ -13,6 +13,28 @@ absl::string_view FaultKindName(FaultKind kind) {
       return "pause";
     case FaultKind::kBrokerRestart:
       return "broker-restart";
+    case FaultKind::kBrokerKill:
+      return "broker-kill";
+    case FaultKind::kRollingRestart:
+      return "rolling-restart";
+    case FaultKind::kCoordinatorKill:
+      return "coordinator-kill";
+    case FaultKind::kBrokerPause:
+      return "broker-pause";
+  }
+  return "?";
+}
+
+bool IsBrokerFault(FaultKind kind) { return kind != FaultKind::kKill && kind != FaultKind::kPause; }
+
+absl::string_view CoordinatorName(Coordinator c) {
+  switch (c) {
+    case Coordinator::kNone:
+      return "none";
+    case Coordinator::kGroup:
+      return "group";
+    case Coordinator::kTransaction:
+      return "transaction";
   }
   return "?";
 }
@@ -20,10 +42,16 @@ absl::string_view FaultKindName(FaultKind kind) {
 std::vector<Fault> MakeFaultSchedule(const FaultScheduleOptions& options, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<FaultKind> kinds;
-  kinds.insert(kinds.end(), static_cast<size_t>(std::max(0, options.kills)), FaultKind::kKill);
-  kinds.insert(kinds.end(), static_cast<size_t>(std::max(0, options.pauses)), FaultKind::kPause);
-  kinds.insert(kinds.end(), static_cast<size_t>(std::max(0, options.broker_restarts)),
-               FaultKind::kBrokerRestart);
+  auto add = [&kinds](int n, FaultKind kind) {
+    kinds.insert(kinds.end(), static_cast<size_t>(std::max(0, n)), kind);
+  };
+  add(options.kills, FaultKind::kKill);
+  add(options.pauses, FaultKind::kPause);
+  add(options.broker_restarts, FaultKind::kBrokerRestart);
+  add(options.broker_kills, FaultKind::kBrokerKill);
+  add(options.rolling_restarts, FaultKind::kRollingRestart);
+  add(options.coordinator_kills, FaultKind::kCoordinatorKill);
+  add(options.broker_pauses, FaultKind::kBrokerPause);
   // std::shuffle's algorithm may change between standard library versions; a hand-written
   // Fisher-Yates keeps a seed's schedule stable (the distributions are libstdc++'s).
   for (size_t i = kinds.size(); i > 1; --i) {
@@ -36,6 +64,11 @@ std::vector<Fault> MakeFaultSchedule(const FaultScheduleOptions& options, uint64
   const double slot = span / static_cast<double>(kinds.size());
   std::uniform_real_distribution<double> within(0.2, 0.8);
   std::uniform_int_distribution<int> victim(0, std::max(1, options.instances) - 1);
+  // The brokers' draws come from a generator of their own, so adding them left every draw
+  // above (and so every schedule without broker faults) as it was.
+  std::mt19937_64 broker_rng(seed ^ 0x62726f6b65727321ULL);  // "brokers!"
+  std::uniform_int_distribution<int> broker(1, std::max(1, options.brokers));
+  std::bernoulli_distribution transaction(0.5);
   for (size_t i = 0; i < kinds.size(); ++i) {
     Fault f;
     f.kind = kinds[i];
@@ -43,7 +76,28 @@ std::vector<Fault> MakeFaultSchedule(const FaultScheduleOptions& options, uint64
               static_cast<int64_t>((static_cast<double>(i) + within(rng)) * slot);
     // Drawn for every fault, so the victims of later faults do not depend on the kinds before.
     const int who = victim(rng);
-    f.instance = f.kind == FaultKind::kBrokerRestart ? -1 : who;
+    const int which_broker = broker(broker_rng);
+    const bool txn = transaction(broker_rng);
+    switch (f.kind) {
+      case FaultKind::kKill:
+      case FaultKind::kPause:
+        f.instance = who;
+        break;
+      case FaultKind::kBrokerRestart:
+        if (options.brokers > 1) f.broker = which_broker;
+        break;
+      case FaultKind::kBrokerKill:
+      case FaultKind::kBrokerPause:
+        f.broker = which_broker;
+        break;
+      case FaultKind::kRollingRestart:
+        break;
+      case FaultKind::kCoordinatorKill:
+        f.instance = who;
+        f.coordinator =
+            txn && options.transactions ? Coordinator::kTransaction : Coordinator::kGroup;
+        break;
+    }
     faults.push_back(f);
   }
   return faults;

@@ -30,7 +30,7 @@ std::string FormatTable(const std::vector<RunResult>& runs) {
                       "records", "delivered", "lost", "dups", "order", "aborted", "aborted",
                       "upstream", "kills", "pauses", "broker", "max", "p99", "seconds", "ok");
   absl::StrAppendFormat(&out, "%-5s %9s %9s %6s %6s %6s %8s %8s %8s %6s %6s %7s %8s %8s %8s %-4s\n",
-                        "", "", "", "", "", "", "reads", "in log", "dropped", "", "", "restart",
+                        "", "", "", "", "", "", "reads", "in log", "dropped", "", "", "faults",
                         "stall ms", "stall ms", "", "");
   for (const RunResult& r : runs) {
     const CheckResult& c = r.check;
@@ -38,7 +38,7 @@ std::string FormatTable(const std::vector<RunResult>& runs) {
         &out, "%-5s %9d %9d %6d %6d %6d %8d %8d %8d %6d %6d %7d %8d %8d %8.1f %-4s\n", r.mode,
         r.records, c.delivered, c.lost, c.duplicates, c.order_violations, c.aborted_reads,
         c.aborted_in_log, c.upstream_duplicates_dropped, r.processor_kills, r.pauses,
-        r.broker_restarts, c.max_stall_ms, c.p99_stall_ms, r.seconds, r.ok ? "yes" : "NO");
+        r.broker_faults(), c.max_stall_ms, c.p99_stall_ms, r.seconds, r.ok ? "yes" : "NO");
   }
   for (const RunResult& r : runs) {
     absl::StrAppendFormat(
@@ -70,7 +70,8 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
     for (const FaultEvent& f : r.faults) {
       faults.push_back(absl::StrCat(
           "{\"at_ms\": ", f.started_ms, ", \"kind\": ", JsonString(FaultKindName(f.planned.kind)),
-          ", \"instance\": ", f.planned.instance, ", \"ended_ms\": ", f.ended_ms,
+          ", \"instance\": ", f.planned.instance, ", \"broker\": ", f.broker,
+          ", \"ended_ms\": ", f.ended_ms,
           ", \"stall_ms\": ", f.stall_ms, ", \"detail\": ", JsonString(f.detail), "}"));
     }
     std::vector<std::string> exits;
@@ -97,6 +98,9 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
         ", \"drained\": ", r.drained ? "true" : "false", ", \"p99_stall_ms\": ", c.p99_stall_ms,
         ", \"rate\": ", absl::StrFormat("%.1f", r.rate), ", \"instance_exits\": ", r.instance_exits,
         ", \"exit_reasons\": {", absl::StrJoin(exits, ", "), "}",
+        ", \"brokers\": ", r.brokers, ", \"broker_kills\": ", r.broker_kills,
+        ", \"rolling_restarts\": ", r.rolling_restarts,
+        ", \"coordinator_kills\": ", r.coordinator_kills, ", \"broker_pauses\": ", r.broker_pauses,
         ", \"broken\": ", JsonString(r.why), ", \"run_dir\": ", JsonString(r.run_dir),
         ", \"faults\": [", absl::StrJoin(faults, ", "), "]}"));
   }

@@ -20,6 +20,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "audit/broker_faults.h"
+#include "audit/coordinator.h"
 #include "audit/workload.h"
 #include "base/child_process.h"
 #include "base/file.h"
@@ -50,6 +52,36 @@ constexpr milliseconds kStopGrace{30000};
 constexpr milliseconds kSettle{3000};
 // What a broker restart takes, for sizing the run (scripts/kafka restart --hard: ~6-11 s).
 constexpr double kBrokerRestartMs = 12000;
+// What starting one node of a cluster takes until it answers and nothing is under-replicated
+// (a JVM of 384 MB on a 2-core machine: 15 s idle, up to 60 s beside a compiler), and stopping
+// one cleanly.
+constexpr double kClusterNodeStartMs = 25000;
+constexpr double kClusterNodeStopMs = 3000;
+// How long the coordinator lookup of a kCoordinatorKill may take (metadata from the cluster).
+constexpr milliseconds kCoordinatorLookup{15000};
+
+// The broker a kCoordinatorKill hits: the leader of the internal topic's partition that holds
+// the group's (`group`) or the transactional id's coordinator.
+absl::StatusOr<int> FindCoordinator(kafka::Admin& admin, Coordinator which, const std::string& id) {
+  const std::string topic =
+      which == Coordinator::kTransaction ? kTransactionStateTopic : kConsumerOffsetsTopic;
+  const auto deadline = Clock::now() + kCoordinatorLookup;
+  absl::Status last;
+  while (Clock::now() < deadline) {
+    absl::StatusOr<std::vector<int32_t>> leaders = admin.PartitionLeaders(topic, milliseconds(5000));
+    if (leaders.ok() && !leaders->empty()) {
+      const int p = CoordinatorPartition(id, static_cast<int>(leaders->size()));
+      if ((*leaders)[static_cast<size_t>(p)] >= 0) return (*leaders)[static_cast<size_t>(p)];
+      last = absl::UnavailableError(absl::StrCat(topic, " partition ", p, " has no leader"));
+    } else {
+      last = leaders.ok() ? absl::NotFoundError(absl::StrCat(topic, " has no partitions"))
+                          : leaders.status();
+    }
+    std::this_thread::sleep_for(milliseconds(500));  // metadata settles after a failover
+  }
+  return absl::UnavailableError(absl::StrCat("finding the ", CoordinatorName(which),
+                                             " coordinator of ", id, ": ", last.message()));
+}
 
 // The audit's own clients: `client` (bootstrap.servers and the -X / --command-config
 // properties), onceflow's settings for riding out faults, then `extra`.
@@ -368,6 +400,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   result.records = o.records;
   result.run_dir = o.run_dir;
   result.dedupe = o.upstream_dup_rate > 0;
+  result.brokers = o.brokers;
 
   std::error_code ec;
   std::filesystem::create_directories(o.run_dir, ec);
@@ -396,8 +429,23 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   ONCEFLOW_ASSIGN_OR_RETURN(auto admin, kafka::Admin::Create(ClientProps(client, {})));
   ONCEFLOW_RETURN_IF_ERROR(admin->Ping(std::chrono::seconds(15)));
   TopicCleanup cleanup(admin.get(), {in, out, changelog});
-  ONCEFLOW_RETURN_IF_ERROR(admin->CreateTopic({in, o.partitions}, std::chrono::seconds(30)));
-  ONCEFLOW_RETURN_IF_ERROR(admin->CreateTopic({out, o.partitions}, std::chrono::seconds(30)));
+  // On a cluster: what production runs, three replicas and acks=all writes that need two.
+  const bool cluster = o.brokers > 1;
+  const int replicas = cluster ? 3 : 1;
+  const kafka::Properties replicated =
+      cluster ? kafka::Properties{{"min.insync.replicas", "2"}} : kafka::Properties{};
+  ONCEFLOW_RETURN_IF_ERROR(
+      admin->CreateTopic({in, o.partitions, replicas, replicated}, std::chrono::seconds(30)));
+  ONCEFLOW_RETURN_IF_ERROR(
+      admin->CreateTopic({out, o.partitions, replicas, replicated}, std::chrono::seconds(30)));
+  if (cluster && result.dedupe) {
+    // Created here rather than by the children (the broker's defaults would give the same),
+    // so the run states its replication; the children find it with the input's partitions.
+    kafka::Properties compacted = replicated;
+    compacted["cleanup.policy"] = "compact";
+    ONCEFLOW_RETURN_IF_ERROR(admin->CreateTopic({changelog, o.partitions, replicas, compacted},
+                                                std::chrono::seconds(30)));
+  }
 
   // Workload and schedule.
   const WorkloadPlan plan =
@@ -409,8 +457,14 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     // What the faults take, settle gaps included; they fill the window (75 % of the run), and
     // 1.5x leaves room for restarts slower than planned, so faults land while records flow.
     const double settle = static_cast<double>(kSettle.count());
-    const double fault_ms = o.kills * settle + o.pauses * (pause_ms + 2 * settle) +
-                            o.broker_restarts * (kBrokerRestartMs + settle);
+    const double node_cycle = kClusterNodeStopMs + kClusterNodeStartMs;
+    const double fault_ms =
+        o.kills * settle + o.pauses * (pause_ms + 2 * settle) +
+        o.broker_restarts * ((cluster ? kClusterNodeStartMs : kBrokerRestartMs) + settle) +
+        (o.broker_kills + o.coordinator_kills) *
+            (static_cast<double>(o.broker_down_ms) + kClusterNodeStartMs + settle) +
+        o.rolling_restarts * (o.brokers * node_cycle + settle) +
+        o.broker_pauses * (static_cast<double>(o.broker_pause_ms) + settle);
     const double duration_ms = std::max(20000.0, 1.5 * fault_ms);
     rate = static_cast<double>(plan.sends.size()) * 1000.0 / duration_ms;
   }
@@ -421,7 +475,13 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
       {.kills = o.kills,
        .pauses = o.pauses,
        .broker_restarts = o.broker_restarts,
+       .broker_kills = o.broker_kills,
+       .rolling_restarts = o.rolling_restarts,
+       .coordinator_kills = o.coordinator_kills,
+       .broker_pauses = o.broker_pauses,
        .instances = o.instances,
+       .brokers = o.brokers,
+       .transactions = o.mode == "eos",
        .window_start_ms = std::max<int64_t>(3000, static_cast<int64_t>(0.1 * duration_ms)),
        .window_end_ms = std::max<int64_t>(4000, static_cast<int64_t>(0.85 * duration_ms))},
       o.seed);
@@ -478,8 +538,13 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
   // The supervision loop: restarts children that exit, runs the faults in order, and waits
   // for the group to commit the whole input.
   size_t next_fault = 0;
-  std::optional<FaultEvent> active;  // a pause or a broker restart under way
-  ChildProcess broker_restart;
+  std::optional<FaultEvent> active;  // a pause or a broker fault under way
+  BrokerFaultRun broker_fault;
+  const std::string brokers_log = o.run_dir + "/brokers.log";
+  const BrokerFaultOptions broker_options{.script = o.kafka_script,
+                                          .brokers = o.brokers,
+                                          .down_ms = o.broker_down_ms,
+                                          .pause_ms = o.broker_pause_ms};
   Clock::time_point active_until;
   Clock::time_point settled_at = start;  // the previous fault ended + kSettle
   std::optional<Clock::time_point> drain_deadline;
@@ -521,15 +586,15 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         say(absl::StrFormat("i%d resumed (SIGCONT) after %d ms", inst.index,
                             now_ms() - active->started_ms));
         finished = true;
-      } else if (active->planned.kind == FaultKind::kBrokerRestart) {
-        if (std::optional<ChildProcess::Exit> exit = broker_restart.Poll()) {
-          if (exit->signaled || exit->code != 0) {
-            failure = absl::UnavailableError(
-                absl::StrCat(o.kafka_script, " restart --hard failed (", exit->ToString(),
-                             "); see ", o.run_dir, "/broker-restarts.log"));
-            break;
-          }
-          say(absl::StrFormat("broker back after %d ms", now_ms() - active->started_ms));
+      } else if (IsBrokerFault(active->planned.kind)) {
+        absl::StatusOr<bool> done = broker_fault.Poll();
+        if (!done.ok()) {
+          failure = done.status();
+          break;
+        }
+        if (*done) {
+          say(absl::StrFormat("%s done after %d ms", FaultKindName(active->planned.kind),
+                              now_ms() - active->started_ms));
           finished = true;
         }
       }
@@ -546,14 +611,45 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
                now >= settled_at) {
       const Fault& f = schedule[next_fault];
       FaultEvent ev{.planned = f, .started_ms = now_ms()};
-      if (f.kind == FaultKind::kBrokerRestart) {
-        ONCEFLOW_ASSIGN_OR_RETURN(
-            broker_restart,
-            ChildProcess::Start({o.kafka_script, "restart", "--hard"},
-                                base::SpawnOptions::ToLog(o.run_dir + "/broker-restarts.log")));
-        ++result.broker_restarts;
-        ev.detail = "scripts/kafka restart --hard";
-        say("fault: broker restart (kill -9 and start)");
+      if (IsBrokerFault(f.kind)) {
+        ev.broker = f.broker;
+        std::string target;
+        if (f.kind == FaultKind::kCoordinatorKill) {
+          const std::string id = f.coordinator == Coordinator::kTransaction
+                                     ? absl::StrCat(app, "-i", f.instance)
+                                     : app;
+          absl::StatusOr<int> coordinator = FindCoordinator(*admin, f.coordinator, id);
+          if (!coordinator.ok()) {
+            failure = coordinator.status();
+            break;
+          }
+          ev.broker = *coordinator;
+          target = absl::StrCat(" (", CoordinatorName(f.coordinator), " coordinator of ", id, ")");
+        }
+        const std::vector<BrokerStep> steps = PlanBrokerFault(f.kind, ev.broker, broker_options);
+        broker_fault = BrokerFaultRun(steps, brokers_log);
+        switch (f.kind) {
+          case FaultKind::kBrokerRestart:
+            ++result.broker_restarts;
+            break;
+          case FaultKind::kBrokerKill:
+            ++result.broker_kills;
+            break;
+          case FaultKind::kRollingRestart:
+            ++result.rolling_restarts;
+            break;
+          case FaultKind::kCoordinatorKill:
+            ++result.coordinator_kills;
+            break;
+          case FaultKind::kBrokerPause:
+            ++result.broker_pauses;
+            break;
+          case FaultKind::kKill:
+          case FaultKind::kPause:
+            break;
+        }
+        ev.detail = absl::StrCat(DescribeSteps(steps), target);
+        say(absl::StrCat("fault: ", FaultKindName(f.kind), ": ", ev.detail));
         active = ev;
         ++next_fault;
       } else {
@@ -664,7 +760,19 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
       say(absl::StrFormat("i%d stopped with %s", inst.index, exit->ToString()));
     }
   }
-  if (broker_restart.running()) (void)broker_restart.Wait(std::chrono::seconds(120));
+  if (active.has_value() && IsBrokerFault(active->planned.kind)) {
+    // Cut short (an interrupt, a failure): bring every broker back before the read-back and
+    // the topics' deletion, and for whatever runs next on the cluster.
+    broker_fault = BrokerFaultRun();  // kills a scripts/kafka command still running
+    std::vector<std::string> argv = {o.kafka_script, "start"};
+    if (cluster) argv = {o.kafka_script, "--cluster", absl::StrCat(o.brokers), "start"};
+    say(absl::StrCat("bringing the broker(s) back: ", absl::StrJoin(argv, " ")));
+    absl::StatusOr<base::Completion> back = base::RunToCompletion(argv, std::chrono::minutes(3));
+    if (!back.ok() || !back->exit.ok()) {
+      say(absl::StrCat("could not bring the broker(s) back: ",
+                       back.ok() ? back->exit.ToString() : back.status().ToString()));
+    }
+  }
   if (failure.ok()) {
     generator.Join();
   } else {

@@ -39,6 +39,19 @@ struct RunOptions {
   int kills = 0;
   int pauses = 0;
   int broker_restarts = 0;
+  // The cluster's broker faults (fault_schedule.h); each needs brokers >= 3.
+  int broker_kills = 0;
+  int rolling_restarts = 0;
+  int coordinator_kills = 0;
+  int broker_pauses = 0;
+  // Brokers of the cluster under audit (scripts/kafka --cluster N, node ids 1..N); 1 = the
+  // single broker. With N > 1 the input, output and changelog topics get replication factor 3
+  // and min.insync.replicas 2. Default: 1.
+  int brokers = 1;
+  // How long a killed broker stays down (kBrokerKill, kCoordinatorKill). Default: 8000.
+  int64_t broker_down_ms = 8000;
+  // How long a paused broker stays stopped (kBrokerPause). Default: 35000.
+  int64_t broker_pause_ms = 35000;
   // Probability that an original is followed by an upstream duplicate of an earlier one; when
   // > 0 the children dedupe on the JSON field "id". Default: 0.
   double upstream_dup_rate = 0;
@@ -68,7 +81,7 @@ struct RunOptions {
   std::string run_dir;
   // The `onceflow` binary to run the children with.
   std::string onceflow_exe;
-  // scripts/kafka, for broker restarts.
+  // scripts/kafka, for broker faults.
   std::string kafka_script;
   // Progress on stderr (sidecar/progress.h); the fault lines always go to faults.log.
   sidecar::ProgressMode progress = sidecar::ProgressMode::kAuto;
@@ -78,6 +91,9 @@ struct FaultEvent {
   // The schedule's fault; `instance` is the one hit (a pause moves from a planned victim that
   // holds no partitions to one that does).
   Fault planned;
+  // The broker hit (node id), -1 for none or every one: the planned one, or for a
+  // kCoordinatorKill the coordinator found when it started.
+  int broker = -1;
   int64_t started_ms = 0;  // since the run started
   int64_t ended_ms = 0;
   std::string detail;
@@ -92,6 +108,14 @@ struct RunResult {
   int processor_kills = 0;
   int pauses = 0;
   int broker_restarts = 0;
+  int broker_kills = 0;
+  int rolling_restarts = 0;
+  int coordinator_kills = 0;
+  int broker_pauses = 0;
+  int brokers = 1;
+  int broker_faults() const {
+    return broker_restarts + broker_kills + rolling_restarts + coordinator_kills + broker_pauses;
+  }
   // Exits of children the audit did not cause (it counts them and restarts the child), by
   // "code N" / "signal N".
   int instance_exits = 0;

@@ -229,6 +229,28 @@ absl::StatusOr<Properties> Admin::TopicConfig(const std::string& topic,
   return config;
 }
 
+absl::StatusOr<std::vector<int32_t>> Admin::PartitionLeaders(const std::string& topic,
+                                                             std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  TopicPtr rkt(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &raw, ToMs(timeout));
+  MetadataPtr md(raw);
+  ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(err, absl::StrCat("metadata of topic ", topic)));
+  if (md->topic_cnt != 1) {
+    return absl::NotFoundError(absl::StrCat("topic ", topic, " not in metadata"));
+  }
+  const rd_kafka_metadata_topic_t& t = md->topics[0];
+  ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(t.err, absl::StrCat("metadata of topic ", topic)));
+  std::vector<int32_t> leaders(static_cast<size_t>(std::max(0, t.partition_cnt)), -1);
+  for (int i = 0; i < t.partition_cnt; ++i) {
+    const rd_kafka_metadata_partition_t& p = t.partitions[i];
+    if (p.id >= 0 && p.id < t.partition_cnt && p.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      leaders[static_cast<size_t>(p.id)] = p.leader;
+    }
+  }
+  return leaders;
+}
+
 absl::Status Admin::LastClientError() const {
   std::lock_guard<std::mutex> lock(errors_->mu);
   if (errors_->code == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();

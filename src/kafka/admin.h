@@ -8,6 +8,7 @@
 #define ONCEFLOW_KAFKA_ADMIN_H_
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +64,13 @@ class Admin {
   // kNotFound if it does not exist.
   absl::StatusOr<Properties> TopicConfig(const std::string& topic,
                                          std::chrono::milliseconds timeout);
+
+  // The leader's broker id of each partition of `topic` (index = partition), as the metadata
+  // answer of one broker has it; -1 where a partition has no leader. Internal topics
+  // (__consumer_offsets, __transaction_state) too: their leaders are the group and
+  // transaction coordinators. kNotFound if the topic does not exist.
+  absl::StatusOr<std::vector<int32_t>> PartitionLeaders(const std::string& topic,
+                                                        std::chrono::milliseconds timeout);
 
   // Whether the cluster answers a metadata request within `timeout`. Returns at once, with
   // librdkafka's reason and code (KafkaErrorCode), when a connection fails in a way waiting

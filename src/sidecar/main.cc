@@ -191,7 +191,7 @@ class Cli {
   void AddAudit() {
     CLI::App* cmd = Command("audit",
                             "Proves each mode's delivery guarantee under kills, pauses and broker "
-                            "restarts.",
+                            "faults.",
                             std::string(audit::kAuditDescription) + "\n\n" + audit::kAuditFooter);
     audit::AuditFlags& f = audit_;
     cmd->add_option("--mode", f.mode,
@@ -222,6 +222,40 @@ class Cli {
                     "`scripts/kafka restart --hard` faults (default 0)")
         ->type_name("N")
         ->check(CLI::Range(0, 10000));
+    cmd->add_option("--cluster", f.cluster,
+                    "run against scripts/kafka's N-broker cluster (scripts/kafka --cluster N; "
+                    "started if it is not running, left running), topics with replication "
+                    "factor 3 and min.insync.replicas 2; 0 = the single broker (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 9));
+    cmd->add_option("--broker-kills", f.run.broker_kills,
+                    "cluster: SIGKILL a broker, keep it down --broker-down-ms while its "
+                    "partitions fail over, start it (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--rolling-restarts", f.run.rolling_restarts,
+                    "cluster: restart every broker in turn, waiting for no under-replicated "
+                    "partition between (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--coordinator-kills", f.run.coordinator_kills,
+                    "cluster: like --broker-kills, against the run's group coordinator or an "
+                    "instance's transaction coordinator (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--broker-pauses", f.run.broker_pauses,
+                    "cluster: SIGSTOP a broker for --broker-pause-ms, then SIGCONT (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--broker-down-ms", f.run.broker_down_ms,
+                    "how long a killed broker stays down (default 8000)")
+        ->type_name("N")
+        ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+    cmd->add_option("--broker-pause-ms", f.run.broker_pause_ms,
+                    "how long a paused broker stays stopped (default 35000: past librdkafka's "
+                    "30 s request.timeout.ms)")
+        ->type_name("N")
+        ->check(CLI::Range(int64_t{1}, int64_t{3'600'000}));
     cmd->add_option("--upstream-dup-rate", f.run.upstream_dup_rate,
                     "chance, per record, of an upstream duplicate of an earlier record (same id, "
                     "new offset); > 0 turns on dedupe on the field \"id\" (default 0)")
@@ -249,7 +283,7 @@ class Cli {
         ->type_name("N")
         ->check(CLI::Range(int64_t{1}, int64_t{86400}));
     cmd->add_option("--kafka-script", f.kafka_script,
-                    "scripts/kafka, for broker restarts (default $ONCEFLOW_KAFKA_SCRIPT, else "
+                    "scripts/kafka, for broker faults (default $ONCEFLOW_KAFKA_SCRIPT, else "
                     "scripts/kafka under the current directory or above the onceflow binary); "
                     "it must manage the --bootstrap broker")
         ->type_name("PATH");

@@ -17,6 +17,7 @@
 #include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/audit/audit_process.h"
 #include "tests/testing/kafka_test.h"
 
 namespace onceflow::audit {
@@ -26,19 +27,6 @@ using ::onceflow::base::ChildProcess;
 using ::testing::HasSubstr;
 
 const std::string kScript = std::string(ONCEFLOW_SOURCE_DIR) + "/scripts/kafka";
-
-// The number after "field": in a one-run --json report; -1 when absent.
-int64_t Field(const std::string& json, const std::string& field) {
-  const std::string needle = "\"" + field + "\": ";
-  const size_t at = json.find(needle);
-  if (at == std::string::npos) return -1;
-  const size_t start = at + needle.size();
-  const std::string rest = json.substr(start, json.find_first_of(",}", start) - start);
-  if (rest == "true") return 1;
-  if (rest == "false") return 0;
-  double v = 0;
-  return absl::SimpleAtod(rest, &v) ? static_cast<int64_t>(v) : -1;
-}
 
 // Whether scripts/kafka manages the broker under test (so restarting it is allowed).
 bool ScriptManagesBroker() {
@@ -52,34 +40,14 @@ bool ScriptManagesBroker() {
 
 class AuditE2eTest : public ::testing::Test {
  protected:
-  struct Outcome {
-    int exit_code = -1;
-    std::string json;
-    std::string log;
-  };
+  using Outcome = AuditOutcome;
 
   Outcome RunAudit(const std::vector<std::string>& extra) {
-    const std::string dir = ::testing::TempDir() + "audit-" +
-                            ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::vector<std::string> args = {ONCEFLOW_CLI_BIN, "audit", "--bootstrap", testing::Bootstrap(),
-                                     "--run-dir",      dir,     "--json",      dir + ".json",
-                                     "--kafka-script", kScript};
+    std::vector<std::string> args = {"--bootstrap", testing::Bootstrap(), "--kafka-script",
+                                     kScript};
     args.insert(args.end(), extra.begin(), extra.end());
-    Outcome out;
-    const std::string log = dir + ".log";
-    std::filesystem::remove_all(dir);  // a previous run's logs would be appended to
-    std::remove((dir + ".json").c_str());
-    std::remove(log.c_str());
-    absl::StatusOr<ChildProcess> child = ChildProcess::Start(args, base::SpawnOptions::ToLog(log));
-    EXPECT_TRUE(child.ok()) << child.status();
-    if (!child.ok()) return out;
-    absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(230));
-    EXPECT_TRUE(exit.ok()) << exit.status();
-    if (exit.ok()) out.exit_code = exit->signaled ? 128 + exit->signal : exit->code;
-    // A failed audit may write no report: the checks on an empty one fail and print the log.
-    out.json = base::ReadFile(dir + ".json").value_or("");
-    out.log = base::ReadFile(log).value_or("");
-    return out;
+    return RunAuditProcess(args, ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                           std::chrono::seconds(230));
   }
 
   // 20,000 records, 2 instances, 5 kills, 1 pause, 1 broker restart (when allowed).
@@ -103,26 +71,26 @@ TEST_F(AuditE2eTest, ExactlyOnceHoldsUnderKillsPauseAndBrokerRestart) {
   args.insert(args.end(), {"--upstream-dup-rate", "0.01"});
   const Outcome out = RunAudit(args);
   ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
-  EXPECT_EQ(Field(out.json, "ok"), 1) << out.json;
-  EXPECT_EQ(Field(out.json, "records"), 20000);
-  EXPECT_EQ(Field(out.json, "delivered"), 20000);
-  EXPECT_EQ(Field(out.json, "lost"), 0);
-  EXPECT_EQ(Field(out.json, "duplicates"), 0);
-  EXPECT_EQ(Field(out.json, "order_violations"), 0);
-  EXPECT_EQ(Field(out.json, "aborted_reads"), 0);
+  EXPECT_EQ(JsonField(out.json, "ok"), 1) << out.json;
+  EXPECT_EQ(JsonField(out.json, "records"), 20000);
+  EXPECT_EQ(JsonField(out.json, "delivered"), 20000);
+  EXPECT_EQ(JsonField(out.json, "lost"), 0);
+  EXPECT_EQ(JsonField(out.json, "duplicates"), 0);
+  EXPECT_EQ(JsonField(out.json, "order_violations"), 0);
+  EXPECT_EQ(JsonField(out.json, "aborted_reads"), 0);
   // The faults bit: transactions were aborted, and their records sit in the log.
-  EXPECT_GT(Field(out.json, "aborted_in_log"), 0) << out.json;
-  EXPECT_EQ(Field(out.json, "processor_kills"), 5);
-  EXPECT_EQ(Field(out.json, "pauses"), 1);
-  EXPECT_EQ(Field(out.json, "broker_restarts"), broker_restarts_);
+  EXPECT_GT(JsonField(out.json, "aborted_in_log"), 0) << out.json;
+  EXPECT_EQ(JsonField(out.json, "processor_kills"), 5);
+  EXPECT_EQ(JsonField(out.json, "pauses"), 1);
+  EXPECT_EQ(JsonField(out.json, "broker_restarts"), broker_restarts_);
   // Dedupe dropped every upstream duplicate, and its state matches the output.
-  EXPECT_GT(Field(out.json, "upstream_duplicates_injected"), 0);
-  EXPECT_EQ(Field(out.json, "upstream_duplicates_dropped"),
-            Field(out.json, "upstream_duplicates_injected"));
-  EXPECT_EQ(Field(out.json, "dedupe_state_missing"), 0);
-  EXPECT_EQ(Field(out.json, "dedupe_state_extra"), 0);
-  EXPECT_EQ(Field(out.json, "committed_offsets_ok"), 1);
-  EXPECT_GT(Field(out.json, "max_stall_ms"), 0);
+  EXPECT_GT(JsonField(out.json, "upstream_duplicates_injected"), 0);
+  EXPECT_EQ(JsonField(out.json, "upstream_duplicates_dropped"),
+            JsonField(out.json, "upstream_duplicates_injected"));
+  EXPECT_EQ(JsonField(out.json, "dedupe_state_missing"), 0);
+  EXPECT_EQ(JsonField(out.json, "dedupe_state_extra"), 0);
+  EXPECT_EQ(JsonField(out.json, "committed_offsets_ok"), 1);
+  EXPECT_GT(JsonField(out.json, "max_stall_ms"), 0);
   std::printf("%s\n", out.log.c_str());
 }
 
@@ -132,13 +100,13 @@ TEST_F(AuditE2eTest, ExactlyOnceHoldsUnderKillsPauseAndBrokerRestart) {
 TEST_F(AuditE2eTest, AtLeastOnceLosesNothingButDuplicates) {
   const Outcome out = RunAudit(SmallAudit("alos"));
   ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
-  EXPECT_EQ(Field(out.json, "ok"), 1) << out.json;
-  EXPECT_EQ(Field(out.json, "lost"), 0);
-  EXPECT_EQ(Field(out.json, "delivered"), 20000);
-  EXPECT_GT(Field(out.json, "duplicates"), 0) << out.json;
-  EXPECT_EQ(Field(out.json, "processor_kills"), 5);
-  EXPECT_EQ(Field(out.json, "pauses"), 1);
-  EXPECT_EQ(Field(out.json, "committed_offsets_ok"), 1);
+  EXPECT_EQ(JsonField(out.json, "ok"), 1) << out.json;
+  EXPECT_EQ(JsonField(out.json, "lost"), 0);
+  EXPECT_EQ(JsonField(out.json, "delivered"), 20000);
+  EXPECT_GT(JsonField(out.json, "duplicates"), 0) << out.json;
+  EXPECT_EQ(JsonField(out.json, "processor_kills"), 5);
+  EXPECT_EQ(JsonField(out.json, "pauses"), 1);
+  EXPECT_EQ(JsonField(out.json, "committed_offsets_ok"), 1);
   std::printf("%s\n", out.log.c_str());
 }
 
@@ -156,6 +124,19 @@ TEST_F(AuditE2eTest, UsageErrorsExitTwo) {
   out = RunAudit({"--broker-restarts", "1", "--bootstrap", "127.0.0.1:1"});
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.log, HasSubstr("not --bootstrap 127.0.0.1:1"));
+  // The broker faults need the cluster.
+  out = RunAudit({"--broker-kills", "1"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.log, HasSubstr("need a cluster: add --cluster 3"));
+}
+
+// A run that cannot be carried out (here: the cluster does not start, as a script that always
+// fails stands in for it) exits 3, not 1: CI can tell the infrastructure from a broken guarantee.
+TEST_F(AuditE2eTest, ARunThatCannotBeCarriedOutExitsThree) {
+  const Outcome out = RunAudit({"--cluster", "3", "--broker-kills", "1", "--kafka-script",
+                                "/bin/false"});
+  EXPECT_EQ(out.exit_code, 3) << out.log;
+  EXPECT_THAT(out.log, HasSubstr("the cluster did not start"));
 }
 
 }  // namespace

@@ -294,6 +294,8 @@ TEST(FaultScheduleTest, ReproducibleForASeedDifferentForAnother) {
         ++restarts;
         EXPECT_EQ(a[i].instance, -1);
         break;
+      default:
+        ADD_FAILURE() << "a cluster kind in a single-broker schedule: " << FaultKindName(a[i].kind);
     }
   }
   EXPECT_EQ(kills, 5);
