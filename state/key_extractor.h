@@ -18,8 +18,8 @@
 
 namespace onceflow::state {
 
-// The longest idempotency key a record may have. Keys are ids; each is stored twice in RocksDB
-// (entry and time index) and in the changelog, whose records the broker caps (1 MB by
+// The longest idempotency key a record may have. Keys are ids; each is stored in RocksDB (its
+// entry's key) and in the changelog, whose records the broker caps (1 MB by
 // default), so a key as large as its record is refused (kInvalidArgument: the error policy
 // applies to that record) instead of being stored. Hash keys (32 bytes) never reach it: large
 // values are deduped by kContentHash or kJsonHash.
