@@ -182,11 +182,15 @@ absl::Status Admin::DeleteTopics(const std::vector<std::string>& names,
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> Admin::PartitionCount(const std::string& topic,
+namespace {
+
+// The metadata of `topic` alone: kNotFound if it does not exist, the topic's own error if it has
+// one. The answer holds exactly one topic, md->topics[0].
+absl::StatusOr<MetadataPtr> TopicMetadata(rd_kafka_t* rk, const std::string& topic,
                                           std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* raw = nullptr;
-  TopicPtr rkt(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &raw, ToMs(timeout));
+  TopicPtr rkt(rd_kafka_topic_new(rk, topic.c_str(), nullptr));
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt.get(), &raw, ToMs(timeout));
   MetadataPtr md(raw);
   ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(err, absl::StrCat("metadata of topic ", topic)));
   if (md->topic_cnt != 1) {
@@ -194,6 +198,14 @@ absl::StatusOr<int> Admin::PartitionCount(const std::string& topic,
   }
   ONCEFLOW_RETURN_IF_ERROR(
       CodeToStatus(md->topics[0].err, absl::StrCat("metadata of topic ", topic)));
+  return md;
+}
+
+}  // namespace
+
+absl::StatusOr<int> Admin::PartitionCount(const std::string& topic,
+                                          std::chrono::milliseconds timeout) {
+  ONCEFLOW_ASSIGN_OR_RETURN(MetadataPtr md, TopicMetadata(rk_.get(), topic, timeout));
   return md->topics[0].partition_cnt;
 }
 
@@ -231,16 +243,8 @@ absl::StatusOr<Properties> Admin::TopicConfig(const std::string& topic,
 
 absl::StatusOr<std::vector<int32_t>> Admin::PartitionLeaders(const std::string& topic,
                                                              std::chrono::milliseconds timeout) {
-  const rd_kafka_metadata_t* raw = nullptr;
-  TopicPtr rkt(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &raw, ToMs(timeout));
-  MetadataPtr md(raw);
-  ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(err, absl::StrCat("metadata of topic ", topic)));
-  if (md->topic_cnt != 1) {
-    return absl::NotFoundError(absl::StrCat("topic ", topic, " not in metadata"));
-  }
+  ONCEFLOW_ASSIGN_OR_RETURN(MetadataPtr md, TopicMetadata(rk_.get(), topic, timeout));
   const rd_kafka_metadata_topic_t& t = md->topics[0];
-  ONCEFLOW_RETURN_IF_ERROR(CodeToStatus(t.err, absl::StrCat("metadata of topic ", topic)));
   std::vector<int32_t> leaders(static_cast<size_t>(std::max(0, t.partition_cnt)), -1);
   for (int i = 0; i < t.partition_cnt; ++i) {
     const rd_kafka_metadata_partition_t& p = t.partitions[i];
