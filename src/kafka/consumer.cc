@@ -17,6 +17,9 @@ namespace {
 
 int ToMs(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
 
+// How long Resume waits for the committed offsets and seeks that wake the fetcher up.
+constexpr std::chrono::milliseconds kResumeWakeTimeout{500};
+
 std::vector<TopicPartition> Partitions(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
   for (const TopicPartitionOffset& tpo : FromList(list)) out.push_back(tpo.tp);
@@ -386,7 +389,24 @@ absl::Status Consumer::Resume(const std::vector<TopicPartition>& partitions) {
   TopicPartitionListPtr list = ToList(partitions);
   ONCEFLOW_RETURN_IF_ERROR(
       CodeToStatus(rd_kafka_resume_partitions(rk_.get(), list.get()), "resume"));
-  return FirstPartitionError(list.get(), "resume of");
+  ONCEFLOW_RETURN_IF_ERROR(FirstPartitionError(list.get(), "resume of"));
+  // A resume only clears a flag on librdkafka's main thread; the broker thread that fetches
+  // the partition notices when it next wakes up, and an idle one (every partition it serves
+  // was paused, as while a restarted instance restores its state) sleeps up to a second
+  // (rd_kafka_broker_consumer_serve, 2.0.2 to 2.14.2). A seek to an absolute offset wakes it
+  // ("seek done", rd_kafka_toppar_seek). Seek each resumed partition to its committed offset,
+  // where it would start anyway (paused since its assignment, nothing of it was consumed).
+  // Best effort: when the committed offsets cannot be read at once, or a partition has none
+  // (auto.offset.reset decides), the fetch starts when the broker thread wakes on its own.
+  absl::StatusOr<std::vector<TopicPartitionOffset>> committed =
+      Committed(partitions, kResumeWakeTimeout);
+  if (!committed.ok()) return absl::OkStatus();  // deliberately ignored, see above
+  for (const TopicPartitionOffset& tpo : *committed) {
+    if (tpo.offset.is_logical()) continue;
+    // Ignored on failure for the same reason: the seek only hurries a fetch along.
+    Seek(tpo, kResumeWakeTimeout).IgnoreError();
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<Offset, Offset>> Consumer::Watermarks(

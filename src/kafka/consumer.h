@@ -84,6 +84,9 @@ class Consumer {
   // every version.)
   absl::Status Seek(const TopicPartitionOffset& position, std::chrono::milliseconds timeout);
   absl::Status Pause(const std::vector<TopicPartition>& partitions);
+  // Resumes fetching `partitions`, which must have been paused since they were assigned (none
+  // of their records consumed): it seeks each to its committed offset, so that the fetch
+  // starts at once instead of when librdkafka's broker thread next wakes up (up to 1 s).
   absl::Status Resume(const std::vector<TopicPartition>& partitions);
   // Low and high watermark (high = end offset) of a partition, from the broker.
   absl::StatusOr<std::pair<Offset, Offset>> Watermarks(const TopicPartition& tp,
