@@ -364,7 +364,10 @@ struct PartitionStore::Impl {
   // a hash each instead of two skip-list searches (profile in docs/state.md); the batch is
   // built at commit, in key order, so the memtable inserts walk the skip list forward.
   absl::flat_hash_map<std::string, std::optional<std::string>> pending;
-  rocksdb::WriteBatch restore_batch;
+  // Restored changelog records not yet written, in changelog order. (Not sorted by key as a
+  // transaction's writes are: in a restore's batches of 10,000 among the memtable's hundreds of
+  // thousands of keys, sorting saved no insert time and cost its own.)
+  rocksdb::WriteBatch restored;
   int64_t checkpoint_offset = -1;
   std::string rebuilt;
   bool rebuilt_from_new = false;
@@ -437,11 +440,33 @@ struct PartitionStore::Impl {
     }
     return absl::OkStatus();
   }
-  absl::Status FlushRestoreBatch() {
-    if (restore_batch.Count() == 0) return absl::OkStatus();
-    const rocksdb::Status s = db->Write(write_options, &restore_batch);
-    if (!s.ok()) return FromRocks(s, "restore write", db_path);
-    restore_batch.Clear();
+  // `writes` (distinct keys) as one batch in key order: consecutive memtable inserts then
+  // share most of their skip-list path.
+  template <typename Writes>
+  absl::StatusOr<rocksdb::WriteBatch> SortedBatch(const Writes& writes) {
+    std::vector<const typename Writes::value_type*> sorted;
+    sorted.reserve(writes.size());
+    for (const auto& w : writes) sorted.push_back(&w);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    rocksdb::WriteBatch batch;
+    for (const auto* w : sorted) {
+      const rocksdb::Status s =
+          w->second.has_value()
+              ? batch.Put(db.keys.get(), ToSlice(w->first), ToSlice(*w->second))
+              : batch.Delete(db.keys.get(), ToSlice(w->first));
+      if (!s.ok()) return FromRocks(s, "batch of", db_path);
+    }
+    return batch;
+  }
+  // Writes the restored records so far, with the checkpoint moved to `offset` when >= 0.
+  absl::Status FlushRestored(int64_t offset) {
+    if (restored.Count() == 0 && offset < 0) return absl::OkStatus();
+    if (absl::Status st = WriteWithCheckpoint(&restored, offset, /*clean_shutdown=*/false);
+        !st.ok()) {
+      return st;
+    }
+    restored.Clear();
     return absl::OkStatus();
   }
 };
@@ -678,24 +703,12 @@ absl::Status PartitionStore::CommitAttempt() {
 absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
   if (impl_->pending.empty() && changelog_next_offset < 0) return absl::OkStatus();
-  // In key order: consecutive memtable inserts then share most of their skip-list path.
-  std::vector<decltype(impl_->pending)::const_pointer> sorted;
-  sorted.reserve(impl_->pending.size());
-  for (const auto& entry : impl_->pending) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto* a, const auto* b) { return a->first < b->first; });
-  rocksdb::WriteBatch batch;
-  for (const auto* entry : sorted) {
-    const rocksdb::Status s =
-        entry->second.has_value()
-            ? batch.Put(impl_->db.keys.get(), ToSlice(entry->first), ToSlice(*entry->second))
-            : batch.Delete(impl_->db.keys.get(), ToSlice(entry->first));
-    if (!s.ok()) return FromRocks(s, "batch of", impl_->db_path);
-  }
+  absl::StatusOr<rocksdb::WriteBatch> batch = impl_->SortedBatch(impl_->pending);
+  if (!batch.ok()) return batch.status();
   // One atomic write: the transaction's keys and the checkpoint after its changelog records.
   // On failure the writes stay pending (a retry may succeed) and the checkpoint stays where it
   // was, so a restore from the checkpoint repairs whatever the database is missing.
-  if (absl::Status st = impl_->WriteWithCheckpoint(&batch, changelog_next_offset,
+  if (absl::Status st = impl_->WriteWithCheckpoint(&*batch, changelog_next_offset,
                                                    /*clean_shutdown=*/false);
       !st.ok()) {
     return st;
@@ -707,7 +720,7 @@ absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
 absl::Status PartitionStore::Rebuild(absl::string_view why) {
   if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
   impl_->pending.clear();
-  impl_->restore_batch.Clear();
+  impl_->restored.Clear();
   impl_->in_attempt = false;
   impl_->attempt.clear();
   impl_->db.Close().PermitUncheckedError();  // its files are about to go
@@ -737,14 +750,15 @@ absl::Status PartitionStore::ApplyRestored(absl::string_view key,
         "partition store ", impl_->options.path, ": restore with an open transaction's writes"));
   }
   const rocksdb::Status s = value.has_value()
-                                ? impl_->restore_batch.Put(ToSlice(key), ToSlice(*value))
-                                : impl_->restore_batch.Delete(ToSlice(key));
+                                ? impl_->restored.Put(impl_->db.keys.get(), ToSlice(key),
+                                                      ToSlice(*value))
+                                : impl_->restored.Delete(impl_->db.keys.get(), ToSlice(key));
   if (!s.ok()) return FromRocks(s, "restore batch of", impl_->db_path);
   // Partial restore batches may reach the database before FinishRestore moves the checkpoint:
   // the database is then ahead of its checkpoint, which is safe (replaying puts and deletes
   // in order is idempotent); it is never behind it.
-  if (static_cast<int64_t>(impl_->restore_batch.Count()) >= impl_->options.restore_batch_records) {
-    return impl_->FlushRestoreBatch();
+  if (static_cast<int64_t>(impl_->restored.Count()) >= impl_->options.restore_batch_records) {
+    return impl_->FlushRestored(/*offset=*/-1);
   }
   return absl::OkStatus();
 }
@@ -755,13 +769,7 @@ absl::Status PartitionStore::FinishRestore(int64_t next_offset) {
     return absl::InvalidArgumentError(
         absl::StrCat("FinishRestore: next_offset must be >= 0, got ", next_offset));
   }
-  if (absl::Status st = impl_->WriteWithCheckpoint(&impl_->restore_batch, next_offset,
-                                                   /*clean_shutdown=*/false);
-      !st.ok()) {
-    return st;
-  }
-  impl_->restore_batch.Clear();
-  return absl::OkStatus();
+  return impl_->FlushRestored(next_offset);
 }
 
 int64_t PartitionStore::checkpoint_offset() const { return impl_->checkpoint_offset; }
@@ -794,7 +802,7 @@ absl::Status PartitionStore::Close() {
                      ": Close with pending writes; CommitPending or DiscardPending first"));
   }
   // An unfinished restore is dropped: its checkpoint never moved, so it restarts from there.
-  impl_->restore_batch.Clear();
+  impl_->restored.Clear();
   if (impl_->checkpoint_offset >= 0) {
     if (absl::Status st = impl_->WriteWithCheckpoint(nullptr, impl_->checkpoint_offset,
                                                      /*clean_shutdown=*/true);

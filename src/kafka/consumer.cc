@@ -35,7 +35,7 @@ int SeekTimeoutArgument(std::chrono::milliseconds timeout) {
 }
 
 // Wraps a consumed librdkafka message: the record's views point into it.
-ConsumedMessage Wrap(MessagePtr msg) {
+ConsumedMessage Wrap(MessagePtr msg, bool read_headers) {
   const rd_kafka_message_t& m = *msg;
   Record record;
   // The topic name lives as long as the topic handle, which the message holds.
@@ -53,8 +53,9 @@ ConsumedMessage Wrap(MessagePtr msg) {
   if (m.key != nullptr) record.set_key({static_cast<const char*>(m.key), m.key_len});
   if (m.payload != nullptr) record.set_value({static_cast<const char*>(m.payload), m.len});
   rd_kafka_headers_t* headers = nullptr;
-  // librdkafka parses headers lazily into the message.
-  if (rd_kafka_message_headers(msg.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  // librdkafka parses headers lazily into the message (allocating a list even for none).
+  if (read_headers &&
+      rd_kafka_message_headers(msg.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
@@ -305,7 +306,7 @@ absl::StatusOr<std::optional<ConsumedMessage>> Consumer::Poll(std::chrono::milli
   if (!rebalance_error_.ok()) return rebalance_error_;
   if (watch_ != nullptr) ONCEFLOW_RETURN_IF_ERROR(watch_->Check());
   if (msg == nullptr) return std::optional<ConsumedMessage>();
-  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Wrap(std::move(msg));
+  if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return Wrap(std::move(msg), read_headers_);
   if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
     // The underlying error (e.g. FENCED_INSTANCE_ID) says what actually happened.
     char errstr[512];
@@ -329,7 +330,7 @@ absl::StatusOr<std::optional<ConsumedMessage>> Consumer::Poll(std::chrono::milli
     }
     return CodeToStatus(msg->err, absl::StrCat("consume", where), detail);
   }
-  return Wrap(std::move(msg));
+  return Wrap(std::move(msg), read_headers_);
 }
 
 bool Consumer::AssignmentLost() const { return rd_kafka_assignment_lost(rk_.get()) == 1; }
