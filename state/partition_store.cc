@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -364,6 +365,19 @@ struct PartitionStore::Impl {
   // a hash each instead of two skip-list searches (profile in docs/state.md); the batch is
   // built at commit, in key order, so the memtable inserts walk the skip list forward.
   absl::flat_hash_map<std::string, std::optional<std::string>> pending;
+  // The last committed transaction's writes while `writer` (a thread of their own) writes them
+  // to RocksDB with their checkpoint `writing_offset`: the processing thread goes on with the
+  // next transaction meanwhile. Reads see them after the pending writes. Nothing changes this
+  // map or `writing_offset` while the writer runs; the writer touches nothing else of Impl but
+  // `write_status` and the database. JoinWriter ends the write.
+  absl::flat_hash_map<std::string, std::optional<std::string>> writing;
+  int64_t writing_offset = -1;
+  std::thread writer;
+  absl::Status write_status;  // the writer's result, read after the join
+  // A background write failed: its transaction's writes are not in the database and its
+  // checkpoint did not move. Every later commit and Close returns this (the runtime stops and
+  // a restart restores from the changelog), so no later checkpoint can vouch for them.
+  absl::Status failed;
   // Restored changelog records not yet written, in changelog order. (Not sorted by key as a
   // transaction's writes are: in a restore's batches of 10,000 among the memtable's hundreds of
   // thousands of keys, sorting saved no insert time and cost its own.)
@@ -410,6 +424,15 @@ struct PartitionStore::Impl {
   // neither the keys nor the checkpoint changed; the batch is left to the caller.
   absl::Status WriteWithCheckpoint(rocksdb::WriteBatchBase* batch, int64_t offset,
                                    bool clean_shutdown) {
+    if (absl::Status st = WriteBatchAndCheckpoint(batch, offset, clean_shutdown); !st.ok()) {
+      return st;
+    }
+    CheckpointWritten(offset);
+    return absl::OkStatus();
+  }
+  // The write itself, touching nothing of Impl but the database: the background writer runs it.
+  absl::Status WriteBatchAndCheckpoint(rocksdb::WriteBatchBase* batch, int64_t offset,
+                                       bool clean_shutdown) const {
     rocksdb::WriteBatch only_checkpoint;
     if (batch == nullptr) batch = &only_checkpoint;
     batch->SetSavePoint();
@@ -429,21 +452,43 @@ struct PartitionStore::Impl {
       return FromRocks(s, "write to", db_path);
     }
     batch->PopSavePoint().PermitUncheckedError();
-    if (offset >= 0) {
-      checkpoint_offset = offset;
-      if (!legacy_checkpoint_removed) {
-        // Best effort: the database's own checkpoint wins over the file at every open.
-        std::error_code ec;
-        fs::remove(checkpoint_path, ec);
-        legacy_checkpoint_removed = !ec;
-      }
-    }
     return absl::OkStatus();
+  }
+  void CheckpointWritten(int64_t offset) {
+    if (offset < 0) return;
+    checkpoint_offset = offset;
+    if (!legacy_checkpoint_removed) {
+      // Best effort: the database's own checkpoint wins over the file at every open.
+      std::error_code ec;
+      fs::remove(checkpoint_path, ec);
+      legacy_checkpoint_removed = !ec;
+    }
+  }
+  // Ends the background write, if one runs: on success its writes and checkpoint are in the
+  // database; on failure the store stays failed (see `failed`). Returns `failed`.
+  absl::Status JoinWriter() {
+    if (writer.joinable()) {
+      writer.join();
+      if (write_status.ok()) {
+        CheckpointWritten(writing_offset);
+      } else if (failed.ok()) {
+        // Not the write's own code (an I/O error may read as transient): this store cannot
+        // go on without a restore.
+        failed = absl::FailedPreconditionError(absl::StrCat(
+            "partition store ", options.path,
+            ": the write of a committed transaction failed (a restore from the changelog "
+            "repairs it): ",
+            write_status.message()));
+      }
+      writing.clear();
+      writing_offset = -1;
+    }
+    return failed;
   }
   // `writes` (distinct keys) as one batch in key order: consecutive memtable inserts then
   // share most of their skip-list path.
   template <typename Writes>
-  absl::StatusOr<rocksdb::WriteBatch> SortedBatch(const Writes& writes) {
+  absl::StatusOr<rocksdb::WriteBatch> SortedBatch(const Writes& writes) const {
     std::vector<const typename Writes::value_type*> sorted;
     sorted.reserve(writes.size());
     for (const auto& w : writes) sorted.push_back(&w);
@@ -556,6 +601,9 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
 PartitionStore::PartitionStore(PrivateTag, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PartitionStore::~PartitionStore() {
+  // A running write finishes first (its thread must not outlive the database); its result
+  // needs no report here: a failed write never moved the checkpoint.
+  impl_->JoinWriter().IgnoreError();
   if (!impl_->db.is_open()) return;
   // Not closed explicitly: the last checkpoint written by CommitPending/FinishRestore still
   // holds (it is never ahead of the database), so nothing more is written here. The close
@@ -574,6 +622,8 @@ absl::StatusOr<std::optional<std::string>> PartitionStore::Get(absl::string_view
     }
   }
   if (const auto it = impl_->pending.find(key); it != impl_->pending.end()) return it->second;
+  // Being written: the database may or may not have it yet, and holds the same value if it has.
+  if (const auto it = impl_->writing.find(key); it != impl_->writing.end()) return it->second;
   std::string value;
   const rocksdb::Status s =
       impl_->db->Get(rocksdb::ReadOptions(), impl_->db.keys.get(), ToSlice(key), &value);
@@ -612,6 +662,8 @@ absl::Status PartitionStore::Delete(absl::string_view key) {
 absl::Status PartitionStore::Scan(absl::string_view begin, absl::string_view end,
                                   const ScanFn& fn) {
   if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  // A scan reads the database: the last transaction's writes must be in it.
+  if (absl::Status st = impl_->JoinWriter(); !st.ok()) return st;
   if (impl_->scanning) {
     return absl::FailedPreconditionError(
         absl::StrCat("partition store ", impl_->options.path, ": nested Scan is not supported"));
@@ -702,23 +754,40 @@ absl::Status PartitionStore::CommitAttempt() {
 
 absl::Status PartitionStore::CommitPending(int64_t changelog_next_offset) {
   if (absl::Status st = impl_->CheckWritable(); !st.ok()) return st;
+  // One write at a time, in commit order: the previous transaction's first.
+  if (absl::Status st = impl_->JoinWriter(); !st.ok()) return st;
   if (impl_->pending.empty() && changelog_next_offset < 0) return absl::OkStatus();
-  absl::StatusOr<rocksdb::WriteBatch> batch = impl_->SortedBatch(impl_->pending);
-  if (!batch.ok()) return batch.status();
-  // One atomic write: the transaction's keys and the checkpoint after its changelog records.
-  // On failure the writes stay pending (a retry may succeed) and the checkpoint stays where it
-  // was, so a restore from the checkpoint repairs whatever the database is missing.
-  if (absl::Status st = impl_->WriteWithCheckpoint(&*batch, changelog_next_offset,
-                                                   /*clean_shutdown=*/false);
-      !st.ok()) {
-    return st;
-  }
-  impl_->pending.clear();
+  // The transaction's keys and the checkpoint after its changelog records go to RocksDB in one
+  // atomic write, in key order, on a thread of its own (profile in docs/benchmarks.md: the
+  // write was a fifth of the processing thread's time). Until it ends, a crash leaves the
+  // database and its checkpoint where they were, behind the changelog, as a crash before this
+  // call would: the restore replays from the checkpoint.
+  impl_->writing.swap(impl_->pending);
+  impl_->writing_offset = changelog_next_offset;
+  Impl* impl = impl_.get();
+  impl_->writer = std::thread([impl] {
+    if (impl->options.write_hook) {
+      impl->write_status = impl->options.write_hook();
+      if (!impl->write_status.ok()) return;
+    }
+    absl::StatusOr<rocksdb::WriteBatch> batch = impl->SortedBatch(impl->writing);
+    impl->write_status = batch.ok() ? impl->WriteBatchAndCheckpoint(&*batch, impl->writing_offset,
+                                                                    /*clean_shutdown=*/false)
+                                    : batch.status();
+  });
   return absl::OkStatus();
+}
+
+absl::Status PartitionStore::WaitForWrites() {
+  if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  return impl_->JoinWriter();
 }
 
 absl::Status PartitionStore::Rebuild(absl::string_view why) {
   if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  // Whatever the last write did no longer matters: the files go, and the restore rebuilds them.
+  impl_->JoinWriter().IgnoreError();
+  impl_->failed = absl::OkStatus();
   impl_->pending.clear();
   impl_->restored.Clear();
   impl_->in_attempt = false;
@@ -749,6 +818,7 @@ absl::Status PartitionStore::ApplyRestored(absl::string_view key,
     return absl::FailedPreconditionError(absl::StrCat(
         "partition store ", impl_->options.path, ": restore with an open transaction's writes"));
   }
+  if (absl::Status st = impl_->JoinWriter(); !st.ok()) return st;
   const rocksdb::Status s = value.has_value()
                                 ? impl_->restored.Put(impl_->db.keys.get(), ToSlice(key),
                                                       ToSlice(*value))
@@ -769,10 +839,16 @@ absl::Status PartitionStore::FinishRestore(int64_t next_offset) {
     return absl::InvalidArgumentError(
         absl::StrCat("FinishRestore: next_offset must be >= 0, got ", next_offset));
   }
+  if (absl::Status st = impl_->JoinWriter(); !st.ok()) return st;
   return impl_->FlushRestored(next_offset);
 }
 
-int64_t PartitionStore::checkpoint_offset() const { return impl_->checkpoint_offset; }
+int64_t PartitionStore::checkpoint_offset() const {
+  // A checkpoint being written counts already: if its write fails, the store refuses every
+  // later commit, so nothing builds on it.
+  if (impl_->writer.joinable() && impl_->writing_offset >= 0) return impl_->writing_offset;
+  return impl_->checkpoint_offset;
+}
 
 absl::StatusOr<v1::Checkpoint> PartitionStore::StoredCheckpoint(const std::string& path) {
   const std::string db_path = (fs::path(path) / kDbDir).string();
@@ -801,6 +877,12 @@ absl::Status PartitionStore::Close() {
         absl::StrCat("partition store ", impl_->options.path,
                      ": Close with pending writes; CommitPending or DiscardPending first"));
   }
+  if (absl::Status st = impl_->JoinWriter(); !st.ok()) {
+    // The database lacks a committed transaction: no checkpoint (clean or not) may be written.
+    impl_->db.Close().PermitUncheckedError();
+    impl_->lock.reset();
+    return st;
+  }
   // An unfinished restore is dropped: its checkpoint never moved, so it restarts from there.
   impl_->restored.Clear();
   if (impl_->checkpoint_offset >= 0) {
@@ -822,6 +904,7 @@ absl::Status PartitionStore::Close() {
 
 absl::Status PartitionStore::CompactAll() {
   if (absl::Status st = impl_->CheckOpen(); !st.ok()) return st;
+  if (absl::Status st = impl_->JoinWriter(); !st.ok()) return st;
   // Both families: atomic_flush flushes them together anyway.
   const rocksdb::Status flushed =
       impl_->db->Flush(rocksdb::FlushOptions(), {impl_->db.keys.get(), impl_->db.meta.get()});

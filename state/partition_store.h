@@ -15,18 +15,20 @@
 // and its checkpoint is its own. Memory stays bounded because every DB of a process shares
 // StateEnv's block cache and write-buffer manager.
 //
-// Crash semantics: the pending batch reaches RocksDB only in CommitPending, which the runtime
-// calls after the Kafka transaction committed; then the checkpoint moves. A crash between the
+// Crash semantics: the pending batch reaches RocksDB only after CommitPending, which the runtime
+// calls after the Kafka transaction committed (the write itself runs in the background, keys
+// and checkpoint in one atomic write). A crash between the
 // two leaves RocksDB behind the changelog, never ahead, and the restore replays from the
 // checkpoint (puts and deletes are idempotent), so local state is never ahead of what Kafka
 // committed and never silently behind. Keys and checkpoint are one RocksDB write, never
 // fsynced: a machine crash loses both together (the WAL's suffix), and replays more.
 //
-// Thread-safety: one thread at a time.
+// Thread-safety: one thread at a time (the store's own background writer aside).
 #ifndef ONCEFLOW_STATE_PARTITION_STORE_H_
 #define ONCEFLOW_STATE_PARTITION_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,6 +116,9 @@ struct PartitionStoreOptions {
   // least once a day (RocksDB's periodic compaction), so that expired entries in files no
   // compaction would otherwise touch are dropped too.
   std::shared_ptr<CompactionPolicy> compaction;
+  // Tests only: runs on the background writer before each CommitPending's write; an error
+  // takes the write's place (as if RocksDB had refused it). Default: none.
+  std::function<absl::Status()> write_hook;
 };
 
 class PartitionStore : public KeyValueStore {
@@ -144,10 +149,17 @@ class PartitionStore : public KeyValueStore {
   void BeginAttempt();
   void RollbackAttempt();
   absl::Status CommitAttempt();
-  // The Kafka transaction committed: writes the pending batch to RocksDB, then the checkpoint
-  // with `changelog_next_offset` (the changelog position after this transaction's records;
-  // -1 = unchanged).
+  // The Kafka transaction committed: writes the pending batch to RocksDB, with the checkpoint
+  // at `changelog_next_offset` (the changelog position after this transaction's records;
+  // -1 = unchanged) in the same atomic write. The write runs in the background, on a thread
+  // of its own, while the caller goes on with the next transaction; reads see its keys at
+  // once. The next CommitPending (and Scan, Close, the restore calls, CompactAll,
+  // WaitForWrites) waits for it first. If it fails, that call and every later commit return
+  // the error and Close writes no checkpoint: the database misses a committed transaction,
+  // and only a restore from the changelog repairs it.
   absl::Status CommitPending(int64_t changelog_next_offset);
+  // Waits until the last CommitPending's write is in the database; returns its error.
+  absl::Status WaitForWrites();
   // The Kafka transaction aborted: drops the pending batch.
   void DiscardPending();
 
@@ -156,7 +168,8 @@ class PartitionStore : public KeyValueStore {
   // Flushes the restore batch and writes the checkpoint at `next_offset`.
   absl::Status FinishRestore(int64_t next_offset);
 
-  // The changelog position the local files reflect; -1 = none (restore from the beginning).
+  // The changelog position the local files reflect (counting a checkpoint whose write is
+  // running); -1 = none (restore from the beginning).
   int64_t checkpoint_offset() const;
   // The checkpoint of the store folder `path` as stored, read without opening the store (a
   // read-only look, allowed while a store has it open): for tools and tests.

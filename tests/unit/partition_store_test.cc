@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ using ::onceflow::testing::TamperWithStoredCheckpoint;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::Optional;
 using ::testing::Pair;
 
@@ -80,11 +82,14 @@ class PartitionStoreTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  absl::StatusOr<std::unique_ptr<PartitionStore>> OpenStore(ChangelogSink* changelog = nullptr,
-                                                            int restore_batch_records = 10000) {
-    return PartitionStore::Open(
-        {.path = path_, .env = env_.get(), .restore_batch_records = restore_batch_records},
-        changelog);
+  absl::StatusOr<std::unique_ptr<PartitionStore>> OpenStore(
+      ChangelogSink* changelog = nullptr, int restore_batch_records = 10000,
+      std::function<absl::Status()> write_hook = nullptr) {
+    return PartitionStore::Open({.path = path_,
+                                 .env = env_.get(),
+                                 .restore_batch_records = restore_batch_records,
+                                 .write_hook = std::move(write_hook)},
+                                changelog);
   }
 
   static Entries ScanAll(PartitionStore& store, absl::string_view begin = "",
@@ -291,17 +296,73 @@ TEST_F(PartitionStoreTest, MissingOrCorruptCheckpointWipesTheFolder) {
 }
 
 // The checkpoint is written in the same RocksDB write as the keys of its transaction: it is
-// in the database as soon as CommitPending returns, with nothing closed or synced.
+// in the database as soon as that write ends (WaitForWrites), with nothing closed or synced.
 TEST_F(PartitionStoreTest, TheCheckpointIsCommittedWithItsKeys) {
   ASSERT_OK_AND_ASSIGN(auto store, OpenStore());
   Commit(*store, {{"a", "1"}}, 7);
+  ASSERT_THAT(store->WaitForWrites(), IsOk());
   ASSERT_OK_AND_ASSIGN(v1::Checkpoint stored, PartitionStore::StoredCheckpoint(path_));
   EXPECT_EQ(stored.next_offset(), 7);
   EXPECT_FALSE(stored.clean_shutdown());
   EXPECT_FALSE(fs::exists(path_ + "/CHECKPOINT")) << "no checkpoint file any more";
   Commit(*store, {{"b", "2"}}, 9);
+  ASSERT_THAT(store->WaitForWrites(), IsOk());
   ASSERT_OK_AND_ASSIGN(stored, PartitionStore::StoredCheckpoint(path_));
   EXPECT_EQ(stored.next_offset(), 9);
+}
+
+// CommitPending returns while its write runs in the background: the keys are readable at once,
+// the checkpoint counts as moved, and the database gets both together when the write ends.
+TEST_F(PartitionStoreTest, ACommitsWriteRunsInTheBackgroundAndIsReadableMeanwhile) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore(nullptr, 10000, [released] {
+                         released.wait();
+                         return absl::OkStatus();
+                       }));
+  Commit(*store, {{"a", "1"}, {"b", "2"}}, 7);
+  // The writer waits in the hook: nothing of the transaction is in the database yet.
+  EXPECT_THAT(PartitionStore::StoredCheckpoint(path_), Not(IsOk()));
+  EXPECT_THAT(store->Get("a"), IsOkAndHolds(std::optional<std::string>("1")));
+  EXPECT_THAT(store->Get("b"), IsOkAndHolds(std::optional<std::string>("2")));
+  EXPECT_EQ(store->checkpoint_offset(), 7);
+  // The next transaction's writes shadow the ones being written.
+  ASSERT_THAT(store->Put("a", "3"), IsOk());
+  EXPECT_THAT(store->Get("a"), IsOkAndHolds(std::optional<std::string>("3")));
+  release.set_value();
+  ASSERT_THAT(store->WaitForWrites(), IsOk());
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint stored, PartitionStore::StoredCheckpoint(path_));
+  EXPECT_EQ(stored.next_offset(), 7);
+  EXPECT_THAT(store->Get("a"), IsOkAndHolds(std::optional<std::string>("3")));
+  ASSERT_THAT(store->CommitPending(9), IsOk());
+  ASSERT_THAT(store->Close(), IsOk());
+  ASSERT_OK_AND_ASSIGN(store, OpenStore());
+  EXPECT_EQ(store->checkpoint_offset(), 9);
+  EXPECT_THAT(ScanAll(*store), ElementsAre(Pair("a", "3"), Pair("b", "2")));
+}
+
+// A background write that fails leaves the database and its checkpoint at the last write that
+// landed, and every later commit and the close say so: no later checkpoint may vouch for the
+// transaction the database lacks (the runtime stops; a restart replays it from the changelog).
+TEST_F(PartitionStoreTest, AFailedBackgroundWriteFailsEveryLaterCommit) {
+  int writes = 0;
+  ASSERT_OK_AND_ASSIGN(auto store, OpenStore(nullptr, 10000, [&writes] {
+                         return ++writes == 2 ? absl::InternalError("disk on fire") : absl::OkStatus();
+                       }));
+  Commit(*store, {{"a", "1"}}, 3);
+  Commit(*store, {{"b", "2"}}, 5);  // this write fails, in the background
+  ASSERT_THAT(store->Put("c", "3"), IsOk());
+  EXPECT_THAT(store->CommitPending(7),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("disk on fire")));
+  EXPECT_THAT(store->CommitPending(7), Not(IsOk()));
+  store->DiscardPending();
+  EXPECT_THAT(store->Close(), Not(IsOk()));
+  ASSERT_OK_AND_ASSIGN(v1::Checkpoint stored, PartitionStore::StoredCheckpoint(path_));
+  EXPECT_EQ(stored.next_offset(), 3);
+  EXPECT_FALSE(stored.clean_shutdown());
+  ASSERT_OK_AND_ASSIGN(store, OpenStore());
+  EXPECT_EQ(store->checkpoint_offset(), 3);
+  EXPECT_THAT(ScanAll(*store), ElementsAre(Pair("a", "1")));
 }
 
 // A folder written before the checkpoint moved into the database: a CHECKPOINT file and a
@@ -327,6 +388,7 @@ TEST_F(PartitionStoreTest, ALegacyCheckpointFileIsHonouredThenReplaced) {
   EXPECT_THAT(ScanAll(*store), ElementsAre(Pair("a", "1")));
   EXPECT_TRUE(fs::exists(path_ + "/CHECKPOINT"));
   Commit(*store, {{"b", "2"}}, 6);
+  ASSERT_THAT(store->WaitForWrites(), IsOk());  // the file goes once the write has landed
   EXPECT_FALSE(fs::exists(path_ + "/CHECKPOINT"));
   ASSERT_THAT(store->Close(), IsOk());
   ASSERT_OK_AND_ASSIGN(store, OpenStore());
