@@ -200,6 +200,7 @@ CheckResult Check(const CheckInput& in) {
   absl::flat_hash_map<std::string, int64_t> copies_of_id;
   std::set<std::pair<std::string, int>> passed_copies;
   std::map<PartitionOffset, const std::string*> committed_at;
+  absl::flat_hash_set<std::string> retried;
   for (const ReadBack* rec : output) {
     committed_at[{rec->partition, rec->offset}] = &rec->value;
     absl::StatusOr<WorkloadValue> v = DecodeValue(rec->value);
@@ -208,7 +209,7 @@ CheckResult Check(const CheckInput& in) {
       continue;
     }
     if (v->poison()) ++r.poison_in_output;
-    if (rec->Header(kChaosHeader).has_value() && v->copy == 0) ++r.transient_retried;
+    if (rec->Header(kChaosHeader).has_value() && v->copy == 0) retried.insert(v->id);
     ++copies_of_id[v->id];
     if (v->copy > 0) passed_copies.insert({v->id, v->copy});
   }
@@ -217,6 +218,7 @@ CheckResult Check(const CheckInput& in) {
     r.duplicates += n - 1;
   }
   r.lost = r.expected - r.delivered;
+  r.transient_retried = static_cast<int64_t>(retried.size());
   r.order_violations = OrderViolations(output);
   int64_t passed = 0;
   for (const auto& copy : passed_copies) passed += facts.injected_copies.count(copy);

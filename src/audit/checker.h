@@ -50,8 +50,8 @@
 //                 in one and not the other counts on the side it is missing from). The last
 //                 record, not the highest count: under alos a rolled-back unit's outputs stay
 //                 in the output, and its replay counts again from the store's value
-//   transient_retried  first occurrences carrying the chaos header (records the transform
-//                 failed transiently and the runtime retried)
+//   transient_retried  distinct originals whose output carries the chaos header (records the
+//                 transform failed transiently and the runtime retried)
 #ifndef ONCEFLOW_AUDIT_CHECKER_H_
 #define ONCEFLOW_AUDIT_CHECKER_H_
 

@@ -104,9 +104,11 @@ TEST_F(AuditE2eTest, ExactlyOnceHoldsUnderKillsPauseAndBrokerRestart) {
 // output topic refuses, beside kills and upstream duplicates: every retried record delivered
 // once (eos) with its count right, every poison record in the dead-letter topic with its reason.
 TEST_F(AuditE2eTest, TransformFaultsAndPoisonEndInRetriesAndDeadLetters) {
-  const Outcome out = RunAudit({"--mode", "both", "--records", "8000", "--instances", "2",
+  // A poison record costs eos an abort whose epoch bump waits out transaction.timeout.ms
+  // (10 s here; docs/guarantees.md), so they are few.
+  const Outcome out = RunAudit({"--mode", "both", "--records", "6000", "--instances", "2",
                                 "--kills", "2", "--upstream-dup-rate", "0.02",
-                                "--transform-fault-rate", "0.02", "--poison-rate", "0.004",
+                                "--transform-fault-rate", "0.03", "--poison-rate", "0.002",
                                 "--seed", "7"});
   ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
   const size_t alos = out.json.find("\"mode\": \"alos\"");
@@ -117,8 +119,8 @@ TEST_F(AuditE2eTest, TransformFaultsAndPoisonEndInRetriesAndDeadLetters) {
     EXPECT_EQ(JsonField(out.json, "lost", from), 0);
     EXPECT_EQ(JsonField(out.json, "counts_low", from), 0);
     EXPECT_EQ(JsonField(out.json, "count_state_behind", from), 0);
-    EXPECT_GT(JsonField(out.json, "transient_retried", from), 50) << out.json;
-    EXPECT_GT(JsonField(out.json, "poison_expected", from), 10) << out.json;
+    EXPECT_GT(JsonField(out.json, "transient_retried", from), 100) << out.json;
+    EXPECT_GE(JsonField(out.json, "poison_expected", from), 5) << out.json;
     EXPECT_EQ(JsonField(out.json, "poison_dead_lettered", from),
               JsonField(out.json, "poison_expected", from));
     EXPECT_EQ(JsonField(out.json, "poison_lost", from), 0);
