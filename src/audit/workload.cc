@@ -63,9 +63,8 @@ absl::StatusOr<WorkloadValue> DecodeValue(absl::string_view text) {
   };
   const bool ok = Expect(text, pos, "{\"k\":") && ReadString(text, pos, v.key) &&
                   Expect(text, pos, ",\"s\":") && ReadInt(text, pos, v.seq) &&
-                  Expect(text, pos, ",\"id\":") && ReadString(text, pos, v.id) &&
-                  optional_copy() && optional_pad() && Expect(text, pos, "}") &&
-                  pos == text.size();
+                  Expect(text, pos, ",\"id\":") && ReadString(text, pos, v.id) && optional_copy() &&
+                  optional_pad() && Expect(text, pos, "}") && pos == text.size();
   if (!ok) {
     return absl::InvalidArgumentError(
         absl::StrCat("not an audit record: '", text.substr(0, 80), "'"));

@@ -461,7 +461,8 @@ absl::Status Pipeline::TakeDeliveryFailures(absl::Status* first) {
           "cannot dead-letter ", tp.topic, "[", tp.partition.value(), "]@", f.input->second, ": ",
           st.message(), "; stopping, nothing after it is committed"));
     }
-    refused.emplace(*f.input, base::Annotate(absl::StrCat("producing to ", f.topic, ": "), f.status));
+    refused.emplace(*f.input,
+                    base::Annotate(absl::StrCat("producing to ", f.topic, ": "), f.status));
   }
   // The broker refuses a whole batch, so a refusal may be another record's. But when every
   // refusal served together names one input, the refused batch held only its records (a

@@ -55,7 +55,7 @@ class ChaosTransform final : public Transform {
     }
     failed_.erase(key);
     out.Emit(OutputRecord::Forward(in).RemoveHeader(header_).AddHeader(header_,
-                                                                        absl::StrCat(failures_)));
+                                                                       absl::StrCat(failures_)));
     return absl::OkStatus();
   }
 
@@ -86,8 +86,8 @@ bool ChaosChooses(uint64_t seed, double rate, absl::string_view topic, int32_t p
 absl::StatusOr<std::unique_ptr<Transform>> BuildChaos(const v1::ChaosConfig& config,
                                                       const std::string& where) {
   if (!(config.transient_rate() >= 0 && config.transient_rate() <= 1)) {
-    return BuildError(where, absl::StrCat("transient_rate ", config.transient_rate(),
-                                          " is not between 0 and 1"));
+    return BuildError(
+        where, absl::StrCat("transient_rate ", config.transient_rate(), " is not between 0 and 1"));
   }
   const int64_t failures = config.transient_failures() == 0 ? 1 : config.transient_failures();
   if (failures < 1 || failures > kMaxTransientFailures) {

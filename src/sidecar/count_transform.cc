@@ -32,9 +32,8 @@ class CountTransform final : public Transform {
   absl::Status Init(TransformContext& context) override {
     absl::StatusOr<state::KeyValueStore*> store = context.Store(store_name_);
     if (!store.ok()) {
-      return absl::Status(store.status().code(),
-                          absl::StrCat("count: store '", store_name_, "': ",
-                                       store.status().message()));
+      return absl::Status(store.status().code(), absl::StrCat("count: store '", store_name_,
+                                                              "': ", store.status().message()));
     }
     store_ = *store;
     return absl::OkStatus();

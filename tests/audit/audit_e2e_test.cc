@@ -106,10 +106,10 @@ TEST_F(AuditE2eTest, ExactlyOnceHoldsUnderKillsPauseAndBrokerRestart) {
 TEST_F(AuditE2eTest, TransformFaultsAndPoisonEndInRetriesAndDeadLetters) {
   // A poison record costs eos an abort whose epoch bump waits out transaction.timeout.ms
   // (10 s here; docs/guarantees.md), so they are few.
-  const Outcome out = RunAudit({"--mode", "both", "--records", "6000", "--instances", "2",
-                                "--kills", "2", "--upstream-dup-rate", "0.02",
-                                "--transform-fault-rate", "0.03", "--poison-rate", "0.002",
-                                "--seed", "7"});
+  const Outcome out =
+      RunAudit({"--mode", "both", "--records", "6000", "--instances", "2", "--kills", "2",
+                "--upstream-dup-rate", "0.02", "--transform-fault-rate", "0.03", "--poison-rate",
+                "0.002", "--seed", "7"});
   ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
   const size_t alos = out.json.find("\"mode\": \"alos\"");
   ASSERT_NE(alos, std::string::npos) << out.json;

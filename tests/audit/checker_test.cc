@@ -266,8 +266,9 @@ TEST(WorkloadTest, PoisonValuesRoundTrip) {
   EXPECT_EQ(EncodeValue(copy), R"({"k":"k1","s":3,"id":"r-7","u":2,"p":"xxxxx"})");
   EXPECT_EQ(*DecodeValue(EncodeValue(copy)), copy);
   EXPECT_TRUE(copy.poison());
-  for (const char* bad : {R"({"k":"a","s":1,"id":"b","p":""})", R"({"k":"a","s":1,"id":"b","p":"xy"})",
-                          R"({"k":"a","s":1,"id":"b","p":"x","u":1})"}) {
+  for (const char* bad :
+       {R"({"k":"a","s":1,"id":"b","p":""})", R"({"k":"a","s":1,"id":"b","p":"xy"})",
+        R"({"k":"a","s":1,"id":"b","p":"x","u":1})"}) {
     EXPECT_FALSE(DecodeValue(bad).ok()) << bad;
   }
 }

@@ -804,9 +804,9 @@ TEST(BuiltinsTest, CountBuildErrors) {
                        HasSubstr("transforms[3]: count: store 'a/b' may hold only")));
   EXPECT_THAT(BuildStatus(R"(count { store: "dedupe" })"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("the deduper's")));
-  EXPECT_THAT(StoresOf(Pipeline({"count {}", "passthrough {}", R"(count { store: "b" })"})
-                           .transforms()),
-              ElementsAre("count", "b"));
+  EXPECT_THAT(
+      StoresOf(Pipeline({"count {}", "passthrough {}", R"(count { store: "b" })"}).transforms()),
+      ElementsAre("count", "b"));
 }
 
 TEST(BuiltinsTest, CountWithoutItsStoreFailsAtInit) {
@@ -820,8 +820,7 @@ TEST(BuiltinsTest, CountWithoutItsStoreFailsAtInit) {
 TEST(BuiltinsTest, ChaosFailsChosenRecordsTransientlyThenPasses) {
   TestDriverOptions options = DeadLetters();
   options.errors.retry.max_attempts = 3;
-  TestDriver driver(Build("chaos { transient_rate: 0.3 transient_failures: 2 seed: 9 }"),
-                    options);
+  TestDriver driver(Build("chaos { transient_rate: 0.3 transient_failures: 2 seed: 9 }"), options);
   int chosen = 0;
   for (int64_t offset = 0; offset < 1000; ++offset) {
     if (ChaosChooses(9, 0.3, "input", 0, offset)) ++chosen;
