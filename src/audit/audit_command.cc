@@ -35,6 +35,14 @@ and restart an instance; SIGSTOP one past the session and transaction timeouts, 
 `scripts/kafka restart --hard`), and checks the output read with read_committed, during the run
 and from the start afterwards. Topics are deleted at the end; child logs stay in the run folder.
 
+The children count records per key in a state store (the count built-in; --no-state-count
+leaves it out): each output carries its key's running count, which must equal the key's
+sequence number, and the store (read back from its changelog) must agree with the output.
+--transform-fault-rate R adds a stage that fails a share R of the records transiently twice
+(they must be retried and delivered once); --poison-rate R makes a share R of the records
+larger than the output topic takes (they must end in the dead-letter topic, with the reason in
+its headers, and nothing else may).
+
 With --cluster 3 it runs against scripts/kafka's three-broker cluster (starting it if it is not
 running, and leaving it running: `scripts/kafka --cluster 3 stop`), with replication factor 3 and
 min.insync.replicas=2 for the input, output and changelog, and adds the broker faults: a broker
@@ -50,7 +58,8 @@ const char kAuditFooter[] =
 children's (their config's kafka: map; secret ones through the environment, never a file).
 
 Exit status: 0 every run kept its mode's guarantee (eos: nothing lost, nothing duplicated,
-per-key order kept, no aborted reads; alos: nothing lost), 1 a guarantee broke (a product bug;
+per-key order kept, no aborted reads, no count doubled or lost, each poison record
+dead-lettered once; alos: nothing lost, no count lost, each poison record dead-lettered), 1 a guarantee broke (a product bug;
 also when another mode's run failed), 2 usage error, 3 a run failed and nothing broke (the
 infrastructure: a broker that would not start or come back, a child that could not be launched,
 an unreachable cluster, an interrupt). See docs/guarantees.md.)text";

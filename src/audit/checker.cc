@@ -9,7 +9,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "audit/workload.h"
+#include "runtime/record_processor.h"
 
 namespace onceflow::audit {
 namespace {
@@ -48,6 +51,118 @@ int64_t OrderViolations(const std::vector<const ReadBack*>& records) {
   return violations;
 }
 
+// What the input says: which ids and records are expected where.
+struct InputFacts {
+  absl::flat_hash_set<std::string> expected;  // ids of non-poison originals
+  absl::flat_hash_set<std::string> all_ids;
+  absl::flat_hash_set<std::string> poison_ids;
+  std::set<std::pair<std::string, int>> injected_copies;  // of non-poison originals
+  // Poison input records by position, with their values.
+  std::map<PartitionOffset, const std::string*> poison_at;
+  // Per key, the seqs of its non-poison originals, ascending: a seq's count is its rank.
+  absl::flat_hash_map<std::string, std::vector<int64_t>> counted_seqs;
+};
+
+InputFacts ReadInput(const std::vector<const ReadBack*>& input) {
+  InputFacts f;
+  for (const ReadBack* rec : input) {
+    absl::StatusOr<WorkloadValue> v = DecodeValue(rec->value);
+    if (!v.ok()) continue;
+    f.all_ids.insert(v->id);
+    if (v->poison()) {
+      f.poison_ids.insert(v->id);
+      f.poison_at[{rec->partition, rec->offset}] = &rec->value;
+    } else if (v->copy == 0) {
+      f.expected.insert(v->id);
+      f.counted_seqs[v->key].push_back(v->seq);
+    } else {
+      f.injected_copies.insert({v->id, v->copy});
+    }
+  }
+  for (auto& [key, seqs] : f.counted_seqs) std::sort(seqs.begin(), seqs.end());
+  return f;
+}
+
+std::optional<int64_t> IntHeader(const ReadBack& r, const std::string& name) {
+  std::optional<std::string> text = r.Header(name);
+  int64_t n = 0;
+  if (!text.has_value() || !absl::SimpleAtoi(*text, &n)) return std::nullopt;
+  return n;
+}
+
+// The count checks (checker.h) over the output in (partition, offset) order.
+void CheckCounts(const std::vector<const ReadBack*>& output, const InputFacts& facts,
+                 const CheckInput& in, CheckResult& r) {
+  r.counts_checked = r.counts_high = r.counts_low = r.counts_missing = 0;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<int64_t>> seen;
+  // Per key, the count on its last output record (in (partition, offset) order: a key's
+  // records all go to one output partition). Under eos it is also the highest; under alos a
+  // rolled-back unit's outputs stay, and the replay after them counts from the store again.
+  std::map<std::string, int64_t> last;
+  for (const ReadBack* rec : output) {
+    absl::StatusOr<WorkloadValue> v = DecodeValue(rec->value);
+    if (!v.ok() || facts.all_ids.count(v->id) == 0 || v->poison()) continue;
+    const std::optional<int64_t> count = IntHeader(*rec, kCountHeader);
+    if (!count.has_value()) {
+      ++r.counts_missing;
+      continue;
+    }
+    last[v->key] = *count;
+    if (!seen[v->key].insert(v->seq).second) continue;  // not a first occurrence
+    auto seqs = facts.counted_seqs.find(v->key);
+    if (seqs == facts.counted_seqs.end()) continue;
+    const auto at = std::lower_bound(seqs->second.begin(), seqs->second.end(), v->seq);
+    if (at == seqs->second.end() || *at != v->seq) continue;  // not an original's seq
+    const int64_t want = (at - seqs->second.begin()) + 1;
+    ++r.counts_checked;
+    if (*count > want) ++r.counts_high;
+    if (*count < want) ++r.counts_low;
+  }
+  if (!in.count_state.has_value()) return;
+  r.count_state_keys = static_cast<int64_t>(in.count_state->size());
+  r.count_state_ahead = r.count_state_behind = 0;
+  for (const auto& [key, shown] : last) {
+    auto stored = in.count_state->find(key);
+    const int64_t n = stored == in.count_state->end() ? 0 : stored->second;
+    if (n > shown) ++r.count_state_ahead;
+    if (n < shown) ++r.count_state_behind;
+  }
+  for (const auto& [key, n] : *in.count_state) {
+    if (last.count(key) == 0 && n > 0) ++r.count_state_ahead;
+  }
+}
+
+// The dead-letter checks (checker.h).
+void CheckDeadLetters(const std::vector<ReadBack>& dead_letters, const InputFacts& facts,
+                      const std::string& input_topic, CheckResult& r) {
+  r.dead_letters = static_cast<int64_t>(dead_letters.size());
+  r.dead_letter_duplicates = r.dead_letters_unexpected = 0;
+  std::set<PartitionOffset> found;
+  for (const ReadBack& d : dead_letters) {
+    const std::optional<std::string> topic = d.Header(runtime::kHeaderOriginalTopic);
+    const std::optional<int64_t> partition = IntHeader(d, runtime::kHeaderOriginalPartition);
+    const std::optional<int64_t> offset = IntHeader(d, runtime::kHeaderOriginalOffset);
+    const std::optional<std::string> error_class = d.Header(runtime::kHeaderErrorClass);
+    const std::optional<std::string> message = d.Header(runtime::kHeaderErrorMessage);
+    if (r.dead_letter_reason.empty() && error_class.has_value() && message.has_value()) {
+      r.dead_letter_reason = absl::StrCat(*error_class, ": ", *message);
+    }
+    const bool named = topic.has_value() && (input_topic.empty() || *topic == input_topic) &&
+                       partition.has_value() && offset.has_value();
+    auto poison = named ? facts.poison_at.find({static_cast<int32_t>(*partition), *offset})
+                        : facts.poison_at.end();
+    if (poison == facts.poison_at.end() || *poison->second != d.value ||
+        error_class != std::optional<std::string>("permanent") || !message.has_value() ||
+        message->empty()) {
+      ++r.dead_letters_unexpected;
+      continue;
+    }
+    if (!found.insert(poison->first).second) ++r.dead_letter_duplicates;
+  }
+  r.poison_dead_lettered = static_cast<int64_t>(found.size());
+  r.poison_lost = r.poison_expected - r.poison_dead_lettered;
+}
+
 }  // namespace
 
 int64_t Percentile(std::vector<int64_t> values, double p) {
@@ -60,27 +175,23 @@ int64_t Percentile(std::vector<int64_t> values, double p) {
   return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
 }
 
+std::optional<std::string> ReadBack::Header(const std::string& name) const {
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->first == name) return it->second;
+  }
+  return std::nullopt;
+}
+
 CheckResult Check(const CheckInput& in) {
   CheckResult r;
 
   // The input: which ids are expected, and how many upstream duplicates were injected.
-  absl::flat_hash_set<std::string> expected;
-  absl::flat_hash_set<std::string> all_input_ids;
-  std::set<std::pair<std::string, int>> injected_copies;
   const std::vector<const ReadBack*> input = SortedByPosition(in.input);
   r.input_records = static_cast<int64_t>(input.size());
-  for (const ReadBack* rec : input) {
-    absl::StatusOr<WorkloadValue> v = DecodeValue(rec->value);
-    if (!v.ok()) continue;
-    all_input_ids.insert(v->id);
-    if (v->copy == 0) {
-      expected.insert(v->id);
-    } else {
-      injected_copies.insert({v->id, v->copy});
-    }
-  }
-  r.expected = static_cast<int64_t>(expected.size());
-  r.upstream_duplicates_injected = static_cast<int64_t>(injected_copies.size());
+  const InputFacts facts = ReadInput(input);
+  r.expected = static_cast<int64_t>(facts.expected.size());
+  r.upstream_duplicates_injected = static_cast<int64_t>(facts.injected_copies.size());
+  r.poison_expected = static_cast<int64_t>(facts.poison_at.size());
   r.input_order_violations = OrderViolations(input);
 
   // The final committed output.
@@ -89,25 +200,33 @@ CheckResult Check(const CheckInput& in) {
   absl::flat_hash_map<std::string, int64_t> copies_of_id;
   std::set<std::pair<std::string, int>> passed_copies;
   std::map<PartitionOffset, const std::string*> committed_at;
+  absl::flat_hash_set<std::string> retried;
   for (const ReadBack* rec : output) {
     committed_at[{rec->partition, rec->offset}] = &rec->value;
     absl::StatusOr<WorkloadValue> v = DecodeValue(rec->value);
-    if (!v.ok() || all_input_ids.count(v->id) == 0) {
+    if (!v.ok() || facts.all_ids.count(v->id) == 0) {
       ++r.unexpected;
       continue;
     }
+    if (v->poison()) ++r.poison_in_output;
+    if (rec->Header(kChaosHeader).has_value() && v->copy == 0) retried.insert(v->id);
     ++copies_of_id[v->id];
     if (v->copy > 0) passed_copies.insert({v->id, v->copy});
   }
   for (const auto& [id, n] : copies_of_id) {
-    if (expected.count(id) > 0) ++r.delivered;
+    if (facts.expected.count(id) > 0) ++r.delivered;
     r.duplicates += n - 1;
   }
   r.lost = r.expected - r.delivered;
+  r.transient_retried = static_cast<int64_t>(retried.size());
   r.order_violations = OrderViolations(output);
   int64_t passed = 0;
-  for (const auto& copy : passed_copies) passed += injected_copies.count(copy);
+  for (const auto& copy : passed_copies) passed += facts.injected_copies.count(copy);
   r.upstream_duplicates_dropped = r.upstream_duplicates_injected - passed;
+  if (in.counts) CheckCounts(output, facts, in, r);
+  if (in.dead_letters.has_value()) {
+    CheckDeadLetters(*in.dead_letters, facts, in.input_topic, r);
+  }
 
   // Dirty reads: the live consumer saw something the committed log does not hold there.
   for (const ReadBack& rec : in.live) {

@@ -52,6 +52,32 @@ std::string FormatTable(const std::vector<RunResult>& runs) {
                            ")"),
         r.committed_offsets_ok ? "at the input's end" : "NOT at the end",
         r.ok ? "" : absl::StrCat("; broken: ", r.why));
+    const CheckResult& c = r.check;
+    if (r.counts) {
+      absl::StrAppendFormat(&out,
+                            "  counts: %d first occurrences checked, %d high (doubled), %d low "
+                            "(lost), %d without a count; store: %d keys, %d ahead of the "
+                            "output, %d behind\n",
+                            c.counts_checked, c.counts_high, c.counts_low, c.counts_missing,
+                            c.count_state_keys, c.count_state_ahead, c.count_state_behind);
+    }
+    if (r.transform_fault_rate > 0) {
+      absl::StrAppendFormat(&out,
+                            "  transform faults: rate %g, %d records failed transiently, "
+                            "retried and delivered\n",
+                            r.transform_fault_rate, c.transient_retried);
+    }
+    if (r.dead_letter_topic) {
+      absl::StrAppendFormat(
+          &out,
+          "  poison (rate %g): %d input records, %d dead-lettered, %d lost, %d in the output; "
+          "dead letters: %d, %d duplicate, %d unexpected%s\n",
+          r.poison_rate, c.poison_expected, c.poison_dead_lettered, c.poison_lost,
+          c.poison_in_output, c.dead_letters, c.dead_letter_duplicates, c.dead_letters_unexpected,
+          c.dead_letter_reason.empty()
+              ? ""
+              : absl::StrCat("; reason: ", c.dead_letter_reason.substr(0, 160)));
+    }
     for (const FaultEvent& f : r.faults) {
       absl::StrAppendFormat(&out, "  %8.1fs  %-14s %-40s stall %s\n", f.started_ms / 1000.0,
                             FaultKindName(f.planned.kind), f.detail,
@@ -97,10 +123,22 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
         ", \"committed_offsets_ok\": ", r.committed_offsets_ok ? "true" : "false",
         ", \"drained\": ", r.drained ? "true" : "false", ", \"p99_stall_ms\": ", c.p99_stall_ms,
         ", \"rate\": ", absl::StrFormat("%.1f", r.rate), ", \"instance_exits\": ", r.instance_exits,
-        ", \"exit_reasons\": {", absl::StrJoin(exits, ", "), "}",
-        ", \"brokers\": ", r.brokers, ", \"broker_kills\": ", r.broker_kills,
-        ", \"rolling_restarts\": ", r.rolling_restarts,
+        ", \"exit_reasons\": {", absl::StrJoin(exits, ", "), "}", ", \"brokers\": ", r.brokers,
+        ", \"broker_kills\": ", r.broker_kills, ", \"rolling_restarts\": ", r.rolling_restarts,
         ", \"coordinator_kills\": ", r.coordinator_kills, ", \"broker_pauses\": ", r.broker_pauses,
+        ", \"counts\": ", r.counts ? "true" : "false", ", \"counts_checked\": ", c.counts_checked,
+        ", \"counts_high\": ", c.counts_high, ", \"counts_low\": ", c.counts_low,
+        ", \"counts_missing\": ", c.counts_missing, ", \"count_state_keys\": ", c.count_state_keys,
+        ", \"count_state_ahead\": ", c.count_state_ahead,
+        ", \"count_state_behind\": ", c.count_state_behind,
+        ", \"transform_fault_rate\": ", absl::StrFormat("%g", r.transform_fault_rate),
+        ", \"transient_retried\": ", c.transient_retried, ", \"poison_rate\": ",
+        absl::StrFormat("%g", r.poison_rate), ", \"poison_expected\": ", c.poison_expected,
+        ", \"poison_dead_lettered\": ", c.poison_dead_lettered,
+        ", \"poison_lost\": ", c.poison_lost, ", \"poison_in_output\": ", c.poison_in_output,
+        ", \"dead_letters\": ", c.dead_letters, ", \"dead_letter_duplicates\": ",
+        c.dead_letter_duplicates, ", \"dead_letters_unexpected\": ", c.dead_letters_unexpected,
+        ", \"dead_letter_reason\": ", JsonString(c.dead_letter_reason),
         ", \"broken\": ", JsonString(r.why), ", \"run_dir\": ", JsonString(r.run_dir),
         ", \"faults\": [", absl::StrJoin(faults, ", "), "]}"));
   }

@@ -55,6 +55,17 @@ struct RunOptions {
   // Probability that an original is followed by an upstream duplicate of an earlier one; when
   // > 0 the children dedupe on the JSON field "id". Default: 0.
   double upstream_dup_rate = 0;
+  // The children count records per key in a state store (the `count` built-in, store
+  // "count") and write the count into each output's onceflow-count header; the checker checks
+  // it against the key's sequence and the store against the output. Default: true.
+  bool state_count = true;
+  // Share of input records whose first two transform attempts fail transiently (the `chaos`
+  // built-in after `count`, seeded by `seed`); the children retry them (max_attempts 4,
+  // backoff 10 ms doubling). Default: 0.
+  double transform_fault_rate = 0;
+  // Probability that an original is a poison record, larger than the output topic takes
+  // (workload.h); the children then dead-letter it. Default: 0.
+  double poison_rate = 0;
   // Seeds the workload and the fault schedule. Default: 1.
   uint64_t seed = 1;
   // The broker's bootstrap servers, for the children's config and messages.
@@ -125,6 +136,11 @@ struct RunResult {
   bool committed_offsets_ok = false;
   bool drained = false;
   bool dedupe = false;
+  // The children ran the count stage; they dead-letter into a topic the checker read.
+  bool counts = false;
+  bool dead_letter_topic = false;
+  double transform_fault_rate = 0;
+  double poison_rate = 0;
   double rate = 0;
   double seconds = 0;
   std::string run_dir;

@@ -267,8 +267,12 @@ bool Pipeline::PollBatch(absl::Status* stop_status) {
       break;
     }
     ++processed;
-    // Count- and time-based commit points hold inside a poll batch too.
-    if (st = MaybeCommit(false, false); !st.ok()) {
+    // Count- and time-based commit points hold inside a poll batch too. A dead-lettered
+    // unproducible record is one too: what precedes it, and its dead letter, are not replayed
+    // when the next unproducible record aborts the unit (else every one of them costs a replay
+    // of the whole unit, and a lagging instance with several in a unit barely moves).
+    const bool after_poison = std::exchange(commit_after_poison_, false);
+    if (st = MaybeCommit(after_poison, false); !st.ok()) {
       *stop_status = st;
       return false;
     }
@@ -324,6 +328,7 @@ absl::StatusOr<RecordOutcome> Pipeline::RunRecord(const Record& record, uint32_t
                        poisoned->second.message(), "): ", outcome.status().message(),
                        "; stopping, nothing after it is committed"));
     }
+    if (outcome.ok()) commit_after_poison_ = true;
     return outcome;
   }
   if (suspects_.count(key) == 0) {
@@ -443,6 +448,8 @@ absl::Status Pipeline::AfterUnitEnd(UnitEnd end, SteadyTime started) {
 }
 
 absl::Status Pipeline::TakeDeliveryFailures(absl::Status* first) {
+  // Inputs whose outputs the broker refused, with the first refusal of each.
+  std::map<std::pair<uint32_t, int64_t>, absl::Status> refused;
   for (const DeliveryFailure& f : sink_->TakeFailures()) {
     const absl::Status st = base::Annotate(absl::StrCat("delivery to ", f.topic, ": "), f.status);
     if (first != nullptr && first->ok()) *first = st;
@@ -454,7 +461,21 @@ absl::Status Pipeline::TakeDeliveryFailures(absl::Status* first) {
           "cannot dead-letter ", tp.topic, "[", tp.partition.value(), "]@", f.input->second, ": ",
           st.message(), "; stopping, nothing after it is committed"));
     }
-    if (poison_.count(*f.input) == 0) suspects_.insert(*f.input);
+    refused.emplace(*f.input,
+                    base::Annotate(absl::StrCat("producing to ", f.topic, ": "), f.status));
+  }
+  // The broker refuses a whole batch, so a refusal may be another record's. But when every
+  // refusal served together names one input, the refused batch held only its records (a
+  // batch's reports are served together): it needs no replay alone to be found out, which
+  // would cost a second abort (and, under eos, a second epoch bump).
+  if (refused.size() == 1) {
+    if (poison_.size() >= kMaxPoison) poison_.erase(poison_.begin());
+    poison_.insert(*refused.begin());
+    suspects_.erase(refused.begin()->first);
+    return absl::OkStatus();
+  }
+  for (const auto& [input, status] : refused) {
+    if (poison_.count(input) == 0) suspects_.insert(input);
   }
   return absl::OkStatus();
 }

@@ -139,6 +139,8 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   // with others (the broker fails a whole batch): replayed alone to find out.
   std::map<std::pair<uint32_t, int64_t>, absl::Status> poison_;
   std::set<std::pair<uint32_t, int64_t>> suspects_;
+  // The record just processed was dead-lettered as unproducible: commit after it.
+  bool commit_after_poison_ = false;
   SteadyTime last_commit_{};
   absl::Status deferred_error_;  // a fatal error found inside a callback
   // Inside a revoke or lost callback: the partitions leaving. A rolled-back unit is not

@@ -13,6 +13,8 @@
 #include "onceflow/transform.h"
 #include "onceflow/typed_transform.h"
 #include "sidecar/build_error.h"
+#include "sidecar/chaos_transform.h"
+#include "sidecar/count_transform.h"
 #include "sidecar/destination_chain.h"
 #include "sidecar/filter_transform.h"
 #include "sidecar/headers_transform.h"
@@ -51,12 +53,25 @@ absl::StatusOr<std::unique_ptr<Transform>> BuildTransform(const v1::TransformCon
       }
       return loaded;
     }
+    case v1::TransformConfig::kCount:
+      return BuildCount(config.count(), absl::StrCat(where, ": count"));
+    case v1::TransformConfig::kChaos:
+      return BuildChaos(config.chaos(), absl::StrCat(where, ": chaos"));
     case v1::TransformConfig::KIND_NOT_SET:
       break;
   }
   return BuildError(where,
                     "no transform kind: set one of passthrough, filter, headers, json_to_proto, "
-                    "proto_to_json, route, plugin");
+                    "proto_to_json, route, plugin, count, chaos");
+}
+
+std::vector<std::string> StoresOf(
+    const google::protobuf::RepeatedPtrField<v1::TransformConfig>& configs) {
+  std::vector<std::string> stores;
+  for (const v1::TransformConfig& config : configs) {
+    if (config.has_count()) stores.push_back(CountStoreName(config.count()));
+  }
+  return stores;
 }
 
 absl::StatusOr<std::unique_ptr<Transform>> BuildChain(

@@ -16,6 +16,9 @@
 //   json_to_proto  sidecar/proto_codec_transform.h
 //   proto_to_json
 //   route          sidecar/route_transform.h
+//   count          sidecar/count_transform.h (a running count per key in a state store; the
+//                  store must be declared: StoresOf)
+//   chaos          sidecar/chaos_transform.h (tests and audits only: transient failures)
 //   plugin         a shared library implementing onceflow/plugin_abi.h (sidecar/plugin_loader.h).
 // In a chain, a stage's output keeps the topic and partition an earlier stage chose unless it
 // chooses its own (sidecar/destination_chain.h), so `route` may be followed by other stages.
@@ -28,6 +31,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -39,6 +43,11 @@ namespace onceflow::sidecar {
 // One transform from config; `where` (e.g. "transforms[2]") prefixes error messages.
 absl::StatusOr<std::unique_ptr<Transform>> BuildTransform(const v1::TransformConfig& config,
                                                           const std::string& where);
+
+// The state stores the chain's stages use (each count stage's), in order, for
+// ProcessorOptions::state.stores.
+std::vector<std::string> StoresOf(
+    const google::protobuf::RepeatedPtrField<v1::TransformConfig>& configs);
 
 // The whole chain, in order (Passthrough() for an empty list; a single transform is returned
 // as is). Errors name the entry: "transforms[1]: route: ...".

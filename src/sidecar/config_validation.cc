@@ -18,6 +18,7 @@
 #include "kafka/guarded_properties.h"
 #include "onceflow/status_macros.h"
 #include "sidecar/config_errors.h"
+#include "sidecar/count_transform.h"
 #include "sidecar/duration.h"
 #include "sidecar/listen_address.h"
 #include "sidecar/regex.h"
@@ -300,12 +301,58 @@ class Validator {
       case v1::TransformConfig::kPlugin:
         return Required(JoinKey(path, "plugin.path"), t.plugin().path(),
                         "the plugin's shared library, e.g. ./libmy_plugin.so");
+      case v1::TransformConfig::kCount:
+        return Count(t.count(), JoinKey(path, "count"));
+      case v1::TransformConfig::kChaos:
+        return Chaos(t.chaos(), JoinKey(path, "chaos"));
       case v1::TransformConfig::KIND_NOT_SET:
         break;
     }
     return Err(path,
                "sets no kind: each transform sets exactly one of passthrough, filter, "
-               "headers, json_to_proto, proto_to_json, route, plugin");
+               "headers, json_to_proto, proto_to_json, route, plugin, count, chaos");
+  }
+
+  // The store names BuildCount accepts (one rule: sidecar/count_transform.h), each used by
+  // one count stage only: two stages on one store would count every record twice.
+  absl::Status Count(const v1::CountConfig& c, const std::string& path) const {
+    const std::string store = CountStoreName(c);
+    const std::string store_path = JoinKey(path, "store");
+    if (!std::all_of(store.begin(), store.end(), IsTopicChar)) {
+      return Err(store_path, absl::StrCat(Shown(store_path, store),
+                                          " may hold only letters, digits, '.', '_' and '-' (it "
+                                          "names the changelog topic)"));
+    }
+    if (store == "dedupe") {
+      return Err(store_path, "'dedupe' is the deduper's store; choose another name");
+    }
+    for (int i = 0; i < c_.transforms_size(); ++i) {
+      const std::string other = JoinKey(JoinIndex("transforms", i), "count");
+      if (other == path) break;
+      if (c_.transforms(i).has_count() && CountStoreName(c_.transforms(i).count()) == store) {
+        return Err(store_path, absl::StrCat(Shown(store_path, store), " is also the store of ",
+                                            other, " (each count stage needs its own store)"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Chaos(const v1::ChaosConfig& c, const std::string& path) const {
+    if (!(c.transient_rate() >= 0 && c.transient_rate() <= 1)) {
+      return Err(JoinKey(path, "transient_rate"),
+                 absl::StrCat("must be 0..1, got ", c.transient_rate()));
+    }
+    const std::string failures_path = JoinKey(path, "transient_failures");
+    ONCEFLOW_RETURN_IF_ERROR(Range(failures_path, c.transient_failures(), 1, 99));
+    const int64_t failures = c.transient_failures() != 0 ? c.transient_failures() : 1;
+    const int64_t attempts = c_.errors().max_attempts() != 0 ? c_.errors().max_attempts() : 5;
+    if (failures >= attempts) {
+      return Err(failures_path,
+                 absl::StrCat(failures, " failure(s) need more than errors.max_attempts (",
+                              attempts, c_.errors().max_attempts() != 0 ? "" : ", the default",
+                              ") attempts, or every chosen record would be given up"));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status Filter(const v1::FilterConfig& f, const std::string& path) const {

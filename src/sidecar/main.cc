@@ -261,6 +261,21 @@ class Cli {
                     "new offset); > 0 turns on dedupe on the field \"id\" (default 0)")
         ->type_name("R")
         ->check(CLI::Range(0.0, 0.99));
+    cmd->add_flag("!--no-state-count", f.run.state_count,
+                  "children without the count stage: no running count per key in a state "
+                  "store, so no count checks (default: counted and checked)");
+    cmd->add_option("--transform-fault-rate", f.run.transform_fault_rate,
+                    "share of records whose first two transform attempts fail transiently "
+                    "(the chaos built-in, after count); they must be retried and delivered "
+                    "once (default 0)")
+        ->type_name("R")
+        ->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--poison-rate", f.run.poison_rate,
+                    "chance, per record, of a poison record: larger than the output topic's "
+                    "max.message.bytes, so its output can never be produced; it must end in the "
+                    "dead-letter topic, once under eos (default 0)")
+        ->type_name("R")
+        ->check(CLI::Range(0.0, 0.5));
     cmd->add_option("--seed", f.run.seed, "seeds the workload and the fault schedule (default 1)")
         ->type_name("N");
     cmd->add_option("--rate", f.run.rate,

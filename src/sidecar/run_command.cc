@@ -107,6 +107,7 @@ absl::StatusOr<ProcessorOptions> ToProcessorOptions(const LoadedConfig& loaded) 
   if (c.state().write_buffer_mb() > 0) {
     o.state.memory.write_buffer_bytes = static_cast<size_t>(c.state().write_buffer_mb()) << 20;
   }
+  o.state.stores = StoresOf(c.transforms());
   if (c.has_dedupe()) {
     absl::StatusOr<state::DedupeOptions> dedupe = BuildDedupeOptions(c.dedupe());
     if (!dedupe.ok()) return loaded.Error("dedupe", dedupe.status().message());

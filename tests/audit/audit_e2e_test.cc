@@ -91,6 +91,50 @@ TEST_F(AuditE2eTest, ExactlyOnceHoldsUnderKillsPauseAndBrokerRestart) {
   EXPECT_EQ(JsonField(out.json, "dedupe_state_extra"), 0);
   EXPECT_EQ(JsonField(out.json, "committed_offsets_ok"), 1);
   EXPECT_GT(JsonField(out.json, "max_stall_ms"), 0);
+  // Every output's running count equals its key's sequence number; the store agrees.
+  EXPECT_EQ(JsonField(out.json, "counts_checked"), 20000);
+  EXPECT_EQ(JsonField(out.json, "counts_high"), 0);
+  EXPECT_EQ(JsonField(out.json, "counts_low"), 0);
+  EXPECT_EQ(JsonField(out.json, "count_state_ahead"), 0);
+  EXPECT_EQ(JsonField(out.json, "count_state_behind"), 0);
+  std::printf("%s\n", out.log.c_str());
+}
+
+// Both modes with a transiently failing stage after the count stage and poison records the
+// output topic refuses, beside kills and upstream duplicates: every retried record delivered
+// once (eos) with its count right, every poison record in the dead-letter topic with its reason.
+TEST_F(AuditE2eTest, TransformFaultsAndPoisonEndInRetriesAndDeadLetters) {
+  // A poison record costs eos an abort whose epoch bump waits out transaction.timeout.ms
+  // (10 s here; docs/guarantees.md), so they are few.
+  const Outcome out =
+      RunAudit({"--mode", "both", "--records", "6000", "--instances", "2", "--kills", "2",
+                "--upstream-dup-rate", "0.02", "--transform-fault-rate", "0.03", "--poison-rate",
+                "0.002", "--seed", "7"});
+  ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
+  const size_t alos = out.json.find("\"mode\": \"alos\"");
+  ASSERT_NE(alos, std::string::npos) << out.json;
+  for (const size_t from : {size_t{0}, alos}) {
+    SCOPED_TRACE(from == 0 ? "eos" : "alos");
+    EXPECT_EQ(JsonField(out.json, "ok", from), 1) << out.json;
+    EXPECT_EQ(JsonField(out.json, "lost", from), 0);
+    EXPECT_EQ(JsonField(out.json, "counts_low", from), 0);
+    EXPECT_EQ(JsonField(out.json, "count_state_behind", from), 0);
+    EXPECT_GT(JsonField(out.json, "transient_retried", from), 100) << out.json;
+    EXPECT_GE(JsonField(out.json, "poison_expected", from), 5) << out.json;
+    EXPECT_EQ(JsonField(out.json, "poison_dead_lettered", from),
+              JsonField(out.json, "poison_expected", from));
+    EXPECT_EQ(JsonField(out.json, "poison_lost", from), 0);
+    EXPECT_EQ(JsonField(out.json, "poison_in_output", from), 0);
+    EXPECT_EQ(JsonField(out.json, "dead_letters_unexpected", from), 0);
+  }
+  // Exactly once: no duplicate output, dead letter or count.
+  EXPECT_EQ(JsonField(out.json, "duplicates"), 0);
+  EXPECT_EQ(JsonField(out.json, "dead_letter_duplicates"), 0);
+  EXPECT_EQ(JsonField(out.json, "counts_high"), 0);
+  EXPECT_EQ(JsonField(out.json, "count_state_ahead"), 0);
+  EXPECT_EQ(JsonField(out.json, "upstream_duplicates_dropped"),
+            JsonField(out.json, "upstream_duplicates_injected"));
+  EXPECT_THAT(out.log, HasSubstr("reason: permanent: an output cannot be produced"));
   std::printf("%s\n", out.log.c_str());
 }
 
@@ -116,6 +160,10 @@ TEST_F(AuditE2eTest, UsageErrorsExitTwo) {
   EXPECT_THAT(out.log, HasSubstr("onceflow audit: --mode: sometimes not in {eos,alos,both}"));
   EXPECT_THAT(out.log, HasSubstr("Run 'onceflow audit --help' for usage."));
   out = RunAudit({"--records", "many"});
+  EXPECT_EQ(out.exit_code, 2);
+  out = RunAudit({"--poison-rate", "0.9"});
+  EXPECT_EQ(out.exit_code, 2);
+  out = RunAudit({"--transform-fault-rate", "-1"});
   EXPECT_EQ(out.exit_code, 2);
   out = RunAudit({"--broker-restarts", "1", "--kafka-script", "/nonexistent/kafka"});
   EXPECT_EQ(out.exit_code, 2);

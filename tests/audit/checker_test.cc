@@ -3,6 +3,8 @@
 // seed's fault schedule is the same every time.
 #include "audit/checker.h"
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@ namespace onceflow::audit {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // 3 keys x 4 seqs, interleaved, all on partition 0 of the input, ids "r-0".."r-11".
 std::vector<WorkloadValue> Originals() {
@@ -57,14 +60,17 @@ TEST(WorkloadTest, ValuesRoundTrip) {
 }
 
 TEST(WorkloadTest, PlanIsSeededAndCountsPerKey) {
-  const WorkloadPlan a = MakeWorkload(1000, 7, 0.1, 3, "r-");
-  const WorkloadPlan b = MakeWorkload(1000, 7, 0.1, 3, "r-");
+  const WorkloadOptions o{.records = 1000, .keys = 7, .dup_rate = 0.1, .seed = 3};
+  const WorkloadPlan a = MakeWorkload(o);
+  const WorkloadPlan b = MakeWorkload(o);
   EXPECT_EQ(a.sends, b.sends);
   EXPECT_EQ(a.originals, 1000);
   EXPECT_GT(a.duplicates, 50);
   EXPECT_LT(a.duplicates, 150);
   EXPECT_EQ(static_cast<int64_t>(a.sends.size()), a.originals + a.duplicates);
-  EXPECT_NE(MakeWorkload(1000, 7, 0.1, 4, "r-").sends, a.sends);
+  WorkloadOptions other = o;
+  other.seed = 4;
+  EXPECT_NE(MakeWorkload(other).sends, a.sends);
   // The input itself keeps per-key order (upstream duplicates are not first occurrences).
   CheckInput in;
   in.input = AsRecords(a.sends);
@@ -250,6 +256,299 @@ TEST(CheckerTest, StallCountsTheSlowestPartition) {
   in.live.push_back({.partition = 1, .seen_ms = 8000});
   in.fault_ms = {1000};
   EXPECT_THAT(Check(in).stall_ms, ElementsAre(7000));
+}
+
+TEST(WorkloadTest, PoisonValuesRoundTrip) {
+  const WorkloadValue poison{"k1", 3, "r-7", 0, 5};
+  EXPECT_EQ(EncodeValue(poison), R"({"k":"k1","s":3,"id":"r-7","p":"xxxxx"})");
+  EXPECT_EQ(*DecodeValue(EncodeValue(poison)), poison);
+  const WorkloadValue copy{"k1", 3, "r-7", 2, 5};
+  EXPECT_EQ(EncodeValue(copy), R"({"k":"k1","s":3,"id":"r-7","u":2,"p":"xxxxx"})");
+  EXPECT_EQ(*DecodeValue(EncodeValue(copy)), copy);
+  EXPECT_TRUE(copy.poison());
+  for (const char* bad :
+       {R"({"k":"a","s":1,"id":"b","p":""})", R"({"k":"a","s":1,"id":"b","p":"xy"})",
+        R"({"k":"a","s":1,"id":"b","p":"x","u":1})"}) {
+    EXPECT_FALSE(DecodeValue(bad).ok()) << bad;
+  }
+}
+
+TEST(WorkloadTest, PoisonChangesNoKeySeqOrDuplicate) {
+  WorkloadOptions o{.records = 2000, .keys = 5, .dup_rate = 0.05, .seed = 11};
+  const WorkloadPlan plain = MakeWorkload(o);
+  o.poison_rate = 0.02;
+  o.poison_bytes = 50;
+  const WorkloadPlan poisoned = MakeWorkload(o);
+  ASSERT_EQ(plain.sends.size(), poisoned.sends.size());
+  EXPECT_GT(poisoned.poison, 20);
+  EXPECT_LT(poisoned.poison, 70);
+  int64_t poison = 0, poison_copies = 0;
+  for (size_t i = 0; i < plain.sends.size(); ++i) {
+    WorkloadValue v = poisoned.sends[i];
+    if (v.poison()) {
+      EXPECT_EQ(v.pad, 50);
+      ++(v.copy == 0 ? poison : poison_copies);
+    }
+    v.pad = 0;
+    EXPECT_EQ(v, plain.sends[i]);
+  }
+  EXPECT_EQ(poison, poisoned.poison);
+  EXPECT_EQ(poison_copies, poisoned.poison_duplicates);
+}
+
+// ---- counts ---------------------------------------------------------------------------------
+
+// `values` as output records with the count header the `count` stage would write: per key, the
+// number of non-poison values so far (a repeat of an id is counted again, as a replay is).
+std::vector<ReadBack> Counted(const std::vector<WorkloadValue>& values) {
+  std::vector<ReadBack> out = AsRecords(values);
+  std::map<std::string, int64_t> counts;
+  for (size_t i = 0; i < values.size(); ++i) {
+    out[i].headers.push_back({kCountHeader, std::to_string(++counts[values[i].key])});
+  }
+  return out;
+}
+
+std::map<std::string, int64_t> StateOf(const std::vector<WorkloadValue>& values) {
+  std::map<std::string, int64_t> state;
+  for (const WorkloadValue& v : values) ++state[v.key];
+  return state;
+}
+
+CheckInput CleanCounted() {
+  CheckInput in = Clean();
+  in.output = Counted(Originals());
+  in.counts = true;
+  in.count_state = StateOf(Originals());
+  return in;
+}
+
+TEST(CheckerTest, CleanCountsReportZero) {
+  const CheckResult r = Check(CleanCounted());
+  EXPECT_EQ(r.counts_checked, 12);
+  EXPECT_EQ(r.counts_high, 0);
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.counts_missing, 0);
+  EXPECT_EQ(r.count_state_keys, 3);
+  EXPECT_EQ(r.count_state_ahead, 0);
+  EXPECT_EQ(r.count_state_behind, 0);
+  // Not asked for: not checked.
+  EXPECT_EQ(Check(Clean()).counts_checked, -1);
+  EXPECT_EQ(Check(Clean()).count_state_ahead, -1);
+}
+
+TEST(CheckerTest, PlantedDoubledCountIsHigh) {
+  CheckInput in = CleanCounted();
+  // k1's state update for seq 1 (r-4) was applied twice: its count and every later one of k1
+  // are one too high, and so is the store.
+  for (ReadBack& r : in.output) {
+    absl::StatusOr<WorkloadValue> v = DecodeValue(r.value);
+    if (v->key == "k1" && v->seq >= 1) {
+      r.headers.back().second = std::to_string(std::stoll(r.headers.back().second) + 1);
+    }
+  }
+  (*in.count_state)["k1"] += 1;
+  CheckResult r = Check(in);
+  EXPECT_EQ(r.counts_high, 3);  // seqs 1, 2, 3 of k1
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.count_state_ahead, 0);  // the store agrees with the (wrong) output
+  EXPECT_EQ(r.count_state_behind, 0);
+  EXPECT_EQ(r.lost, 0);
+  EXPECT_EQ(r.duplicates, 0);
+
+  // The store alone counted one more than the output shows.
+  in = CleanCounted();
+  (*in.count_state)["k2"] += 1;
+  r = Check(in);
+  EXPECT_EQ(r.counts_high, 0);
+  EXPECT_EQ(r.count_state_ahead, 1);
+}
+
+// At-least-once: a unit whose outputs went out (counts 1..3 of k0, the 3rd with a count that
+// included a poison record's rolled-back attempt) is replayed; the store follows the replay, so
+// it agrees with the key's last output record, not with the highest count shown.
+TEST(CheckerTest, CountStateIsComparedWithTheLastRecord) {
+  CheckInput in = CleanCounted();
+  std::vector<ReadBack> out = in.output;  // k0 seqs 0..3 at output offsets 0, 3, 6, 9
+  ReadBack early = out[6];                // k0 seq 2, counted 5 before the rollback
+  early.headers.back().second = "5";
+  out.insert(out.begin() + 6, early);
+  for (size_t i = 0; i < out.size(); ++i) out[i].offset = static_cast<int64_t>(i);
+  in.output = out;
+  CheckResult r = Check(in);
+  EXPECT_EQ(r.counts_high, 1);  // the first occurrence of k0 seq 2 shows 5, not 3
+  EXPECT_EQ(r.count_state_ahead, 0);
+  EXPECT_EQ(r.count_state_behind, 0);
+}
+
+TEST(CheckerTest, PlantedLostCountIsLow) {
+  CheckInput in = CleanCounted();
+  // k0's update for seq 2 (r-6) was lost: seq 2 shows 2 instead of 3, seq 3 shows 3.
+  for (ReadBack& r : in.output) {
+    absl::StatusOr<WorkloadValue> v = DecodeValue(r.value);
+    if (v->key == "k0" && v->seq >= 2) {
+      r.headers.back().second = std::to_string(std::stoll(r.headers.back().second) - 1);
+    }
+  }
+  CheckResult r = Check(in);
+  EXPECT_EQ(r.counts_low, 2);
+  EXPECT_EQ(r.counts_high, 0);
+  EXPECT_EQ(r.count_state_ahead, 1);  // the store still has 4 for k0; its last record shows 3
+
+  // The store lost the last update of k2, and knows nothing of k1.
+  in = CleanCounted();
+  (*in.count_state)["k2"] -= 1;
+  in.count_state->erase("k1");
+  r = Check(in);
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.count_state_behind, 2);
+}
+
+TEST(CheckerTest, CountsSkipPoisonAndDroppedDuplicatesAndJudgeFirstOccurrences) {
+  CheckInput in = CleanCounted();
+  // The input: k0's seq 1 (r-3) is poison, and r-4 has an upstream duplicate (dropped).
+  std::vector<WorkloadValue> input = Originals();
+  input[3].pad = 10;
+  input.push_back({"k1", 1, "r-4", 1});
+  in.input = AsRecords(input);
+  // The output: without the poison, so k0 counts 1, 2, 3 for seqs 0, 2, 3; then a replay of
+  // r-5 (k2 seq 1) counted again (a duplicate, not a first occurrence).
+  std::vector<WorkloadValue> out = Originals();
+  out.erase(out.begin() + 3);
+  out.push_back(Originals()[5]);
+  in.output = Counted(out);
+  in.count_state = StateOf(out);
+  CheckResult r = Check(in);
+  EXPECT_EQ(r.expected, 11);
+  EXPECT_EQ(r.lost, 0);
+  EXPECT_EQ(r.poison_expected, 1);
+  EXPECT_EQ(r.counts_checked, 11);
+  EXPECT_EQ(r.counts_high, 0);
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.count_state_ahead, 0);
+  EXPECT_EQ(r.duplicates, 1);
+
+  // The dropped duplicate was counted anyway: k1's later counts are one too high.
+  std::vector<WorkloadValue> counted_dup = Originals();
+  counted_dup.erase(counted_dup.begin() + 3);
+  counted_dup.insert(counted_dup.begin() + 5, WorkloadValue{"k1", 1, "r-4", 1});
+  in.output = Counted(counted_dup);
+  in.count_state = StateOf(counted_dup);
+  r = Check(in);
+  EXPECT_EQ(r.counts_high, 2);  // k1 seqs 2 and 3
+  EXPECT_EQ(r.upstream_duplicates_dropped, 0);
+}
+
+TEST(CheckerTest, OutputWithoutCountHeaderIsMissing) {
+  CheckInput in = CleanCounted();
+  in.output[4].headers.clear();
+  in.output[5].headers.back().second = "x";
+  EXPECT_EQ(Check(in).counts_missing, 2);
+}
+
+TEST(CheckerTest, RetriedRecordsAreCounted) {
+  CheckInput in = Clean();
+  in.output[2].headers.push_back({kChaosHeader, "2"});
+  in.output[7].headers.push_back({kChaosHeader, "2"});
+  in.output.push_back(in.output[7]);  // a replay of one of them counts once
+  in.output.back().offset = 12;
+  EXPECT_EQ(Check(in).transient_retried, 2);
+}
+
+// ---- poison and dead letters ----------------------------------------------------------------
+
+ReadBack DeadLetter(const ReadBack& input, const std::string& topic = "in") {
+  ReadBack d = input;
+  d.headers = {{"original-topic", topic},
+               {"original-partition", std::to_string(input.partition)},
+               {"original-offset", std::to_string(input.offset)},
+               {"error-class", "permanent"},
+               {"error-message", "an output cannot be produced: Broker: Message size too large"}};
+  return d;
+}
+
+// Originals with r-2 and r-9 poison, r-9 with an upstream duplicate (poison too); the output
+// holds the rest, the dead-letter topic the three poison input records.
+CheckInput WithPoison() {
+  CheckInput in = Clean();
+  std::vector<WorkloadValue> input = Originals();
+  input[2].pad = 8;
+  input[9].pad = 8;
+  WorkloadValue copy = input[9];
+  copy.copy = 1;
+  input.push_back(copy);
+  in.input = AsRecords(input);
+  std::vector<WorkloadValue> out;
+  for (const WorkloadValue& v : input) {
+    if (!v.poison()) out.push_back(v);
+  }
+  in.output = AsRecords(out);
+  in.output_uncommitted = in.output;
+  in.live = in.output;
+  in.input_topic = "in";
+  in.dead_letters = std::vector<ReadBack>{};
+  for (const ReadBack& r : in.input) {
+    if (DecodeValue(r.value)->poison()) in.dead_letters->push_back(DeadLetter(r));
+  }
+  return in;
+}
+
+TEST(CheckerTest, PoisonInTheDeadLetterTopicIsNotLost) {
+  const CheckResult r = Check(WithPoison());
+  EXPECT_EQ(r.expected, 10);
+  EXPECT_EQ(r.delivered, 10);
+  EXPECT_EQ(r.lost, 0);
+  EXPECT_EQ(r.poison_expected, 3);
+  EXPECT_EQ(r.poison_dead_lettered, 3);
+  EXPECT_EQ(r.poison_lost, 0);
+  EXPECT_EQ(r.poison_in_output, 0);
+  EXPECT_EQ(r.dead_letters, 3);
+  EXPECT_EQ(r.dead_letter_duplicates, 0);
+  EXPECT_EQ(r.dead_letters_unexpected, 0);
+  EXPECT_EQ(r.upstream_duplicates_injected, 0);  // the only copy is poison
+  EXPECT_EQ(r.upstream_duplicates_dropped, 0);
+  EXPECT_THAT(r.dead_letter_reason, HasSubstr("permanent: an output cannot be produced"));
+  EXPECT_EQ(Check(Clean()).poison_lost, -1);  // no dead-letter topic read
+}
+
+TEST(CheckerTest, PlantedPoisonMissingFromTheDeadLetterTopicIsLost) {
+  CheckInput in = WithPoison();
+  in.dead_letters->erase(in.dead_letters->begin() + 1);
+  const CheckResult r = Check(in);
+  EXPECT_EQ(r.poison_dead_lettered, 2);
+  EXPECT_EQ(r.poison_lost, 1);
+}
+
+TEST(CheckerTest, PlantedDeadLetterAnomalies) {
+  CheckInput in = WithPoison();
+  in.dead_letters->push_back(in.dead_letters->front());  // dead-lettered twice
+  CheckResult r = Check(in);
+  EXPECT_EQ(r.dead_letter_duplicates, 1);
+  EXPECT_EQ(r.poison_lost, 0);
+
+  // A good record dead-lettered (and so missing from the output), one without its reason,
+  // one naming another topic, one whose value is not the input's.
+  in = WithPoison();
+  in.dead_letters->push_back(DeadLetter(in.input[4]));
+  in.output.erase(in.output.begin() + 3);  // r-4 (index 3 once r-2 is left out)
+  (*in.dead_letters)[0].headers.pop_back();
+  (*in.dead_letters)[1].headers[0].second = "elsewhere";
+  (*in.dead_letters)[2].value = in.input[0].value;
+  r = Check(in);
+  EXPECT_EQ(r.dead_letters_unexpected, 4);
+  EXPECT_EQ(r.poison_dead_lettered, 0);
+  EXPECT_EQ(r.poison_lost, 3);
+  EXPECT_EQ(r.lost, 1);
+
+  // Poison in the output (the topic took it).
+  in = WithPoison();
+  in.output.push_back({.partition = 0, .offset = 99, .value = in.input[2].value});
+  EXPECT_EQ(Check(in).poison_in_output, 1);
+
+  // A transient failure given up is dead-lettered with class transient: unexpected.
+  in = WithPoison();
+  (*in.dead_letters)[0].headers[3].second = "transient";
+  EXPECT_EQ(Check(in).dead_letters_unexpected, 1);
 }
 
 TEST(CheckerTest, Percentile) {

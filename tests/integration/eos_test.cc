@@ -371,5 +371,58 @@ TEST_F(EngineTest, RebalanceMidStreamStaysExactlyOnce) {
   EXPECT_EQ(audit.order_violations, 0) << ToString(audit);
 }
 
+// Waits until the file at `path` contains `text`; false after `timeout`.
+bool WaitForLog(const std::string& path, const std::string& text, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<std::string> log = base::ReadFile(path);
+    if (log.ok() && absl::StrContains(*log, text)) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+// Open (docs/guarantees.md, Known limits: "a partition can be left with no owner"), found by
+// `onceflow audit --poison-rate`: static membership with cooperative-sticky. B joins; the
+// leader revokes a partition from A in the first round, to give it to B in the second; A is
+// inside an 8 s record and has not served the revocation when it is SIGKILLed. The restarted A,
+// a static member, gets the stored assignment without a rebalance, B has none, and nobody
+// rejoins: the revoked partition is consumed by no one. Disabled until fixed; run it with
+// --gtest_also_run_disabled_tests.
+TEST_F(EngineTest, DISABLED_KillWithARevocationPendingLeavesNoPartitionOwnerless) {
+  constexpr int kPartitions = 3;
+  constexpr int kPerPartition = 20;
+  const std::string in = CreateTopic("eos-orphan-in", kPartitions);
+  const std::string out = CreateTopic("eos-orphan-out", kPartitions);
+  ProduceInput(in, kPartitions, kPerPartition);
+  const std::string app = UniqueName("orphan");
+  const std::vector<std::string> slow = {"--delay-us", "8000000", "--commit-interval-ms", "50"};
+  const std::vector<std::string> fast = {"--commit-interval-ms", "50"};
+
+  ASSERT_OK_AND_ASSIGN(ChildProcess a,
+                       ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", slow),
+                                           SpawnOptions::ToLog(LogPath("a"))));
+  ASSERT_TRUE(WaitForLog(LogPath("a"), "assigned 3 partition(s)", 60s));
+  std::this_thread::sleep_for(1s);  // A is inside its first 8 s record
+  ASSERT_OK_AND_ASSIGN(ChildProcess b,
+                       ChildProcess::Start(ChildArgs(app, "b", in, out, "eos", fast),
+                                           SpawnOptions::ToLog(LogPath("b"))));
+  // B's first round: nothing yet (the partition it will get is being revoked from A).
+  ASSERT_TRUE(WaitForLog(LogPath("b"), "assigned 0 partition(s)", 60s));
+  ASSERT_OK_AND_ASSIGN(const std::string a_log, base::ReadFile(LogPath("a")));
+  ASSERT_THAT(a_log, ::testing::Not(HasSubstr("revoked"))) << "A served the revocation already";
+  ASSERT_OK(a.Signal(SIGKILL));
+  ASSERT_OK_AND_ASSIGN(ChildProcess::Exit killed, a.Wait(30s));
+  EXPECT_TRUE(killed.signaled);
+  ASSERT_OK_AND_ASSIGN(ChildProcess a2,
+                       ChildProcess::Start(ChildArgs(app, "a", in, out, "eos", fast),
+                                           SpawnOptions::ToLog(LogPath("a"))));
+  WaitForCommittedAtLeast(app, in, int64_t{kPartitions} * kPerPartition, 60s);
+  ASSERT_OK(a2.Signal(SIGTERM));
+  ASSERT_OK(b.Signal(SIGTERM));
+  (void)a2.Wait(60s);
+  (void)b.Wait(60s);
+}
+
 }  // namespace
 }  // namespace onceflow

@@ -18,6 +18,7 @@
 #include "onceflow/test_driver.h"
 #include "onceflow/transform.h"
 #include "onceflow/v1/pipeline_config.pb.h"
+#include "sidecar/chaos_transform.h"
 #include "sidecar/dedupe_config.h"
 #include "sidecar/message_type.h"
 #include "sidecar/topic_name.h"
@@ -711,6 +712,149 @@ TEST(BuiltinsTest, PluginBuildErrors) {
   EXPECT_THAT(BuildStatus(R"(plugin { path: "/nonexistent/p.so" })"),
               StatusIs(absl::StatusCode::kNotFound,
                        HasSubstr("transforms[3]: plugin /nonexistent/p.so: cannot load: ")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// count
+
+TestRecord Keyed(std::optional<std::string> key, int32_t partition = 0) {
+  TestRecord r;
+  r.key = std::move(key);
+  r.value = "v";
+  r.partition = partition;
+  return r;
+}
+
+TEST(BuiltinsTest, CountKeepsARunningCountPerKeyAndPartition) {
+  TestDriverOptions options = DeadLetters();
+  options.stores = {"count"};
+  TestDriver driver(Build("count {}"), options);
+  for (const char* key : {"a", "b", "a", "a", "b"}) ASSERT_OK(driver.Pipe(Keyed(key)));
+  ASSERT_OK(driver.Pipe(Keyed("a", /*partition=*/1)));  // another partition, another store
+  std::vector<std::string> counts;
+  for (const TestOutput& o : driver.outputs()) counts.push_back(*o.header("onceflow-count"));
+  EXPECT_THAT(counts, ElementsAre("1", "1", "2", "3", "2", "1"));
+  EXPECT_THAT(driver.StoreGet("count", 0, "a"), IsOkAndHolds(std::optional<std::string>("3")));
+  EXPECT_THAT(driver.StoreGet("count", 0, "b"), IsOkAndHolds(std::optional<std::string>("2")));
+  EXPECT_THAT(driver.StoreGet("count", 1, "a"), IsOkAndHolds(std::optional<std::string>("1")));
+  EXPECT_EQ(driver.outputs()[0].value, "v");
+}
+
+TEST(BuiltinsTest, CountReplacesItsHeaderAndUsesTheNamedStore) {
+  TestDriverOptions options;
+  options.stores = {"per-key"};
+  TestDriver driver(Build(R"(count { store: "per-key" header: "n" })"), options);
+  TestRecord in = Keyed("a");
+  in.headers = {{"n", "stale"}, {"other", "x"}, {"n", "stale2"}};
+  ASSERT_OK(driver.Pipe(in));
+  ASSERT_THAT(driver.outputs(), SizeIs(1));
+  EXPECT_THAT(driver.outputs()[0].headers, ElementsAre(Pair("other", "x"), Pair("n", "1")));
+  EXPECT_THAT(driver.StoreGet("per-key", 0, "a"), IsOkAndHolds(std::optional<std::string>("1")));
+}
+
+TEST(BuiltinsTest, CountRefusesRecordsWithoutAKey) {
+  TestDriverOptions options = DeadLetters();
+  options.stores = {"count"};
+  TestDriver driver(Build("count {}"), options);
+  ASSERT_OK(driver.Pipe(Keyed(std::nullopt)));
+  ASSERT_OK(driver.Pipe(Keyed("")));
+  ASSERT_OK(driver.Pipe(Keyed(std::string(64 * 1024 + 1, 'k'))));
+  EXPECT_THAT(driver.outputs(), IsEmpty());
+  ASSERT_THAT(driver.dead_letters(), SizeIs(3));
+  EXPECT_EQ(driver.dead_letters()[0].header("error-class"), "permanent");
+  EXPECT_THAT(*driver.dead_letters()[0].header("error-message"), HasSubstr("no key"));
+  EXPECT_THAT(*driver.dead_letters()[2].header("error-message"), HasSubstr("65536"));
+}
+
+// The count of an attempt that fails in a later stage is dropped with it: a retried record is
+// counted once, a dead-lettered one not at all.
+TEST(BuiltinsTest, CountOfAFailedAttemptIsDropped) {
+  absl::StatusOr<std::unique_ptr<Transform>> chain = BuildChain(
+      Pipeline({"count {}", "chaos { transient_rate: 1 transient_failures: 2 }"}).transforms());
+  ASSERT_THAT(chain, IsOk());
+  TestDriverOptions options = DeadLetters();
+  options.stores = {"count"};
+  options.errors.retry.max_attempts = 3;
+  TestDriver driver(*std::move(chain), options);
+  ASSERT_OK(driver.Pipe(Keyed("a")));
+  ASSERT_OK(driver.Pipe(Keyed("a")));
+  ASSERT_THAT(driver.outputs(), SizeIs(2));
+  EXPECT_EQ(driver.outputs()[0].header("onceflow-count"), "1");
+  EXPECT_EQ(driver.outputs()[1].header("onceflow-count"), "2");
+  EXPECT_EQ(driver.outputs()[1].header("onceflow-chaos-failures"), "2");
+  EXPECT_EQ(driver.retries(), 4);
+
+  // Two attempts only: the record is given up, and its count with it.
+  TestDriverOptions fewer = options;
+  fewer.errors.retry.max_attempts = 2;
+  absl::StatusOr<std::unique_ptr<Transform>> again = BuildChain(
+      Pipeline({"count {}", "chaos { transient_rate: 1 transient_failures: 2 }"}).transforms());
+  ASSERT_THAT(again, IsOk());
+  TestDriver given_up(*std::move(again), fewer);
+  ASSERT_OK(given_up.Pipe(Keyed("a")));
+  EXPECT_THAT(given_up.outputs(), IsEmpty());
+  ASSERT_THAT(given_up.dead_letters(), SizeIs(1));
+  EXPECT_EQ(given_up.dead_letters()[0].header("error-class"), "transient");
+  EXPECT_THAT(given_up.StoreGet("count", 0, "a"), IsOkAndHolds(std::nullopt));
+}
+
+TEST(BuiltinsTest, CountBuildErrors) {
+  EXPECT_THAT(BuildStatus(R"(count { store: "a/b" })"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("transforms[3]: count: store 'a/b' may hold only")));
+  EXPECT_THAT(BuildStatus(R"(count { store: "dedupe" })"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("the deduper's")));
+  EXPECT_THAT(
+      StoresOf(Pipeline({"count {}", "passthrough {}", R"(count { store: "b" })"}).transforms()),
+      ElementsAre("count", "b"));
+}
+
+TEST(BuiltinsTest, CountWithoutItsStoreFailsAtInit) {
+  TestDriver driver(Build("count {}"));  // no store declared
+  EXPECT_THAT(driver.Pipe(Keyed("a")), StatusIs(absl::StatusCode::kNotFound, HasSubstr("count")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// chaos
+
+TEST(BuiltinsTest, ChaosFailsChosenRecordsTransientlyThenPasses) {
+  TestDriverOptions options = DeadLetters();
+  options.errors.retry.max_attempts = 3;
+  TestDriver driver(Build("chaos { transient_rate: 0.3 transient_failures: 2 seed: 9 }"), options);
+  int chosen = 0;
+  for (int64_t offset = 0; offset < 1000; ++offset) {
+    if (ChaosChooses(9, 0.3, "input", 0, offset)) ++chosen;
+    ASSERT_OK(driver.Pipe(Keyed("k")));
+  }
+  EXPECT_GT(chosen, 250);
+  EXPECT_LT(chosen, 350);
+  ASSERT_THAT(driver.outputs(), SizeIs(1000));  // none given up
+  EXPECT_THAT(driver.dead_letters(), IsEmpty());
+  EXPECT_EQ(driver.retries(), 2 * chosen);
+  int marked = 0;
+  for (const TestOutput& o : driver.outputs()) {
+    if (o.header("onceflow-chaos-failures") == "2") ++marked;
+  }
+  EXPECT_EQ(marked, chosen);
+}
+
+TEST(BuiltinsTest, ChaosChoiceDependsOnSeedAndPosition) {
+  EXPECT_FALSE(ChaosChooses(1, 0, "t", 0, 0));
+  EXPECT_TRUE(ChaosChooses(1, 1, "t", 0, 0));
+  int same = 0;
+  for (int64_t offset = 0; offset < 1000; ++offset) {
+    EXPECT_EQ(ChaosChooses(5, 0.5, "t", 2, offset), ChaosChooses(5, 0.5, "t", 2, offset));
+    if (ChaosChooses(5, 0.5, "t", 2, offset) == ChaosChooses(6, 0.5, "t", 2, offset)) ++same;
+  }
+  EXPECT_LT(same, 600);  // another seed, another choice (about half agree by chance)
+}
+
+TEST(BuiltinsTest, ChaosBuildErrors) {
+  EXPECT_THAT(BuildStatus("chaos { transient_rate: 2 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("transforms[3]: chaos: transient_rate 2 is not between 0 and 1")));
+  EXPECT_THAT(BuildStatus("chaos { transient_failures: 100 }"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("between 1 and 99")));
 }
 
 // ---------------------------------------------------------------------------------------------

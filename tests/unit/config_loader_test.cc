@@ -372,10 +372,27 @@ std::vector<ErrorCase> ErrorCases() {
        base + "transforms:\n  - filter: {key_regex: a}\n    headers: {remove: [x]}\n",
        "p.yaml:7: transforms[0].headers: sets a second kind besides 'filter' (line 6): each "
        "transform sets exactly one of passthrough, filter, headers, json_to_proto, "
-       "proto_to_json, route, plugin"},
+       "proto_to_json, route, plugin, count, chaos"},
       {"NoKindInATransform", base + "transforms:\n  - {}\n",
        "p.yaml:6: transforms[0]: sets no kind: each transform sets exactly one of "
-       "passthrough, filter, headers, json_to_proto, proto_to_json, route, plugin"},
+       "passthrough, filter, headers, json_to_proto, proto_to_json, route, plugin, count, "
+       "chaos"},
+      {"CountStoreNotATopicPart", base + "transforms:\n  - count: {store: \"a b\"}\n",
+       "p.yaml:6: transforms[0].count.store: 'a b' may hold only letters, digits, '.', '_' and "
+       "'-' (it names the changelog topic)"},
+      {"CountStoreDedupe", base + "transforms:\n  - count: {store: dedupe}\n",
+       "p.yaml:6: transforms[0].count.store: 'dedupe' is the deduper's store; choose another "
+       "name"},
+      {"TwoCountsOnOneStore", base + "transforms:\n  - count: {}\n  - count: {store: count}\n",
+       "p.yaml:7: transforms[1].count.store: 'count' is also the store of transforms[0].count "
+       "(each count stage needs its own store)"},
+      {"ChaosRate", base + "transforms:\n  - chaos: {transient_rate: 1.5}\n",
+       "p.yaml:6: transforms[0].chaos.transient_rate: must be 0..1, got 1.5"},
+      {"ChaosFailuresNeedAttempts",
+       base + "transforms:\n  - chaos: {transient_rate: 0.1, transient_failures: 3}\n"
+              "errors: {max_attempts: 3}\n",
+       "p.yaml:6: transforms[0].chaos.transient_failures: 3 failure(s) need more than "
+       "errors.max_attempts (3) attempts, or every chosen record would be given up"},
       {"RefusedAutoCommit", base + "kafka:\n  enable.auto.commit: true\n",
        "p.yaml:6: kafka.enable.auto.commit: refused: auto commit would commit offsets of "
        "records whose outputs are not yet written; onceflow commits offsets itself"},

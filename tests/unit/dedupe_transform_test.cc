@@ -52,5 +52,29 @@ TEST(DedupeTransformTest, TransientRetriesDoNotTurnARecordIntoItsOwnDuplicate) {
   EXPECT_EQ(counters->counters().duplicates.load(), 1);
 }
 
+// A record that fails and is dead-lettered leaves no state behind, its dedupe key included
+// (docs/sidecar.md said the opposite until the attempts became all or nothing): a re-send of
+// the same id is processed again, and dead-lettered again if it fails again.
+TEST(DedupeTransformTest, ADeadLetteredRecordsKeyIsNotRemembered) {
+  FixedClock clock;
+  state::DedupeOptions options;  // key = record key
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<DedupeTransform> dedupe,
+                       DedupeTransform::Create(options, clock));
+  auto refuse_bad = Map([](const Record& r) -> absl::StatusOr<OutputRecord> {
+    if (r.value() == "bad") return PermanentError("bad value");
+    return OutputRecord::Forward(r);
+  });
+  TestDriver driver(Chain(std::move(dedupe), std::move(refuse_bad)),
+                    {.errors = {.policy = ErrorPolicy::kDeadLetter, .dead_letter_topic = "dlq"},
+                     .stores = {kDedupeStore}});
+  ASSERT_THAT(driver.Pipe({.key = "a", .value = "bad"}), IsOk());
+  ASSERT_THAT(driver.Pipe({.key = "a", .value = "bad"}), IsOk());   // not dropped: failed again
+  ASSERT_THAT(driver.Pipe({.key = "a", .value = "good"}), IsOk());  // a corrected re-send passes
+  ASSERT_THAT(driver.Pipe({.key = "a", .value = "good"}), IsOk());  // now a duplicate
+  EXPECT_EQ(driver.dead_letters().size(), 2u);
+  ASSERT_EQ(driver.outputs().size(), 1u);
+  EXPECT_EQ(driver.outputs()[0].value, "good");
+}
+
 }  // namespace
 }  // namespace onceflow::runtime
