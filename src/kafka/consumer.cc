@@ -294,10 +294,11 @@ absl::Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partition
 }
 
 // The group's other members run assignors of the other rebalance protocol (eager range or
-// roundrobin against cooperative-sticky, onceflow's default); librdkafka cannot list both.
+// roundrobin against cooperative-sticky); librdkafka cannot list both.
 constexpr absl::string_view kInconsistentProtocolHint =
-    " (the group's members use another rebalance protocol: cooperative-sticky, onceflow's "
-    "default, and the eager range/roundrobin cannot share a group; this member joins once the "
+    " (the group's members use another rebalance protocol: cooperative-sticky (onceflow's "
+    "default without static membership) and the eager range/roundrobin (its default with "
+    "static membership) cannot share a group; this member joins once the "
     "others have left. To switch a running group, stop every instance and start them again, "
     "or name the other members' assignor in partition.assignment.strategy)";
 

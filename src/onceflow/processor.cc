@@ -7,10 +7,12 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "kafka/error.h"
 #include "kafka/guarded_properties.h"
 #include "onceflow/status_macros.h"
+#include "runtime/log.h"
 #include "runtime/pipeline_factory.h"
 
 namespace onceflow {
@@ -139,6 +141,22 @@ absl::StatusOr<std::unique_ptr<Processor>> Processor::Create(ProcessorOptions op
                                                              std::unique_ptr<Transform> transform) {
   if (transform == nullptr) return Invalid("transform", "required");
   if (absl::Status st = Validate(options); !st.ok()) return st;
+  const auto named = [&](const std::string& name) -> std::string {
+    for (const kafka::Properties* m : {&options.consumer_properties, &options.kafka_properties}) {
+      if (auto it = m->find(name); it != m->end()) return absl::AsciiStrToLower(it->second);
+    }
+    return "";
+  };
+  if (options.static_membership && named("group.protocol") != "consumer" &&
+      absl::StrContains(named("partition.assignment.strategy"), "cooperative-sticky")) {
+    // Named by the user, so not overridden; docs/guarantees.md, Known limits.
+    runtime::Log(runtime::LogLevel::kWarn,
+                 "static membership with incremental rebalancing: an instance killed between "
+                 "the two rounds of a rebalance rejoins with its stored assignment and no "
+                 "rebalance, and the partition it was giving up stays with no owner until the "
+                 "group next rebalances; onceflow's default with static membership is the eager "
+                 "assignor (docs/choices.md)");
+  }
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Pipeline> pipeline,
                             runtime::MakeKafkaPipeline(std::move(options), std::move(transform)));
   return pipeline;

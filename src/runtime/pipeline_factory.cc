@@ -37,8 +37,12 @@ bool StateOverSeveralTopics(const ProcessorOptions& o) {
 
 // The default assignor is cooperative-sticky (incremental rebalancing: a rebalance moves only
 // the partitions that change owner, the others keep processing), except with state over several
-// input topics, where librdkafka's eager default (range,roundrobin) stays. docs/choices.md says
-// why, and what it means for rolling upgrades of a group that ran the eager default.
+// input topics and with static membership, where librdkafka's eager default (range,roundrobin)
+// stays. Static membership with cooperative-sticky can leave a partition with no owner: a
+// member killed between the two rounds of an incremental rebalance (a partition revoked from
+// it, not yet given to the other) comes back with its stored assignment and no rebalance, and
+// no second round ever runs (tests/integration/eos_test.cc, found by the audit). docs/choices.md
+// says why, and what it means for rolling upgrades of a group that ran the eager default.
 //
 // Both clients set socket.nagle.disable=true, librdkafka's own default from 2.10.0 (#4986):
 // before that, Nagle's algorithm could hold back small requests such as a commit's. Set on
@@ -61,7 +65,7 @@ kafka::Properties ConsumerProperties(const ProcessorOptions& o) {
                                   {"enable.partition.eof", o.stop_when_caught_up ? "true" : "false"},
                               });
   if (o.static_membership) props["group.instance.id"] = o.instance_id;
-  if (UsesDefaultAssignor(props) && !StateOverSeveralTopics(o)) {
+  if (UsesDefaultAssignor(props) && !StateOverSeveralTopics(o) && !o.static_membership) {
     props["partition.assignment.strategy"] = "cooperative-sticky";
   }
   return props;

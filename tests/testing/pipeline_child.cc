@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
 
   auto tag = onceflow::Map(
       [delay_us](const onceflow::Record& r) {
+        // A delay of a second or more is something a test waits on: say when it starts.
+        if (delay_us >= 1000000) std::cerr << "pipeline_child: delaying a record\n" << std::flush;
         if (delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
         return onceflow::OutputRecord::Forward(r)
             .SetValue(absl::StrCat(r.value(), "|t"))

@@ -8,6 +8,7 @@ namespace {
 
 ProcessorOptions Options() {
   ProcessorOptions o;
+  o.static_membership = false;
   o.bootstrap_servers = "127.0.0.1:1";
   o.application_id = "app";
   o.instance_id = "a";
@@ -27,6 +28,16 @@ TEST(ConsumerPropertiesTest, TheDefaultAssignorIsCooperative) {
   ProcessorOptions stateful = Options();
   stateful.state.stores = {"counts"};
   EXPECT_EQ(Assignor(stateful), "cooperative-sticky");
+}
+
+// A static member killed between the two rounds of an incremental rebalance comes back with its
+// stored assignment and no rebalance: the revoked partition would have no owner.
+TEST(ConsumerPropertiesTest, StaticMembershipKeepsTheEagerDefault) {
+  ProcessorOptions o = Options();
+  o.static_membership = true;
+  EXPECT_EQ(Assignor(o), "<unset>");
+  o.consumer_properties["partition.assignment.strategy"] = "cooperative-sticky";
+  EXPECT_EQ(Assignor(o), "cooperative-sticky");  // named: the user's choice
 }
 
 TEST(ConsumerPropertiesTest, StateOverSeveralInputTopicsKeepsTheEagerDefault) {
