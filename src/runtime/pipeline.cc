@@ -179,6 +179,7 @@ absl::Status Pipeline::Run() {
     return Shutdown(st);
   }
   last_commit_ = clock_.SteadyNow();
+  last_commit_end_ = last_commit_;
   running_ = true;
   while (!stop_.load(std::memory_order_relaxed)) {
     last_loop_ms_.store(clock_.NowMs(), std::memory_order_relaxed);
@@ -207,7 +208,7 @@ bool Pipeline::PollBatch(absl::Status* stop_status) {
     if (processed == 0 && !restoring) {
       wait = kMaxPollWait;
       if (!unit_.empty()) {
-        const auto due = last_commit_ + options_.commit_interval;
+        const auto due = CommitReference() + options_.commit_interval;
         wait = std::clamp(std::chrono::duration_cast<milliseconds>(due - clock_.SteadyNow()),
                           milliseconds(0), kMaxPollWait);
       }
@@ -392,12 +393,20 @@ absl::Status Pipeline::Account(const Record& record, const RecordOutcome& outcom
 
 // ---------------------------------------------------------------------------------- commit
 
+Pipeline::SteadyTime Pipeline::CommitReference() const {
+  return std::max(last_commit_, last_commit_end_ - options_.commit_interval / 2);
+}
+
 absl::Status Pipeline::MaybeCommit(bool force, bool end_of_batch) {
   if (unit_.empty() && !committer_->open()) return absl::OkStatus();
   CommitCheck check;
   check.records = unit_.records();
+  // The interval runs from the start of the last commit, so commits keep to it however long
+  // each takes (as Kafka Streams' commit.interval.ms) -- but a unit always gets at least half
+  // an interval after the last commit ended, so a commit that took about as long as the
+  // interval, or longer, is not followed by one of a few records.
   check.since_last_commit =
-      std::chrono::duration_cast<milliseconds>(clock_.SteadyNow() - last_commit_);
+      std::chrono::duration_cast<milliseconds>(clock_.SteadyNow() - CommitReference());
   check.end_of_batch = end_of_batch;
   check.force = force;
   if (!committer_->Due(check)) return absl::OkStatus();
@@ -432,7 +441,8 @@ absl::Status Pipeline::AfterUnitEnd(UnitEnd end, SteadyTime started) {
     case UnitEnd::kCommitted:
       RecordCommit(started);
       ResetUnit();
-      last_commit_ = clock_.SteadyNow();
+      last_commit_ = started;
+      last_commit_end_ = clock_.SteadyNow();
       for (CommitParticipant* p : participants_) p->AfterCommit();
       return absl::OkStatus();
     case UnitEnd::kOffsetsPending:

@@ -83,6 +83,12 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
 
   // Commits if the committer's policy says it is time (or `force`).
   absl::Status MaybeCommit(bool force, bool end_of_batch);
+  // Where the commit interval counts from: the start of the last commit, so commits keep to
+  // the interval however long each takes (as Kafka Streams' commit.interval.ms), but never
+  // less than half an interval before the last commit ended, so a unit after a commit that
+  // took about as long as the interval, or longer, still gets half an interval of records
+  // (not a few).
+  SteadyTime CommitReference() const;
   absl::Status CommitUnit();
   // After a failure anywhere in the unit: the committer ends it (abort, recreate, or stop),
   // then the loop drops its state and replays it.
@@ -141,7 +147,9 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   std::set<std::pair<uint32_t, int64_t>> suspects_;
   // The record just processed was dead-lettered as unproducible: commit after it.
   bool commit_after_poison_ = false;
+  // When the last commit began and ended; see CommitReference.
   SteadyTime last_commit_{};
+  SteadyTime last_commit_end_{};
   absl::Status deferred_error_;  // a fatal error found inside a callback
   // Inside a revoke or lost callback: the partitions leaving. A rolled-back unit is not
   // replayed for them (their next owner starts from the committed offsets); the partitions

@@ -239,6 +239,7 @@ absl::StatusOr<std::vector<TopicPartitionOffset>> FakeSource::Committed(
 }
 
 absl::Status FakeSource::Commit(const std::vector<TopicPartitionOffset>& positions, bool) {
+  if (on_commit_) on_commit_();
   ++commit_calls_;
   if (auto it = commit_faults_.find(commit_calls_); it != commit_faults_.end()) {
     return it->second;
@@ -459,6 +460,7 @@ void FakeProducer::EndTransaction(bool commit) {
 }
 
 absl::Status FakeProducer::CommitTransaction(runtime::milliseconds) {
+  if (on_commit_) on_commit_();
   Serve();  // a commit flushes first
   const int n = ++calls_[Call::kCommit];
   if (!fatal_.ok()) return fatal_;

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -126,6 +127,8 @@ class FakeSource final : public runtime::Source {
   const std::vector<TopicPartitionOffset>& seeks() const { return seeks_; }
   int64_t handed_out() const { return handed_out_; }
   int commits() const { return commit_calls_; }
+  // Runs at the start of every Commit (e.g. to advance a fake clock: a slow commit).
+  void OnCommit(std::function<void()> hook) { on_commit_ = std::move(hook); }
 
   // runtime::Source.
   void SetListener(kafka::RebalanceListener* listener) override { listener_ = listener; }
@@ -175,6 +178,7 @@ class FakeSource final : public runtime::Source {
   int64_t polls_ = 0;
   int64_t poll_budget_ = 100000;
   int commit_calls_ = 0;
+  std::function<void()> on_commit_;
   bool closed_ = false;
 };
 
@@ -205,6 +209,9 @@ class FakeProducer final : public runtime::ProducerClient {
 
   int calls(Call call) const;
   int recreated() const { return recreated_; }
+  // Runs at the start of every CommitTransaction (e.g. to advance a fake clock: a slow
+  // commit).
+  void OnCommit(std::function<void()> hook) { on_commit_ = std::move(hook); }
 
   // runtime::ProducerClient.
   void SetDeliveryHandler(DeliveryHandler handler) override { handler_ = std::move(handler); }
@@ -255,6 +262,7 @@ class FakeProducer final : public runtime::ProducerClient {
   bool zombie_commits_ = false;
   int recreated_ = 0;
   int produced_ = 0;
+  std::function<void()> on_commit_;
 };
 
 }  // namespace onceflow::testing
