@@ -81,7 +81,10 @@ std::string ConfigJson(const BenchOptions& o, const std::string& run_id) {
       absl::StrJoin(linger, ", "), "], \"repeat\": ", o.repeat,
       ", \"dup_share\": ", o.dup_share,
       ", \"warmup\": \"one full run per system, discarded\"",
-      ", \"latency\": ", o.latency ? "true" : "false", ", \"rate_fraction\": ", o.rate_fraction,
+      ", \"latency\": ", o.latency ? "true" : "false",
+      ", \"latency_rates\": [", absl::StrJoin(o.rates, ", "), "]",
+      ", \"rate_fraction\": ", o.rates.empty() ? absl::StrCat(o.rate_fraction) : "null",
+      ", \"input_topic\": ", o.input_topic.empty() ? "null" : JsonString(o.input_topic),
       ", \"latency_seconds\": ", o.latency_seconds,
       ", \"calibrate\": ", o.calibrate ? "true" : "false",
       ", \"verify\": ", o.verify ? "true" : "false",
@@ -106,8 +109,10 @@ const char kBenchDescription[] =
     R"text(Throughput and latency of a plain librdkafka loop (the ceiling), onceflow (at-least-once,
 exactly-once, exactly-once with dedupe) and Kafka Streams (exactly_once_v2, at_least_once), side
 by side on the same broker and the same preloaded input. For each configuration: a warm-up run
-per system (discarded), then --repeat measured runs (median, min-max), then a latency run at
---rate-fraction of each system's measured median. See docs/benchmarks.md.)text";
+per system (discarded), then --repeat measured runs (median, min-max), then latency runs at
+each of --rates (every system at the same input rates; a run where the paced producer could not
+keep the rate is marked). --input-topic runs on an existing topic, to check a figure against the
+same system run on its own. See docs/benchmarks.md.)text";
 
 const char kBenchFooter[] =
     R"text(Client properties (-X, --command-config) go to the onceflow side: raw, onceflow-*, the
@@ -187,6 +192,9 @@ int RunBench(BenchFlags flags) {
     }
   }
   if (o.systems.empty()) return Usage("--systems is empty");
+  if (!o.input_topic.empty() && (o.sizes.size() > 1 || o.partitions.size() > 1)) {
+    return Usage("--input-topic runs on one topic: give at most one --size and --partitions");
+  }
   if (o.calibrate && !IsFile(o.repo + "/scripts/kafka")) {
     return Usage(absl::StrCat("calibration needs scripts/kafka; ", o.repo,
                               " is not an onceflow checkout: pass --repo DIR or --no-calibrate"));

@@ -84,6 +84,39 @@ double Ratio(double a, const ResultRow* base) {
 // Inside a single-quoted gnuplot string, a quote is written twice.
 std::string GnuplotQuote(absl::string_view s) { return absl::StrReplaceAll(s, {{"'", "''"}}); }
 
+// The latency runs at fixed rates of one block: a row per system and rate.
+void PrintLatencyAtRates(const std::vector<ResultRow>& rows, const BlockConfig& block,
+                         std::ostream& out) {
+  bool any = false;
+  for (const ResultRow& r : rows) {
+    if (r.config == block && !r.fraction_mode && !r.latencies.empty()) any = true;
+  }
+  if (!any) return;
+  out << "\nEnd-to-end latency at fixed input rates (send -> read back under read_committed):\n";
+  out << absl::StrFormat("%-26s %10s %10s %8s %8s %8s %8s %9s %10s\n", "system", "rate/s",
+                         "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "commits/s",
+                         "commit p99");
+  bool missed = false;
+  for (const ResultRow& r : rows) {
+    if (!(r.config == block) || r.fraction_mode) continue;
+    for (const LatencyResult& l : r.latencies) {
+      missed = missed || !l.rate_kept;
+      out << absl::StrFormat(
+          "%-26s %10s %10s %8s %8s %8s %8s %9s %10s\n", r.system, Num(l.target_rate),
+          absl::StrCat(Num(l.rate), l.rate_kept ? "" : " !"), Num(l.p50_ms, 1), Num(l.p99_ms, 1),
+          Num(l.p999_ms, 1), Num(l.max_ms, 1), Num(l.commits_per_sec, 1),
+          std::isnan(l.commit_p99_ms) ? std::string("-")
+                                      : absl::StrCat("<=", Num(l.commit_p99_ms, 0), " ms"));
+    }
+  }
+  if (missed) {
+    out << "  ! the paced producer could not keep the rate (acknowledged below "
+        << static_cast<int>(kRateKept * 100)
+        << " % of it): the broker could not take the input at that rate while serving the "
+           "system, so that row's latencies include the broker's queue\n";
+  }
+}
+
 }  // namespace
 
 std::string BlockConfig::Describe() const {
@@ -131,6 +164,16 @@ int64_t ResultRow::transactions() const {
   return runs.empty() ? -1 : runs[MedianRun(runs)].transactions;
 }
 
+double ResultRow::commits_per_sec() const {
+  std::vector<double> v;
+  for (const RunFigures& r : runs) {
+    if (r.transactions >= 0 && r.seconds > 0) {
+      v.push_back(static_cast<double>(r.transactions) / r.seconds);
+    }
+  }
+  return Median(v);
+}
+
 double ResultRow::commit_p99_ms() const {
   std::vector<double> v;
   for (const RunFigures& r : runs) {
@@ -148,9 +191,10 @@ void PrintTable(const std::vector<ResultRow>& rows, std::ostream& out) {
   }
   for (const BlockConfig& block : blocks) {
     out << "\n== " << block.Describe() << " ==\n";
-    out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %10s\n", "system",
-                           "rec/s", "(min - max, n)", "MB/s", "CPU s/M", "rec/CPU-s", "p50 ms",
-                           "p99 ms", "p99.9 ms", "x raw", "x ks-eos", "commit p99");
+    out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %9s %10s\n",
+                           "system", "rec/s", "(min - max, n)", "MB/s", "CPU s/M", "rec/CPU-s",
+                           "p50 ms", "p99 ms", "p99.9 ms", "x raw", "x ks-eos", "commits/s",
+                           "commit p99");
     const ResultRow* raw = Find(rows, block, "raw");
     const ResultRow* ks = Find(rows, block, "kafka-streams-eos");
     std::vector<std::string> notes;
@@ -160,14 +204,15 @@ void PrintTable(const std::vector<ResultRow>& rows, std::ostream& out) {
       const std::string spread =
           absl::StrCat("(", Num(r.records_per_sec_min()), " - ", Num(r.records_per_sec_max()), ", ",
                        r.runs.size(), ")");
-      const LatencyResult* lat = r.latency ? &*r.latency : nullptr;
-      out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %10s\n",
+      const LatencyResult* lat = r.fraction_latency();
+      out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %9s %10s\n",
                              r.system + (r.note.empty() ? "" : " *"), Num(rate), spread,
                              Num(r.mb_per_sec(), 1), Num(r.cpu_sec_per_million(), 2),
                              Num(r.records_per_cpu_sec()), lat ? Num(lat->p50_ms, 1) : "-",
                              lat ? Num(lat->p99_ms, 1) : "-", lat ? Num(lat->p999_ms, 1) : "-",
                              r.calibration ? "" : Num(Ratio(rate, raw), 2),
                              r.calibration ? "" : Num(Ratio(rate, ks), 2),
+                             Num(r.commits_per_sec(), 1),
                              // During the latency run when there was one: the target reads
                              // p99 latency against the commits of the same run.
                              lat && !std::isnan(lat->commit_p99_ms)
@@ -178,6 +223,7 @@ void PrintTable(const std::vector<ResultRow>& rows, std::ostream& out) {
       if (!r.note.empty()) notes.push_back(absl::StrCat("  * ", r.system, ": ", r.note));
     }
     for (const std::string& n : notes) out << n << "\n";
+    PrintLatencyAtRates(rows, block, out);
   }
   out.flush();
 }
@@ -187,7 +233,7 @@ absl::Status WriteJson(const std::string& config_json, const std::vector<ResultR
   std::string s = absl::StrCat("{\"config\": ", config_json, ",\n \"results\": [");
   for (size_t i = 0; i < rows.size(); ++i) {
     const ResultRow& r = rows[i];
-    const LatencyResult* lat = r.latency ? &*r.latency : nullptr;
+    const LatencyResult* lat = r.fraction_latency();
     const ResultRow* raw = Find(rows, r.config, "raw");
     const ResultRow* ks = Find(rows, r.config, "kafka-streams-eos");
     absl::StrAppend(&s, i == 0 ? "\n  " : ",\n  ", "{\"system\": ", JsonStr(r.system),
@@ -215,6 +261,7 @@ absl::Status WriteJson(const std::string& config_json, const std::vector<ResultR
         &s, ", \"output_records\": ",
         r.output_records() < 0 ? "null" : absl::StrCat(r.output_records()),
         ", \"transactions\": ", r.transactions() < 0 ? "null" : absl::StrCat(r.transactions()),
+        ", \"commits_per_sec\": ", JsonNum(r.commits_per_sec()),
         ", \"latency_rate\": ", lat ? JsonNum(lat->rate, 1) : "null",
         ", \"latency_samples\": ", lat ? absl::StrCat(lat->samples) : "null",
         ", \"latency_max_ms\": ", lat ? JsonNum(lat->max_ms) : "null",
@@ -223,6 +270,18 @@ absl::Status WriteJson(const std::string& config_json, const std::vector<ResultR
     absl::StrAppend(&s, ", \"run_records_per_sec\": [");
     for (size_t k = 0; k < r.runs.size(); ++k) {
       absl::StrAppend(&s, k ? ", " : "", JsonNum(r.runs[k].records_per_sec(), 1));
+    }
+    absl::StrAppend(&s, "], \"latency\": [");
+    for (size_t k = 0; k < r.latencies.size(); ++k) {
+      const LatencyResult& l = r.latencies[k];
+      absl::StrAppend(&s, k ? ", " : "", "{\"target_rate\": ", JsonNum(l.target_rate, 1),
+                      ", \"rate\": ", JsonNum(l.rate, 1),
+                      ", \"rate_kept\": ", l.rate_kept ? "true" : "false",
+                      ", \"samples\": ", l.samples, ", \"p50_ms\": ", JsonNum(l.p50_ms),
+                      ", \"p99_ms\": ", JsonNum(l.p99_ms), ", \"p999_ms\": ", JsonNum(l.p999_ms),
+                      ", \"max_ms\": ", JsonNum(l.max_ms),
+                      ", \"commits_per_sec\": ", JsonNum(l.commits_per_sec),
+                      ", \"commit_p99_ms\": ", JsonNum(l.commit_p99_ms), "}");
     }
     absl::StrAppend(&s, "], \"note\": ", JsonStr(r.note), "}");
   }
@@ -254,7 +313,7 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
                              r.config.threads, "t/", r.config.commit_interval_ms, "ms",
                              r.config.linger_ms < 0 ? "" : absl::StrCat("/l", r.config.linger_ms));
       }
-      const LatencyResult* lat = r.latency ? &*r.latency : nullptr;
+      const LatencyResult* lat = r.fraction_latency();
       auto v = [](double x) { return std::isnan(x) ? std::string("NaN") : absl::StrCat(x); };
       f << "\"" << absl::StrReplaceAll(label, {{"\"", "'"}}) << "\"\t" << v(r.records_per_sec())
         << "\t" << v(r.records_per_sec_min()) << "\t" << v(r.records_per_sec_max()) << "\t"
@@ -262,6 +321,29 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
         << (lat ? v(lat->p999_ms) : "NaN") << "\n";
     }
     if (!f) return absl::UnavailableError(absl::StrCat("cannot write ", data));
+  }
+  // Latency against rate: one data block (gnuplot index) per row with runs at --rates.
+  const std::string rates_data = path + ".rates.dat";
+  std::vector<std::string> rate_series;  // the label of each index
+  {
+    std::ofstream f(rates_data, std::ios::trunc);
+    f << "# per row: target rec/s\tachieved\tp50 ms\tp99 ms\tp99.9 ms\trate kept (1/0)\n";
+    for (const ResultRow& r : rows) {
+      if (r.fraction_mode || r.latencies.empty()) continue;
+      std::string label = r.system;
+      if (blocks.size() > 1) {
+        label = absl::StrCat(r.system, " ", r.config.size, "B/", r.config.partitions, "p/",
+                             r.config.commit_interval_ms, "ms");
+      }
+      if (!rate_series.empty()) f << "\n\n";
+      f << "# " << label << "\n";
+      for (const LatencyResult& l : r.latencies) {
+        f << l.target_rate << "\t" << l.rate << "\t" << l.p50_ms << "\t" << l.p99_ms << "\t"
+          << l.p999_ms << "\t" << (l.rate_kept ? 1 : 0) << "\n";
+      }
+      rate_series.push_back(label);
+    }
+    if (!f) return absl::UnavailableError(absl::StrCat("cannot write ", rates_data));
   }
   {
     std::ofstream f(script, std::ios::trunc);
@@ -279,15 +361,36 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
       << "set title 'Throughput: records/s, median of the measured runs (bars: min - max)'\n"
       << "set style histogram errorbars gap 1 lw 1\n"
       << "set yrange [0:*]\n"
-      << "plot '" << data << "' using 2:3:4:xtic(1) title 'records/s'\n"
-      << "set title 'End-to-end latency at a fixed fraction of each system''s maximum (ms, log "
-         "scale)'\n"
-      << "set style histogram clustered gap 1\n"
-      << "set logscale y\n"
-      << "set yrange [*:*]\n"
-      << "plot '" << data << "' using 5:xtic(1) title 'p50', '' using 6 title 'p99', "
-      << "'' using 7 title 'p99.9'\n"
-      << "unset multiplot\n";
+      << "plot '" << data << "' using 2:3:4:xtic(1) title 'records/s'\n";
+    if (rate_series.empty()) {
+      f << "set title 'End-to-end latency at a fixed fraction of each system''s maximum (ms, "
+           "log scale)'\n"
+        << "set style histogram clustered gap 1\n"
+        << "set logscale y\n"
+        << "set yrange [*:*]\n"
+        << "plot '" << data << "' using 5:xtic(1) title 'p50', '' using 6 title 'p99', "
+        << "'' using 7 title 'p99.9'\n";
+    } else {
+      f << "set title 'End-to-end latency against input rate: p99 (solid), p50 (dashed); "
+           "open points: the producer could not keep the rate (ms and rec/s, log scales)'\n"
+        << "set style data linespoints\n"
+        << "set logscale xy\n"
+        << "set xtics norotate\n"
+        << "set xrange [*:*]\n"
+        << "set yrange [*:*]\n"
+        << "set xlabel 'input records/s'\n"
+        << "set ylabel 'ms'\n"
+        << "plot ";
+      for (size_t i = 0; i < rate_series.size(); ++i) {
+        const std::string q = GnuplotQuote(rate_series[i]);
+        f << (i ? ", \\\n     " : "") << "'" << rates_data << "' index " << i
+          << " using 1:4 lw 2 lc " << i + 1 << " pt 7 title '" << q << " p99', '' index " << i
+          << " using 1:($6 > 0 ? 1/0 : $4) lc " << i + 1 << " pt 6 ps 2 notitle, '' index " << i
+          << " using 1:3 dt 2 lc " << i + 1 << " pt 1 title '" << q << " p50'";
+      }
+      f << "\n";
+    }
+    f << "unset multiplot\n";
     if (!f) return absl::UnavailableError(absl::StrCat("cannot write ", script));
   }
   if (!base::FindInPath("gnuplot").has_value()) {

@@ -41,7 +41,7 @@ struct RunFigures {
   double seconds = 0;
   double cpu_seconds = -1;      // < 0 unknown
   int64_t output_records = -1;  // read back under read_committed (--verify); -1 not read
-  int64_t transactions = -1;
+  int64_t transactions = -1;  // commits: eos transactions, alos offset commits; -1 n/a
   double commit_p99_ms = std::numeric_limits<double>::quiet_NaN();  // see RunOutcome
   double records_per_sec() const {
     return seconds > 0 ? static_cast<double>(records) / seconds : 0;
@@ -53,7 +53,8 @@ struct ResultRow {
   bool calibration = false;  // a broker-alone row from Kafka's perf tools
   BlockConfig config;
   std::vector<RunFigures> runs;  // measured runs (warm-up excluded)
-  std::optional<LatencyResult> latency;
+  // Latency runs: one per --rates entry (ascending), or one at --rate-fraction.
+  std::vector<LatencyResult> latencies;
   std::string note;  // anything a reader must know (e.g. "linger.ms=100 forced by Streams")
 
   // Medians over `runs` (each figure's own median); NaN when unknown.
@@ -67,6 +68,12 @@ struct ResultRow {
   double records_per_cpu_sec() const;
   int64_t output_records() const;  // of the median run; -1 unknown
   int64_t transactions() const;    // of the median run; -1 n/a
+  double commits_per_sec() const;  // median over the runs; NaN n/a
+  // The single latency run at --rate-fraction, or null (none, or runs at --rates).
+  const LatencyResult* fraction_latency() const {
+    return latencies.size() == 1 && fraction_mode ? &latencies.front() : nullptr;
+  }
+  bool fraction_mode = false;  // latencies holds the --rate-fraction run
   double commit_p99_ms() const;    // median over the runs; NaN unknown
 };
 

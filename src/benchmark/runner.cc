@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <iostream>
 #include <random>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -64,7 +66,9 @@ int64_t Runner::PlannedRuns() const {
   const int64_t blocks = static_cast<int64_t>(options_.sizes.size() * options_.partitions.size());
   const int64_t configs = static_cast<int64_t>(
       options_.threads.size() * options_.commit_intervals_ms.size() * options_.linger_ms.size());
-  const int64_t per_system = 1 + options_.repeat + (options_.latency ? 1 : 0);
+  const int64_t latency_runs =
+      !options_.latency ? 0 : std::max<int64_t>(1, static_cast<int64_t>(options_.rates.size()));
+  const int64_t per_system = 1 + options_.repeat + latency_runs;
   return blocks * (configs * static_cast<int64_t>(options_.systems.size()) * per_system +
                    (options_.calibrate ? 1 : 0));
 }
@@ -167,16 +171,46 @@ absl::StatusOr<int64_t> Runner::CountOutput(const std::string& topic, int partit
   return count;
 }
 
+absl::StatusOr<std::pair<int, int64_t>> Runner::DescribeInput(const std::string& topic) {
+  ONCEFLOW_ASSIGN_OR_RETURN(int partitions, admin_->PartitionCount(topic, kAdminTimeout));
+  ONCEFLOW_ASSIGN_OR_RETURN(
+      std::unique_ptr<kafka::Consumer> consumer,
+      kafka::Consumer::Create(kafka::Merge(
+          env_.client, {{"group.id", absl::StrCat("onceflow-bench-", run_id_, "-describe")},
+                        {"isolation.level", "read_committed"}})));
+  int64_t records = 0;
+  for (int p = 0; p < partitions; ++p) {
+    ONCEFLOW_ASSIGN_OR_RETURN(auto marks,
+                              consumer->Watermarks({topic, Partition(p)}, kAdminTimeout));
+    records += marks.second.value() - marks.first.value();
+  }
+  (void)consumer->Close();
+  return std::make_pair(partitions, records);
+}
+
 absl::Status Runner::RunSizeAndPartitions(int size, int partitions) {
   BlockConfig base;
   base.records = options_.records;
   base.size = size;
   base.partitions = partitions;
-  const std::string input = NewTopicName(absl::StrCat("in-", size, "b-", partitions, "p"));
-  ONCEFLOW_RETURN_IF_ERROR(CreateTopic(input, partitions));
-  Progress(absl::StrCat("preloading ", base.records, " records of ", size, " B over ", partitions,
-                        " partition(s) into ", input));
-  ONCEFLOW_RETURN_IF_ERROR(Preload(input, base));
+  std::string input;
+  if (!options_.input_topic.empty()) {
+    input = options_.input_topic;
+    ONCEFLOW_ASSIGN_OR_RETURN(auto described, DescribeInput(input));
+    std::tie(base.partitions, base.records) = described;
+    if (base.records <= 0) {
+      return absl::FailedPreconditionError(absl::StrCat("--input-topic ", input, " is empty"));
+    }
+    Progress(absl::StrCat("running on the existing topic ", input, ": ", base.records,
+                          " records over ", base.partitions, " partition(s)"));
+  } else {
+    input = NewTopicName(absl::StrCat("in-", size, "b-", partitions, "p"));
+    ONCEFLOW_RETURN_IF_ERROR(CreateTopic(input, partitions));
+    Progress(absl::StrCat("preloading ", base.records, " records of ", size, " B over ",
+                          partitions, " partition(s) into ", input));
+    ONCEFLOW_RETURN_IF_ERROR(Preload(input, base));
+  }
+  partitions = base.partitions;
 
   if (options_.calibrate) {
     BlockConfig c = base;
@@ -228,7 +262,7 @@ absl::Status Runner::RunSizeAndPartitions(int size, int partitions) {
       }
     }
   }
-  DeleteTopics({input});
+  if (options_.input_topic.empty()) DeleteTopics({input});
   return absl::OkStatus();
 }
 
@@ -358,16 +392,27 @@ absl::Status Runner::RunBlock(const BlockConfig& block, const std::string& input
     }
   }
   if (options_.latency) {
-    for (Entry& e : entries) {
-      if (e.reused) continue;
-      const double rate = std::max(1.0, options_.rate_fraction * e.row.records_per_sec());
-      Progress(absl::StrFormat("%s: latency run at %.0f rec/s for %.0f s", e.row.system, rate,
-                               options_.latency_seconds));
-      ONCEFLOW_ASSIGN_OR_RETURN(LatencyResult lat, LatencyRun(*e.system, block, rate));
-      Progress(absl::StrFormat("%s: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms", e.row.system,
-                               lat.p50_ms, lat.p99_ms, lat.p999_ms));
-      e.row.latency = lat;
-      RunDone(absl::StrCat(e.row.system, " latency"));
+    std::vector<double> rates = options_.rates;
+    std::sort(rates.begin(), rates.end());
+    // Each rate in turn, every system at it, so a system's runs do not all share one state of
+    // the broker.
+    for (size_t k = 0; k < std::max<size_t>(1, rates.size()); ++k) {
+      for (Entry& e : entries) {
+        if (e.reused) continue;
+        const bool fraction = rates.empty();
+        const double rate =
+            fraction ? std::max(1.0, options_.rate_fraction * e.row.records_per_sec()) : rates[k];
+        Progress(absl::StrFormat("%s: latency run at %.0f rec/s for %.0f s", e.row.system, rate,
+                                 options_.latency_seconds));
+        ONCEFLOW_ASSIGN_OR_RETURN(LatencyResult lat, LatencyRun(*e.system, block, rate));
+        Progress(absl::StrFormat("%s: at %.0f rec/s%s: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms",
+                                 e.row.system, lat.rate,
+                                 lat.rate_kept ? "" : " (the producer could not keep the rate)",
+                                 lat.p50_ms, lat.p99_ms, lat.p999_ms));
+        e.row.fraction_mode = fraction;
+        e.row.latencies.push_back(lat);
+        RunDone(absl::StrCat(e.row.system, " latency"));
+      }
     }
   }
   for (Entry& e : entries) {

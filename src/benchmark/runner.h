@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,10 +41,18 @@ struct BenchOptions {
   // partition), chosen by a fixed seed: duplicates for the dedupe systems. 0: every key new.
   double dup_share = 0;
   bool latency = true;
+  // Latency runs at these fixed input rates (records/s), every system at each, so systems are
+  // compared at the same load; empty: one run at rate_fraction of each system's own measured
+  // median instead.
+  std::vector<double> rates = {1000, 10000, 30000};
   double rate_fraction = 0.5;
   double latency_seconds = 10;
   bool calibrate = true;
   bool verify = false;  // read every output back under read_committed and count it
+  // Run on this existing topic (not preloaded, not deleted) instead of a preloaded one: its
+  // partition count and record count replace --partitions and --records. For checking a
+  // system's figure against the same system run on its own on the same topic.
+  std::string input_topic;
   sidecar::ProgressMode progress = sidecar::ProgressMode::kAuto;
 };
 
@@ -71,6 +80,8 @@ class Runner {
                                            const std::string& input);
   absl::StatusOr<LatencyResult> LatencyRun(System& system, const BlockConfig& block, double rate);
   absl::Status Preload(const std::string& topic, const BlockConfig& block);
+  // An existing input topic's partition count and records (high - low watermarks).
+  absl::StatusOr<std::pair<int, int64_t>> DescribeInput(const std::string& topic);
   absl::StatusOr<int64_t> CountOutput(const std::string& topic, int partitions);
   // A new topic name of this bench run; `CreateTopic` creates it and remembers it for
   // deletion.

@@ -316,12 +316,13 @@ class OnceflowSystem : public System {
       }
     }
     RunOutcome out;
-    out.transactions = mode_ == Mode::kExactlyOnce ? 0 : -1;
+    out.transactions = 0;
     LatencyHistogram commits;
     for (auto& p : processors) {
       const ProcessorStats s = p->stats();
       out.records += s.records_in;
-      if (mode_ == Mode::kExactlyOnce) out.transactions += s.transactions_committed;
+      out.transactions +=
+          mode_ == Mode::kExactlyOnce ? s.transactions_committed : s.offset_commits;
       Merge(p->metrics().commit_latency, commits);
     }
     out.commit_p99_ms = BucketPercentile(commits, 0.99);

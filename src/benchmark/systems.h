@@ -60,7 +60,8 @@ struct RunOutcome {
   int64_t records = 0;        // input records processed
   double seconds = 0;         // first record processed -> last output committed/acknowledged
   double cpu_seconds = -1;    // the system's process over the same span; < 0 unknown
-  int64_t transactions = -1;  // eos: transactions committed; -1 n/a
+  // Commits: eos, transactions committed; alos, offset commits; -1 n/a (raw, Streams).
+  int64_t transactions = -1;
   // onceflow: the p99 of its commits (eos: send_offsets + commit_transaction; alos: flush +
   // offset commit), as the upper bound of the Processor's histogram bucket that holds it, so a
   // slight overestimate; NaN for systems that do not report it.

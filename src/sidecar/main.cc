@@ -374,10 +374,22 @@ class Cli {
                     "partition), for the dedupe systems to drop (default 0: every key new)")
         ->type_name("F")
         ->check(CLI::Range(0.0, 0.99));
+    CLI::Option* rates =
+        cmd->add_option("--rates", o.rates,
+                        "latency runs at these input rates, records/s, every system at each "
+                        "(default 1000,10000,30000)")
+            ->type_name("R[,R...]")
+            ->delimiter(',')
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+            ->check(CLI::Range(1.0, 10'000'000.0));
     cmd->add_option("--rate-fraction", o.rate_fraction,
-                    "latency run rate, a fraction of the measured max (default 0.5)")
+                    "instead of --rates: one latency run per system at this fraction of its own "
+                    "measured max")
         ->type_name("F")
-        ->check(CLI::Range(1e-6, 1.0));
+        ->check(CLI::Range(1e-6, 1.0))
+        ->excludes(rates)
+        ->each([&o](const std::string&) { o.rates.clear(); });
     cmd->add_option("--latency-seconds", o.latency_seconds,
                     "paced production time of each latency run (default 10)")
         ->type_name("S")
@@ -389,6 +401,11 @@ class Cli {
         "ConsumerPerformance (default: on)");
     cmd->add_flag("--verify", o.verify,
                   "read every output back under read_committed and report the count");
+    cmd->add_option("--input-topic", o.input_topic,
+                    "run on this existing topic (its partitions and records; not preloaded, "
+                    "not deleted) instead of a preloaded one: to check a figure against a "
+                    "system run on its own; --size then only labels the rows")
+        ->type_name("TOPIC");
     cmd->add_option("--json", f.json, "write {\"config\": {...}, \"results\": [...]}")
         ->type_name("FILE");
     cmd->add_option("--chart", f.chart, "draw throughput and latency with gnuplot")

@@ -122,6 +122,10 @@ TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
   }
   EXPECT_EQ(Number(ResultOf(text, "raw"), "ratio_to_raw"), 1.0);
   EXPECT_GT(Number(ResultOf(text, "onceflow-eos"), "transactions"), 0);
+  // Commits per second: eos transactions, alos offset commits; none for raw.
+  EXPECT_GT(Number(ResultOf(text, "onceflow-eos"), "commits_per_sec"), 0);
+  EXPECT_GT(Number(ResultOf(text, "onceflow-alos"), "commits_per_sec"), 0);
+  EXPECT_EQ(Field(ResultOf(text, "raw"), "commits_per_sec"), "null");
 
   // Nothing left behind: every topic of this bench run (named after its run id) is deleted.
   // Deleting is asynchronous (the broker's metadata lags the controller's), so the check waits
@@ -151,6 +155,76 @@ TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
         return absl::UnavailableError(absl::StrCat("left behind: ", absl::StrJoin(left, ", ")));
       },
       {.what = "bench topics deleted", .max_backoff = std::chrono::seconds(1)}));
+}
+
+// The latency runs of `system`: the objects of its "latency" array.
+std::vector<std::string> LatencyRuns(const std::string& json, const std::string& system) {
+  std::vector<std::string> runs;
+  const size_t at = json.find(absl::StrCat("{\"system\": \"", system, "\""));
+  if (at == std::string::npos) return runs;
+  size_t pos = json.find("\"latency\": [", at);
+  const size_t end = json.find(']', json.find("\"latency\": [", at));
+  while (pos != std::string::npos) {
+    pos = json.find('{', pos);
+    if (pos == std::string::npos || pos > end) break;
+    const size_t close = json.find('}', pos);
+    runs.push_back(json.substr(pos, close - pos + 1));
+    pos = close;
+  }
+  return runs;
+}
+
+class BenchInputTopicTest : public KafkaTest {};
+
+// --input-topic runs on an existing topic (its records and partitions, not preloaded, left in
+// place), and --rates runs every system at the same fixed input rates, each run saying whether
+// the paced producer kept its rate.
+TEST_F(BenchInputTopicTest, RunsOnAnExistingTopicAndMeasuresLatencyAtFixedRates) {
+  const std::string topic = CreateTopic("bench-existing", 2);
+  ProduceInput(topic, 2, 700);  // 1,400 records
+  const std::string dir = ::testing::TempDir();
+  const std::string json = absl::StrCat(dir, "/bench-rates.json");
+  const std::string log = absl::StrCat(dir, "/bench-rates.log");
+  std::remove(json.c_str());
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(
+      {ONCEFLOW_CLI_BIN, "bench", "--bootstrap", Bootstrap(), "--systems",
+       "onceflow-alos,onceflow-eos", "--input-topic", topic, "--repeat", "1", "--no-calibrate",
+       "--rates", "500,200", "--latency-seconds", "1", "--json", json},
+      base::SpawnOptions::ToLog(log));
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(240));
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  ASSERT_FALSE(exit->signaled);
+  ASSERT_EQ(exit->code, 0) << base::ReadFile(log).value_or("(no log)");
+  ASSERT_OK_AND_ASSIGN(const std::string text, base::ReadFile(json));
+  EXPECT_EQ(Field(text, "input_topic"), absl::StrCat("\"", topic, "\""));
+  EXPECT_EQ(Field(text, "latency_rates"), "[500, 200]");
+  for (const std::string system : {"onceflow-alos", "onceflow-eos"}) {
+    SCOPED_TRACE(system);
+    const std::string r = ResultOf(text, system);
+    ASSERT_FALSE(r.empty()) << text;
+    EXPECT_EQ(Number(r, "records"), 1400);
+    EXPECT_EQ(Number(r, "partitions"), 2);
+    // The single-run latency fields are for --rate-fraction only.
+    EXPECT_EQ(Field(r, "p99_ms"), "null");
+    const std::vector<std::string> runs = LatencyRuns(text, system);
+    ASSERT_EQ(runs.size(), 2u) << text;
+    // Ascending rates; every paced record read back; 200 and 500 records/s are kept easily.
+    EXPECT_EQ(Number(runs[0], "target_rate"), 200);
+    EXPECT_EQ(Number(runs[1], "target_rate"), 500);
+    EXPECT_EQ(Number(runs[0], "samples"), 200);
+    EXPECT_EQ(Number(runs[1], "samples"), 500);
+    for (const std::string& run : runs) {
+      EXPECT_EQ(Field(run, "rate_kept"), "true") << run;
+      // Acknowledged within the run and a round trip.
+      EXPECT_GE(Number(run, "rate"), 0.8 * Number(run, "target_rate")) << run;
+      EXPECT_LE(Number(run, "p50_ms"), Number(run, "p99_ms")) << run;
+      EXPECT_GT(Number(run, "commits_per_sec"), 0) << run;
+    }
+  }
+  // The topic is still there, whole.
+  ASSERT_OK_AND_ASSIGN(std::vector<ReadRecord> left, ReadAll(topic, Isolation::kReadCommitted));
+  EXPECT_EQ(left.size(), 1400u);
 }
 
 }  // namespace
