@@ -45,6 +45,10 @@ struct LatencyResult {
   double p99_ms = 0;
   double p999_ms = 0;
   double max_ms = 0;
+  // The input leg alone (send -> readable from the input topic by a consumer like the
+  // output's reader), measured in the same run: the broker's and the client's share.
+  double input_p50_ms = std::numeric_limits<double>::quiet_NaN();
+  double input_p99_ms = std::numeric_limits<double>::quiet_NaN();
   // The system's own p99 commit duration during the run (see RunOutcome); NaN if unknown.
   double commit_p99_ms = std::numeric_limits<double>::quiet_NaN();
   // The system's commits (eos: transactions; alos: offset commits) per second during the run;

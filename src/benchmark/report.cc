@@ -93,20 +93,21 @@ void PrintLatencyAtRates(const std::vector<ResultRow>& rows, const BlockConfig& 
   }
   if (!any) return;
   out << "\nEnd-to-end latency at fixed input rates (send -> read back under read_committed):\n";
-  out << absl::StrFormat("%-26s %10s %10s %8s %8s %8s %8s %9s %10s\n", "system", "rate/s",
+  out << absl::StrFormat("%-26s %10s %10s %8s %8s %8s %8s %9s %10s %14s\n", "system", "rate/s",
                          "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "commits/s",
-                         "commit p99");
+                         "commit p99", "input p50/p99");
   bool missed = false;
   for (const ResultRow& r : rows) {
     if (!(r.config == block) || r.fraction_mode) continue;
     for (const LatencyResult& l : r.latencies) {
       missed = missed || !l.rate_kept;
       out << absl::StrFormat(
-          "%-26s %10s %10s %8s %8s %8s %8s %9s %10s\n", r.system, Num(l.target_rate),
+          "%-26s %10s %10s %8s %8s %8s %8s %9s %10s %14s\n", r.system, Num(l.target_rate),
           absl::StrCat(Num(l.rate), l.rate_kept ? "" : " !"), Num(l.p50_ms, 1), Num(l.p99_ms, 1),
           Num(l.p999_ms, 1), Num(l.max_ms, 1), Num(l.commits_per_sec, 1),
           std::isnan(l.commit_p99_ms) ? std::string("-")
-                                      : absl::StrCat("<=", Num(l.commit_p99_ms, 0), " ms"));
+                                      : absl::StrCat("<=", Num(l.commit_p99_ms, 0), " ms"),
+          absl::StrCat(Num(l.input_p50_ms, 1), " / ", Num(l.input_p99_ms, 1)));
     }
   }
   if (missed) {
@@ -281,7 +282,9 @@ absl::Status WriteJson(const std::string& config_json, const std::vector<ResultR
                       ", \"p99_ms\": ", JsonNum(l.p99_ms), ", \"p999_ms\": ", JsonNum(l.p999_ms),
                       ", \"max_ms\": ", JsonNum(l.max_ms),
                       ", \"commits_per_sec\": ", JsonNum(l.commits_per_sec),
-                      ", \"commit_p99_ms\": ", JsonNum(l.commit_p99_ms), "}");
+                      ", \"commit_p99_ms\": ", JsonNum(l.commit_p99_ms),
+                      ", \"input_p50_ms\": ", JsonNum(l.input_p50_ms),
+                      ", \"input_p99_ms\": ", JsonNum(l.input_p99_ms), "}");
     }
     absl::StrAppend(&s, "], \"note\": ", JsonStr(r.note), "}");
   }

@@ -42,6 +42,9 @@ struct ProcessorStats {
   int64_t rewinds = 0;         // seeks back to committed offsets after an abort/failure
   int64_t producers_recreated = 0;
   int64_t rebalances = 0;
+  // Wall clock (ms since the epoch) when the last commit (eos transaction or alos offset
+  // commit) completed; 0 before the first.
+  int64_t last_commit_ms = 0;
   // Dedupe (when on): records dropped as duplicates, passed without a key, entries expired.
   int64_t deduplicated = 0;
   int64_t dedupe_keyless = 0;

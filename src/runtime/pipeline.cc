@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/retry.h"
 #include "kafka/error.h"
@@ -106,6 +107,7 @@ ProcessorStats Pipeline::stats() const {
   s.rewinds = c.rewinds.load();
   s.producers_recreated = c.producers_recreated.load();
   s.rebalances = c.rebalances.load();
+  s.last_commit_ms = c.last_commit_ms.load();
   for (const CommitParticipant* p : participants_) p->AddStats(s);
   s.restored_records = state_->restored_records();
   s.restore_ms = state_->restore_ms();
@@ -186,7 +188,16 @@ absl::Status Pipeline::Run() {
     absl::Status stop_status;
     if (!PollBatch(&stop_status)) return Shutdown(stop_status);
     if (options_.stop_when_caught_up && CaughtUp()) {
-      Info("caught up: every assigned partition is at its end and committed; stopping");
+      const double seconds =
+          std::chrono::duration<double>(last_commit_end_ - first_record_).count();
+      const int64_t records = counters_->records_in.load(std::memory_order_relaxed);
+      Info(absl::StrCat(
+          "caught up: every assigned partition is at its end and committed; stopping",
+          records > 0 && seconds > 0
+              ? absl::StrFormat(" (%d records in %.3f s from the first to the last commit, "
+                                "%.0f records/s)",
+                                records, seconds, static_cast<double>(records) / seconds)
+              : ""));
       break;
     }
   }
@@ -302,7 +313,9 @@ absl::Status Pipeline::ProcessRecord(const kafka::ConsumedMessage& message) {
   // record.
   const uint32_t index = unit_.Note(record);
   if (!at_end_.empty()) at_end_.erase(unit_.partition(index));
-  ++counters_->records_in;
+  if (counters_->records_in.fetch_add(1, std::memory_order_relaxed) == 0) {
+    first_record_ = clock_.SteadyNow();
+  }
   ONCEFLOW_RETURN_IF_ERROR(committer_->BeginRecord());
   sink_->SetInput(index, record.offset());
   sink_->SetDeadline(committer_->Deadline());
@@ -443,6 +456,7 @@ absl::Status Pipeline::AfterUnitEnd(UnitEnd end, SteadyTime started) {
       ResetUnit();
       last_commit_ = started;
       last_commit_end_ = clock_.SteadyNow();
+      counters_->last_commit_ms.store(clock_.NowMs(), std::memory_order_relaxed);
       for (CommitParticipant* p : participants_) p->AfterCommit();
       return absl::OkStatus();
     case UnitEnd::kOffsetsPending:

@@ -150,6 +150,7 @@ class Pipeline final : public Processor, private kafka::RebalanceListener {
   // When the last commit began and ended; see CommitReference.
   SteadyTime last_commit_{};
   SteadyTime last_commit_end_{};
+  SteadyTime first_record_{};  // when the first record was taken in (the caught-up line's rate)
   absl::Status deferred_error_;  // a fatal error found inside a callback
   // Inside a revoke or lost callback: the partitions leaving. A rolled-back unit is not
   // replayed for them (their next owner starts from the committed offsets); the partitions
