@@ -46,6 +46,7 @@ std::vector<BrokerStep> PlanBrokerFault(FaultKind kind, int broker, const Broker
     }
     case FaultKind::kKill:
     case FaultKind::kPause:
+    case FaultKind::kScale:
       break;
   }
   return {};

@@ -21,11 +21,15 @@ absl::string_view FaultKindName(FaultKind kind) {
       return "coordinator-kill";
     case FaultKind::kBrokerPause:
       return "broker-pause";
+    case FaultKind::kScale:
+      return "scale";
   }
   return "?";
 }
 
-bool IsBrokerFault(FaultKind kind) { return kind != FaultKind::kKill && kind != FaultKind::kPause; }
+bool IsBrokerFault(FaultKind kind) {
+  return kind != FaultKind::kKill && kind != FaultKind::kPause && kind != FaultKind::kScale;
+}
 
 absl::string_view CoordinatorName(Coordinator c) {
   switch (c) {
@@ -52,6 +56,8 @@ std::vector<Fault> MakeFaultSchedule(const FaultScheduleOptions& options, uint64
   add(options.rolling_restarts, FaultKind::kRollingRestart);
   add(options.coordinator_kills, FaultKind::kCoordinatorKill);
   add(options.broker_pauses, FaultKind::kBrokerPause);
+  // Last, so that a schedule without scales is the one it always was.
+  add(options.scales, FaultKind::kScale);
   // std::shuffle's algorithm may change between standard library versions; a hand-written
   // Fisher-Yates keeps a seed's schedule stable (the distributions are libstdc++'s).
   for (size_t i = kinds.size(); i > 1; --i) {
@@ -91,6 +97,7 @@ std::vector<Fault> MakeFaultSchedule(const FaultScheduleOptions& options, uint64
         f.broker = which_broker;
         break;
       case FaultKind::kRollingRestart:
+      case FaultKind::kScale:
         break;
       case FaultKind::kCoordinatorKill:
         f.instance = who;

@@ -44,11 +44,17 @@ enum class FaultKind {
   // Cluster only. One broker SIGSTOPped past the clients' request timeouts (its sockets stay
   // open, so requests to it hang rather than fail), then SIGCONT.
   kBrokerPause,
+  // Scale out or in, in turn: the first starts one more instance (it joins the group, a
+  // rebalance follows), the next stops it with SIGTERM (it commits what it holds and leaves;
+  // the fault ends when it has exited), and so on. Not an instance's failure: nothing is
+  // killed.
+  kScale,
 };
 
 absl::string_view FaultKindName(FaultKind kind);
 
-// Whether the fault hits a broker (so it runs scripts/kafka) rather than an instance.
+// Whether the fault hits a broker (so it runs scripts/kafka) rather than an instance (a kill, a
+// pause) or the group's size (a scale).
 bool IsBrokerFault(FaultKind kind);
 
 // Which coordinator a kCoordinatorKill aims at.
@@ -84,6 +90,8 @@ struct FaultScheduleOptions {
   int rolling_restarts = 0;
   int coordinator_kills = 0;
   int broker_pauses = 0;
+  // Scale-outs and scale-ins together (they alternate, starting with an out).
+  int scales = 0;
   // Instances to pick victims from. Default: 1.
   int instances = 1;
   // Brokers of the cluster (node ids 1..brokers); 1 = the single broker. Default: 1.

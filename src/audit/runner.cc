@@ -412,6 +412,9 @@ struct Instance {
   ChildProcess child;
   std::optional<Clock::time_point> restart_at;  // set while waiting out the backoff
   bool paused = false;
+  // Part of the group: supervised (restarted when it exits). The extra instance of --scales
+  // is not until scaled out, and stops being at a scale-in.
+  bool enabled = true;
   int starts = 0;
 };
 
@@ -518,7 +521,8 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         (o.broker_kills + o.coordinator_kills) *
             (static_cast<double>(o.broker_down_ms) + kClusterNodeStartMs + settle) +
         o.rolling_restarts * (o.brokers * node_cycle + settle) +
-        o.broker_pauses * (static_cast<double>(o.broker_pause_ms) + settle);
+        o.broker_pauses * (static_cast<double>(o.broker_pause_ms) + settle) +
+        o.scales * (static_cast<double>(o.session_timeout_ms) + settle);
     const double duration_ms = std::max(20000.0, 1.5 * fault_ms);
     rate = static_cast<double>(plan.sends.size()) * 1000.0 / duration_ms;
   }
@@ -533,6 +537,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
        .rolling_restarts = o.rolling_restarts,
        .coordinator_kills = o.coordinator_kills,
        .broker_pauses = o.broker_pauses,
+       .scales = o.scales,
        .instances = o.instances,
        .brokers = o.brokers,
        .transactions = o.mode == "eos",
@@ -546,10 +551,13 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
       schedule.size(), o.transform_fault_rate, o.run_dir));
 
   // Instances.
-  std::vector<Instance> instances(static_cast<size_t>(o.instances));
-  for (int i = 0; i < o.instances; ++i) {
+  // With --scales, one more: i<instances>, started at the first scale-out.
+  const int slots = o.instances + (o.scales > 0 ? 1 : 0);
+  std::vector<Instance> instances(static_cast<size_t>(slots));
+  for (int i = 0; i < slots; ++i) {
     Instance& inst = instances[static_cast<size_t>(i)];
     inst.index = i;
+    inst.enabled = i < o.instances;
     inst.config = absl::StrCat(o.run_dir, "/i", i, ".yaml");
     inst.log = absl::StrCat(o.run_dir, "/i", i, ".log");
     ONCEFLOW_RETURN_IF_ERROR(
@@ -565,7 +573,9 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     inst.restart_at.reset();
     return absl::OkStatus();
   };
-  for (Instance& inst : instances) ONCEFLOW_RETURN_IF_ERROR(start_instance(inst));
+  for (Instance& inst : instances) {
+    if (inst.enabled) ONCEFLOW_RETURN_IF_ERROR(start_instance(inst));
+  }
 
   LiveReader live(client, out, o.partitions, start);
   ONCEFLOW_RETURN_IF_ERROR(live.Start());
@@ -615,7 +625,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     }
     const auto now = Clock::now();
     for (Instance& inst : instances) {
-      if (inst.paused) continue;
+      if (inst.paused || !inst.enabled) continue;
       if (std::optional<ChildProcess::Exit> exit = inst.child.Poll()) {
         ++result.instance_exits;
         ++result.exit_reasons[exit->ToString()];
@@ -635,7 +645,22 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     // The fault under way, if any.
     if (active.has_value()) {
       bool finished = false;
-      if (active->planned.kind == FaultKind::kPause && now >= active_until) {
+      if (active->planned.kind == FaultKind::kScale) {
+        // A scale-in: the extra instance was sent SIGTERM; it commits, leaves, exits.
+        Instance& inst = instances.back();
+        std::optional<ChildProcess::Exit> exit = inst.child.Poll();
+        if (!exit.has_value() && now >= active_until) {
+          inst.child.Signal(SIGKILL).IgnoreError();  // not reaped: running
+          exit = inst.child.Wait(std::chrono::seconds(10)).value_or(ChildProcess::Exit{});
+          say(absl::StrFormat("i%d did not stop within %d ms of SIGTERM; killed", inst.index,
+                              kStopGrace.count()));
+        }
+        if (exit.has_value()) {
+          say(absl::StrFormat("scale in: i%d left (%s) after %d ms", inst.index, exit->ToString(),
+                              now_ms() - active->started_ms));
+          finished = true;
+        }
+      } else if (active->planned.kind == FaultKind::kPause && now >= active_until) {
         Instance& inst = instances[static_cast<size_t>(active->planned.instance)];
         // A paused child is not polled, so not reaped: it is running and the signal lands.
         inst.child.Signal(SIGCONT).IgnoreError();
@@ -703,11 +728,48 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
             break;
           case FaultKind::kKill:
           case FaultKind::kPause:
+          case FaultKind::kScale:
             break;
         }
         ev.detail = absl::StrCat(DescribeSteps(steps), target);
         say(absl::StrCat("fault: ", FaultKindName(f.kind), ": ", ev.detail));
         active = ev;
+        ++next_fault;
+      } else if (f.kind == FaultKind::kScale) {
+        Instance& extra = instances.back();
+        if (!extra.enabled) {
+          extra.enabled = true;
+          if (absl::Status st = start_instance(extra); !st.ok()) {
+            failure = st;
+            break;
+          }
+          ++result.scale_outs;
+          ev.detail = absl::StrCat("scale out: started i", extra.index, " (", o.instances + 1,
+                                   " instances)");
+          say(absl::StrCat("fault: ", ev.detail));
+          ev.ended_ms = now_ms();
+          settled_at = Clock::now() + kSettle;
+          result.faults.push_back(ev);
+        } else {
+          // Out of supervision first: its exit is the fault's end, not a crash to restart.
+          extra.enabled = false;
+          ++result.scale_ins;
+          if (extra.child.running()) {
+            extra.child.Signal(SIGTERM).IgnoreError();  // running(): cannot fail
+            ev.detail = absl::StrCat("scale in: SIGTERM i", extra.index, " (", o.instances,
+                                     " instances)");
+            say(absl::StrCat("fault: ", ev.detail));
+            active_until = Clock::now() + kStopGrace;
+            active = ev;
+          } else {
+            // Waiting out a restart backoff: it simply is not started again.
+            ev.detail = absl::StrCat("scale in: i", extra.index, " not restarted");
+            say(absl::StrCat("fault: ", ev.detail));
+            ev.ended_ms = now_ms();
+            settled_at = Clock::now() + kSettle;
+            result.faults.push_back(ev);
+          }
+        }
         ++next_fault;
       } else {
         int victim = f.instance;

@@ -44,6 +44,9 @@ struct RunOptions {
   int rolling_restarts = 0;
   int coordinator_kills = 0;
   int broker_pauses = 0;
+  // Scale-outs and scale-ins, in turn (FaultKind::kScale): one more instance, i<instances>,
+  // started, later stopped with SIGTERM.
+  int scales = 0;
   // Brokers of the cluster under audit (scripts/kafka --cluster N, node ids 1..N); 1 = the
   // single broker. With N > 1 the input, output and changelog topics get replication factor 3
   // and min.insync.replicas 2. Default: 1.
@@ -123,6 +126,8 @@ struct RunResult {
   int rolling_restarts = 0;
   int coordinator_kills = 0;
   int broker_pauses = 0;
+  int scale_outs = 0;
+  int scale_ins = 0;
   int brokers = 1;
   int broker_faults() const {
     return broker_restarts + broker_kills + rolling_restarts + coordinator_kills + broker_pauses;

@@ -175,6 +175,12 @@ double ResultRow::commits_per_sec() const {
   return Median(v);
 }
 
+double ResultRow::commit_share() const {
+  std::vector<double> v;
+  for (const RunFigures& r : runs) v.push_back(r.commit_share);
+  return Median(v);
+}
+
 double ResultRow::commit_p99_ms() const {
   std::vector<double> v;
   for (const RunFigures& r : runs) {
@@ -192,10 +198,10 @@ void PrintTable(const std::vector<ResultRow>& rows, std::ostream& out) {
   }
   for (const BlockConfig& block : blocks) {
     out << "\n== " << block.Describe() << " ==\n";
-    out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %9s %10s\n",
+    out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %9s %10s %9s\n",
                            "system", "rec/s", "(min - max, n)", "MB/s", "CPU s/M", "rec/CPU-s",
                            "p50 ms", "p99 ms", "p99.9 ms", "x raw", "x ks-eos", "commits/s",
-                           "commit p99");
+                           "commit p99", "in commit");
     const ResultRow* raw = Find(rows, block, "raw");
     const ResultRow* ks = Find(rows, block, "kafka-streams-eos");
     std::vector<std::string> notes;
@@ -206,7 +212,7 @@ void PrintTable(const std::vector<ResultRow>& rows, std::ostream& out) {
           absl::StrCat("(", Num(r.records_per_sec_min()), " - ", Num(r.records_per_sec_max()), ", ",
                        r.runs.size(), ")");
       const LatencyResult* lat = r.fraction_latency();
-      out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %9s %10s\n",
+      out << absl::StrFormat("%-26s %10s %21s %7s %8s %9s %8s %8s %8s %6s %7s %9s %10s %9s\n",
                              r.system + (r.note.empty() ? "" : " *"), Num(rate), spread,
                              Num(r.mb_per_sec(), 1), Num(r.cpu_sec_per_million(), 2),
                              Num(r.records_per_cpu_sec()), lat ? Num(lat->p50_ms, 1) : "-",
@@ -220,7 +226,10 @@ void PrintTable(const std::vector<ResultRow>& rows, std::ostream& out) {
                                  ? absl::StrCat("<=", Num(lat->commit_p99_ms, 0), " ms")
                                  : (std::isnan(r.commit_p99_ms())
                                         ? std::string("-")
-                                        : absl::StrCat("<=", Num(r.commit_p99_ms(), 0), " ms")));
+                                        : absl::StrCat("<=", Num(r.commit_p99_ms(), 0), " ms")),
+                             std::isnan(r.commit_share())
+                                 ? std::string("-")
+                                 : absl::StrCat(Num(100 * r.commit_share(), 0), " %"));
       if (!r.note.empty()) notes.push_back(absl::StrCat("  * ", r.system, ": ", r.note));
     }
     for (const std::string& n : notes) out << n << "\n";
@@ -267,6 +276,7 @@ absl::Status WriteJson(const std::string& config_json, const std::vector<ResultR
         ", \"latency_samples\": ", lat ? absl::StrCat(lat->samples) : "null",
         ", \"latency_max_ms\": ", lat ? JsonNum(lat->max_ms) : "null",
         ", \"commit_p99_ms\": ", JsonNum(r.commit_p99_ms()),
+        ", \"commit_share\": ", JsonNum(r.commit_share()),
         ", \"latency_commit_p99_ms\": ", lat ? JsonNum(lat->commit_p99_ms) : "null");
     absl::StrAppend(&s, ", \"run_records_per_sec\": [");
     for (size_t k = 0; k < r.runs.size(); ++k) {
@@ -381,6 +391,7 @@ absl::Status WriteChart(const std::vector<ResultRow>& rows, const std::string& p
         << "set xtics norotate\n"
         << "set xrange [*:*]\n"
         << "set yrange [*:*]\n"
+        << "set key outside right top\n"
         << "set xlabel 'input records/s'\n"
         << "set ylabel 'ms'\n"
         << "plot ";

@@ -43,6 +43,7 @@ struct RunFigures {
   int64_t output_records = -1;  // read back under read_committed (--verify); -1 not read
   int64_t transactions = -1;  // commits: eos transactions, alos offset commits; -1 n/a
   double commit_p99_ms = std::numeric_limits<double>::quiet_NaN();  // see RunOutcome
+  double commit_share = std::numeric_limits<double>::quiet_NaN();   // see RunOutcome
   double records_per_sec() const {
     return seconds > 0 ? static_cast<double>(records) / seconds : 0;
   }
@@ -75,6 +76,7 @@ struct ResultRow {
   }
   bool fraction_mode = false;  // latencies holds the --rate-fraction run
   double commit_p99_ms() const;    // median over the runs; NaN unknown
+  double commit_share() const;     // median over the runs; NaN unknown
 };
 
 // The table: one block per configuration, ratios to `raw` and `kafka-streams-eos` of the same

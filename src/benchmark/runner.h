@@ -49,6 +49,9 @@ struct BenchOptions {
   double latency_seconds = 10;
   bool calibrate = true;
   bool verify = false;  // read every output back under read_committed and count it
+  // sync(2) before each run, so the kernel's write-back of earlier runs' data does not fall
+  // inside a measured one (see Runner::SettleDisk).
+  bool sync_before_runs = true;
   // Run on this existing topic (not preloaded, not deleted) instead of a preloaded one: its
   // partition count and record count replace --partitions and --records. For checking a
   // system's figure against the same system run on its own on the same topic.
@@ -80,6 +83,9 @@ class Runner {
                                            const std::string& input);
   absl::StatusOr<LatencyResult> LatencyRun(System& system, const BlockConfig& block, double rate);
   absl::Status Preload(const std::string& topic, const BlockConfig& block);
+  // sync(2) before a run (options_.sync_before_runs): the page cache's dirty data of earlier
+  // runs is written back now, not during the run.
+  void SettleDisk() const;
   // An existing input topic's partition count and records (high - low watermarks).
   absl::StatusOr<std::pair<int, int64_t>> DescribeInput(const std::string& topic);
   absl::StatusOr<int64_t> CountOutput(const std::string& topic, int partitions);

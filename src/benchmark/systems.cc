@@ -346,6 +346,9 @@ class OnceflowSystem : public System {
     if (spec.stop == nullptr && last_commit_ms > start.wall_ms()) {
       out.seconds = static_cast<double>(last_commit_ms - start.wall_ms()) / 1000;
     }
+    if (out.seconds > 0 && commits.count > 0) {
+      out.commit_share = commits.sum_ms / (out.seconds * 1000 * static_cast<double>(spec.threads));
+    }
     // CPU to the end of the run, close included (a slight overestimate).
     out.cpu_seconds = cpu_end - start.cpu();
     return out;

@@ -66,6 +66,10 @@ struct RunOutcome {
   // offset commit), as the upper bound of the Processor's histogram bucket that holds it, so a
   // slight overestimate; NaN for systems that do not report it.
   double commit_p99_ms = std::numeric_limits<double>::quiet_NaN();
+  // onceflow: the share of the span its loops spent inside commits (the commit histogram's
+  // sum over span x threads), the time overlapping commits with processing could win back;
+  // NaN for systems that do not report it.
+  double commit_share = std::numeric_limits<double>::quiet_NaN();
   // Topics the system created for itself (changelogs) that the caller should delete.
   std::vector<std::string> internal_topics;
 };

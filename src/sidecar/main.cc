@@ -247,6 +247,11 @@ class Cli {
                     "cluster: SIGSTOP a broker for --broker-pause-ms, then SIGCONT (default 0)")
         ->type_name("N")
         ->check(CLI::Range(0, 10000));
+    cmd->add_option("--scales", f.run.scales,
+                    "scale out and in, in turn: start one more instance (the group rebalances), "
+                    "later stop it with SIGTERM (it commits and leaves) (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
     cmd->add_option("--broker-down-ms", f.run.broker_down_ms,
                     "how long a killed broker stays down (default 8000)")
         ->type_name("N")

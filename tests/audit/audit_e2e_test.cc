@@ -141,6 +141,40 @@ TEST_F(AuditE2eTest, TransformFaultsAndPoisonEndInRetriesAndDeadLetters) {
 // The same schedule under at-least-once: nothing lost, and the kills (which land while
 // records flow, with up to --commit-interval-ms of produced but uncommitted output) replay
 // records, so duplicates appear.
+// Instances added and removed mid-run: a fourth instance joins (the group rebalances), later
+// leaves on SIGTERM, twice, beside kills; exactly-once holds and the counts stay right.
+TEST_F(AuditE2eTest, ExactlyOnceHoldsWhileTheGroupScalesOutAndIn) {
+  // 6 partitions, so the fourth member gets some (with 3 it got none: range gives i3 nothing).
+  const Outcome out = RunAudit({"--mode", "eos", "--records", "12000", "--partitions", "6",
+                                "--instances", "3", "--kills", "2", "--scales", "4",
+                                "--upstream-dup-rate", "0.01", "--seed", "5"});
+  ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
+  EXPECT_EQ(JsonField(out.json, "ok"), 1) << out.json;
+  EXPECT_EQ(JsonField(out.json, "delivered"), 12000);
+  EXPECT_EQ(JsonField(out.json, "lost"), 0);
+  EXPECT_EQ(JsonField(out.json, "duplicates"), 0);
+  EXPECT_EQ(JsonField(out.json, "order_violations"), 0);
+  EXPECT_EQ(JsonField(out.json, "scale_outs"), 2) << out.json;
+  EXPECT_EQ(JsonField(out.json, "scale_ins"), 2) << out.json;
+  EXPECT_EQ(JsonField(out.json, "processor_kills"), 2);
+  EXPECT_EQ(JsonField(out.json, "upstream_duplicates_dropped"),
+            JsonField(out.json, "upstream_duplicates_injected"));
+  EXPECT_EQ(JsonField(out.json, "counts_high"), 0);
+  EXPECT_EQ(JsonField(out.json, "counts_low"), 0);
+  EXPECT_EQ(JsonField(out.json, "committed_offsets_ok"), 1);
+  // The added instance took part: it was started (and stopped) as i3, held partitions and
+  // processed records.
+  EXPECT_THAT(out.log, HasSubstr("scale out: started i3"));
+  EXPECT_THAT(out.log, HasSubstr("scale in: SIGTERM i3"));
+  const std::string i3 =
+      base::ReadFile(::testing::TempDir() +
+                     "audit-ExactlyOnceHoldsWhileTheGroupScalesOutAndIn/eos/i3.log")
+          .value_or("");
+  EXPECT_THAT(i3, HasSubstr("assigned 1 partition(s)")) << i3;  // 6 over 4: 2, 2, 1, 1
+  EXPECT_THAT(i3, ::testing::Not(HasSubstr("stopped (in=0 "))) << i3;
+  std::printf("%s\n", out.log.c_str());
+}
+
 TEST_F(AuditE2eTest, AtLeastOnceLosesNothingButDuplicates) {
   const Outcome out = RunAudit(SmallAudit("alos"));
   ASSERT_EQ(out.exit_code, 0) << out.log << out.json;

@@ -54,6 +54,7 @@ TEST(FaultScheduleClusterTest, EveryKindCountedWithItsTarget) {
         EXPECT_EQ(f.coordinator, Coordinator::kNone);
         break;
       case FaultKind::kRollingRestart:
+      case FaultKind::kScale:  // none asked for here
         EXPECT_EQ(f.instance, -1);
         EXPECT_EQ(f.broker, -1);  // every broker
         EXPECT_EQ(f.coordinator, Coordinator::kNone);
@@ -135,6 +136,34 @@ TEST(FaultScheduleClusterTest, ASeedsScheduleWithoutBrokerKindsIsUnchanged) {
       {.at_ms = 36625, .kind = FaultKind::kPause, .instance = 1},
   };
   EXPECT_EQ(a, before);
+}
+
+// Scales are drawn like the other kinds, aimed at no instance or broker, and a seed's schedule
+// without them is unchanged.
+TEST(FaultScheduleClusterTest, ScalesAreScheduledAndLeaveOtherSchedulesAlone) {
+  const FaultScheduleOptions base{.kills = 5,
+                                  .pauses = 2,
+                                  .broker_restarts = 1,
+                                  .instances = 3,
+                                  .window_start_ms = 2000,
+                                  .window_end_ms = 40000};
+  FaultScheduleOptions with = base;
+  with.scales = 4;
+  const std::vector<Fault> s = MakeFaultSchedule(with, 42);
+  ASSERT_EQ(s.size(), 12u);
+  int scales = 0;
+  for (const Fault& f : s) {
+    if (f.kind != FaultKind::kScale) continue;
+    ++scales;
+    EXPECT_EQ(f.instance, -1);
+    EXPECT_EQ(f.broker, -1);
+    EXPECT_FALSE(IsBrokerFault(f.kind));
+  }
+  EXPECT_EQ(scales, 4);
+  EXPECT_EQ(MakeFaultSchedule(with, 42), s);
+  with.scales = 0;
+  EXPECT_EQ(MakeFaultSchedule(with, 42), MakeFaultSchedule(base, 42));
+  EXPECT_EQ(FaultKindName(FaultKind::kScale), "scale");
 }
 
 }  // namespace

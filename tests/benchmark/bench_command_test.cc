@@ -126,6 +126,12 @@ TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
   EXPECT_GT(Number(ResultOf(text, "onceflow-eos"), "commits_per_sec"), 0);
   EXPECT_GT(Number(ResultOf(text, "onceflow-alos"), "commits_per_sec"), 0);
   EXPECT_EQ(Field(ResultOf(text, "raw"), "commits_per_sec"), "null");
+  // The share of the span spent committing: a fraction, for onceflow only.
+  for (const std::string system : {"onceflow-alos", "onceflow-eos"}) {
+    EXPECT_GT(Number(ResultOf(text, system), "commit_share"), 0) << system;
+    EXPECT_LT(Number(ResultOf(text, system), "commit_share"), 1) << system;
+  }
+  EXPECT_EQ(Field(ResultOf(text, "raw"), "commit_share"), "null");
 
   // Nothing left behind: every topic of this bench run (named after its run id) is deleted.
   // Deleting is asynchronous (the broker's metadata lags the controller's), so the check waits
