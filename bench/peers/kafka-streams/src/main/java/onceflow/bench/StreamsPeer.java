@@ -164,6 +164,8 @@ public final class StreamsPeer {
         int threads = Runtime.getRuntime().availableProcessors();
         String stateDir;
         boolean dedupe;
+        /** Keep the local state of an earlier run with the same id (restart measurements). */
+        boolean keepState;
         long dedupeWindowMs = DEFAULT_DEDUPE_WINDOW_MS;
         long expected = -1;
         long timeoutSec = 600;
@@ -185,6 +187,7 @@ public final class StreamsPeer {
             "  [--state-dir DIR] (default: a fresh temporary directory)",
             "  [--dedupe] drop records whose key was seen within the window (RocksDB window store)",
             "  [--dedupe-window-ms MS] (default 86400000, 24 h)",
+            "  [--keep-state] keep the local state an earlier run with the same id left (default: wiped)",
             "  [--property KEY=VALUE] any Streams or client property, set after the peer's own (repeatable)",
             "  [--timeout-sec S] give up (exit 3) if not done after S seconds (default 600)"));
         System.exit(2);
@@ -202,6 +205,10 @@ public final class StreamsPeer {
             }
             if (a.equals("--dedupe")) {
                 o.dedupe = true;
+                continue;
+            }
+            if (a.equals("--keep-state")) {
+                o.keepState = true;
                 continue;
             }
             if (a.equals("--help") || a.equals("-h")) {
@@ -379,7 +386,9 @@ public final class StreamsPeer {
                 failure.compareAndSet(null, e);
                 return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
             });
-            streams.cleanUp(); // wipe local state left by an earlier run with the same id
+            if (!o.keepState) {
+                streams.cleanUp(); // wipe local state left by an earlier run with the same id
+            }
             streams.start();
 
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.timeoutSec);
