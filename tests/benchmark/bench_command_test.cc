@@ -51,6 +51,30 @@ std::string Field(const std::string& object, const std::string& name) {
   return object.substr(start, end - start);
 }
 
+// Runs `onceflow bench --bootstrap <broker> ARGS... --json <dir>/NAME.json` to completion
+// (at most 240 s), expects exit 0, and returns the JSON it wrote ("" after a failure, with the
+// log in the failure message).
+std::string RunBench(const std::vector<std::string>& args, const std::string& name) {
+  const std::string dir = ::testing::TempDir();
+  const std::string json = absl::StrCat(dir, "/", name, ".json");
+  const std::string log = absl::StrCat(dir, "/", name, ".log");
+  std::remove(json.c_str());
+  std::remove(log.c_str());
+  std::vector<std::string> argv = {ONCEFLOW_CLI_BIN, "bench", "--bootstrap", Bootstrap()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--json", json});
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, base::SpawnOptions::ToLog(log));
+  EXPECT_TRUE(child.ok()) << child.status();
+  if (!child.ok()) return "";
+  absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(240));
+  EXPECT_TRUE(exit.ok()) << exit.status();
+  if (!exit.ok()) return "";
+  EXPECT_FALSE(exit->signaled);
+  EXPECT_EQ(exit->code, 0) << base::ReadFile(log).value_or("(no log)");
+  if (exit->signaled || exit->code != 0) return "";
+  return base::ReadFile(json).value_or("");
+}
+
 double Number(const std::string& object, const std::string& name) {
   double v = -1;
   EXPECT_TRUE(absl::SimpleAtod(Field(object, name), &v)) << name << " in " << object;
@@ -58,39 +82,12 @@ double Number(const std::string& object, const std::string& name) {
 }
 
 TEST(BenchCommandTest, TinyRunWritesCompleteJsonAndCountsAddUp) {
-  const std::string dir = ::testing::TempDir();
-  const std::string json = absl::StrCat(dir, "/bench.json");
-  const std::string log = absl::StrCat(dir, "/bench.log");
-  std::remove(json.c_str());
-  std::remove(log.c_str());
-  absl::StatusOr<ChildProcess> child = ChildProcess::Start({ONCEFLOW_CLI_BIN,
-                                                            "bench",
-                                                            "--bootstrap",
-                                                            Bootstrap(),
-                                                            "--systems",
-                                                            "raw,onceflow-alos,onceflow-eos",
-                                                            "--records",
-                                                            absl::StrCat(kRecords),
-                                                            "--repeat",
-                                                            "1",
-                                                            "--partitions",
-                                                            "3",
-                                                            "--no-calibrate",
-                                                            "--latency-seconds",
-                                                            "1",
-                                                            "--rate-fraction",
-                                                            "0.2",
-                                                            "--verify",
-                                                            "--json",
-                                                            json},
-                                                           base::SpawnOptions::ToLog(log));
-  ASSERT_TRUE(child.ok()) << child.status();
-  absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(240));
-  ASSERT_TRUE(exit.ok()) << exit.status();
-  ASSERT_FALSE(exit->signaled);
-  ASSERT_EQ(exit->code, 0) << base::ReadFile(log).value_or("(no log)");
-
-  ASSERT_OK_AND_ASSIGN(const std::string text, base::ReadFile(json));
+  const std::string text = RunBench({"--systems", "raw,onceflow-alos,onceflow-eos", "--records",
+                                      absl::StrCat(kRecords), "--repeat", "1", "--partitions", "3",
+                                      "--no-calibrate", "--latency-seconds", "1",
+                                      "--rate-fraction", "0.2", "--verify"},
+                                     "bench");
+  ASSERT_FALSE(text.empty());
   ASSERT_THAT(text, ::testing::StartsWith("{\"config\": {")) << text;
   EXPECT_THAT(text, ::testing::HasSubstr("\"results\": ["));
   EXPECT_EQ(Field(text, "records"), absl::StrCat(kRecords));  // the config's, first in the file
@@ -188,21 +185,11 @@ class BenchInputTopicTest : public KafkaTest {};
 TEST_F(BenchInputTopicTest, RunsOnAnExistingTopicAndMeasuresLatencyAtFixedRates) {
   const std::string topic = CreateTopic("bench-existing", 2);
   ProduceInput(topic, 2, 700);  // 1,400 records
-  const std::string dir = ::testing::TempDir();
-  const std::string json = absl::StrCat(dir, "/bench-rates.json");
-  const std::string log = absl::StrCat(dir, "/bench-rates.log");
-  std::remove(json.c_str());
-  absl::StatusOr<ChildProcess> child = ChildProcess::Start(
-      {ONCEFLOW_CLI_BIN, "bench", "--bootstrap", Bootstrap(), "--systems",
-       "onceflow-alos,onceflow-eos", "--input-topic", topic, "--repeat", "1", "--no-calibrate",
-       "--rates", "500,200", "--latency-seconds", "1", "--json", json},
-      base::SpawnOptions::ToLog(log));
-  ASSERT_TRUE(child.ok()) << child.status();
-  absl::StatusOr<ChildProcess::Exit> exit = child->Wait(std::chrono::seconds(240));
-  ASSERT_TRUE(exit.ok()) << exit.status();
-  ASSERT_FALSE(exit->signaled);
-  ASSERT_EQ(exit->code, 0) << base::ReadFile(log).value_or("(no log)");
-  ASSERT_OK_AND_ASSIGN(const std::string text, base::ReadFile(json));
+  const std::string text =
+      RunBench({"--systems", "onceflow-alos,onceflow-eos", "--input-topic", topic, "--repeat", "1",
+                "--no-calibrate", "--rates", "500,200", "--latency-seconds", "1"},
+               "bench-rates");
+  ASSERT_FALSE(text.empty());
   EXPECT_EQ(Field(text, "input_topic"), absl::StrCat("\"", topic, "\""));
   EXPECT_EQ(Field(text, "latency_rates"), "[500, 200]");
   for (const std::string system : {"onceflow-alos", "onceflow-eos"}) {
