@@ -35,6 +35,8 @@ constexpr int kRecords = 100;
 struct Result {
   std::vector<int64_t> commit_starts_ms;  // fake steady clock at the start of each commit
   std::vector<std::string> output;
+  int64_t last_commit_ms = 0;  // ProcessorStats::last_commit_ms after the run
+  int64_t end_ms = 0;          // the fake wall clock after the run (close included)
 };
 
 Result RunWith(Mode mode, milliseconds commit_takes) {
@@ -76,6 +78,8 @@ Result RunWith(Mode mode, milliseconds commit_takes) {
   EXPECT_THAT(pipeline.status(), onceflow::testing::IsOk());
   if (!pipeline.ok()) return result;
   EXPECT_THAT((*pipeline)->Run(), onceflow::testing::IsOk());
+  result.last_commit_ms = (*pipeline)->stats().last_commit_ms;
+  result.end_ms = clock.NowMs();
   for (const FakeOutput& o : cluster.ReadCommitted(kOut)) result.output.push_back(*o.value);
   return result;
 }
@@ -101,6 +105,11 @@ TEST_P(CommitIntervalTest, ACommitsOwnDurationDoesNotStretchTheInterval) {
   for (int64_t gap : gaps) {
     EXPECT_EQ(gap, 100) << ::testing::PrintToString(r.commit_starts_ms);
   }
+  // The stats say when the last commit (the draining one) ended, on the wall clock: the
+  // bench's span ends there, not after the close (which here moved the fake clock on).
+  const int64_t wall_start = base::ManualClock().NowMs();  // the fake clock's default start
+  EXPECT_EQ(r.last_commit_ms, wall_start + r.commit_starts_ms.back() + 40);
+  EXPECT_LE(r.last_commit_ms, r.end_ms);
 }
 
 TEST_P(CommitIntervalTest, ACommitLongerThanTheIntervalLeavesHalfAnIntervalOfRecords) {
