@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "audit/report.h"
 #include "audit/runner.h"
@@ -50,7 +52,11 @@ SIGKILLed and kept down while its partitions fail over, then started (--broker-k
 broker restarted in turn, waiting for no under-replicated partition between (--rolling-restarts);
 the broker that is the run's group or transaction coordinator killed (--coordinator-kills); a
 broker SIGSTOPped past the request timeouts, then SIGCONT (--broker-pauses). Every broker fault
-ends when no partition is under-replicated. faults.log has each fault's steps and times,
+ends when no partition is under-replicated. And the network faults: the instances then reach
+the brokers through a TCP proxy of the audit's (one port per broker, advertised by the
+brokers' PROXIED listener), which adds latency to one instance's connections each way
+(--net-delays), resets them all at once (--net-cuts), or cuts the instance off from the
+cluster past its session and transaction timeouts, then heals (--isolations). faults.log has each fault's steps and times,
 brokers.log what scripts/kafka said.)text";
 
 const char kAuditFooter[] =
@@ -102,11 +108,13 @@ std::string FindKafkaScript(const std::string& flag) {
   return "";
 }
 
-// What `<script> [--cluster N] bootstrap` prints, without the newline; nullopt if it fails.
-std::optional<std::string> ScriptBootstrap(const std::string& script, int cluster) {
+// What `<script> [--cluster N] <command>` prints, without the last newline; nullopt if it
+// fails.
+std::optional<std::string> ScriptOutput(const std::string& script, int cluster,
+                                        const std::string& command) {
   const std::string cmd =
-      absl::StrCat("'", script, "'", cluster > 0 ? absl::StrCat(" --cluster ", cluster) : "",
-                   " bootstrap 2>/dev/null");
+      absl::StrCat("'", script, "'", cluster > 0 ? absl::StrCat(" --cluster ", cluster) : "", " ",
+                   command, " 2>/dev/null");
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return std::nullopt;
   std::string out;
@@ -131,6 +139,12 @@ int RunAudit(AuditFlags f) {
         "cluster: add --cluster 3");
   }
   if (f.cluster > 0 && f.cluster < 3) return Usage("--cluster wants 3 brokers or more");
+  const int net_faults = ro.net_delays + ro.net_cuts + ro.isolations;
+  if (f.cluster == 0 && net_faults > 0) {
+    return Usage(
+        "--net-delays, --net-cuts and --isolations need a cluster (the proxy the instances reach "
+        "it through is set up with scripts/kafka's cluster): add --cluster 3");
+  }
   ro.brokers = std::max(1, f.cluster);
   const bool needs_script = ro.broker_restarts > 0 || cluster_faults > 0 || f.cluster > 0;
   if (needs_script) {
@@ -158,13 +172,31 @@ int RunAudit(AuditFlags f) {
       return kExitRunFailed;
     }
     if (f.client.bootstrap.empty()) {
-      std::optional<std::string> b = ScriptBootstrap(ro.kafka_script, f.cluster);
+      std::optional<std::string> b = ScriptOutput(ro.kafka_script, f.cluster, "bootstrap");
       if (!b.has_value()) {
         std::cerr << "onceflow audit: " << ro.kafka_script << " --cluster " << f.cluster
                   << " bootstrap failed\n";
         return kExitRunFailed;
       }
       f.client.bootstrap = *b;
+    }
+    if (net_faults > 0) {
+      std::optional<std::string> routes = ScriptOutput(ro.kafka_script, f.cluster, "proxy-routes");
+      for (absl::string_view line :
+           absl::StrSplit(routes.value_or(""), '\n', absl::SkipWhitespace())) {
+        std::vector<absl::string_view> w = absl::StrSplit(line, ' ', absl::SkipEmpty());
+        int node = 0, front = 0, back = 0;
+        if (w.size() == 3 && absl::SimpleAtoi(w[0], &node) && absl::SimpleAtoi(w[1], &front) &&
+            absl::SimpleAtoi(w[2], &back)) {
+          ro.proxy_routes.push_back({front, back});
+        }
+      }
+      if (static_cast<int>(ro.proxy_routes.size()) != f.cluster) {
+        std::cerr << "onceflow audit: " << ro.kafka_script << " --cluster " << f.cluster
+                  << " proxy-routes gave no route per broker: '" << routes.value_or("(failed)")
+                  << "'\n";
+        return kExitRunFailed;
+      }
     }
   }
   absl::StatusOr<kafka::Properties> client = sidecar::ResolveClientProperties(f.client);
@@ -176,7 +208,7 @@ int RunAudit(AuditFlags f) {
   f.run.onceflow_exe = SelfExe();
   if (f.run.onceflow_exe.empty()) return Usage("cannot find the onceflow binary (/proc/self/exe)");
   if (ro.broker_restarts > 0 || cluster_faults > 0) {
-    std::optional<std::string> managed = ScriptBootstrap(ro.kafka_script, f.cluster);
+    std::optional<std::string> managed = ScriptOutput(ro.kafka_script, f.cluster, "bootstrap");
     if (!managed.has_value() || *managed != ro.bootstrap) {
       return Usage(absl::StrCat(
           f.cluster > 0 ? "broker faults" : "--broker-restarts", ": ", ro.kafka_script,

@@ -47,6 +47,9 @@ std::vector<BrokerStep> PlanBrokerFault(FaultKind kind, int broker, const Broker
     case FaultKind::kKill:
     case FaultKind::kPause:
     case FaultKind::kScale:
+    case FaultKind::kNetDelay:
+    case FaultKind::kNetCut:
+    case FaultKind::kIsolate:
       break;
   }
   return {};

@@ -23,12 +23,23 @@ absl::string_view FaultKindName(FaultKind kind) {
       return "broker-pause";
     case FaultKind::kScale:
       return "scale";
+    case FaultKind::kNetDelay:
+      return "net-delay";
+    case FaultKind::kNetCut:
+      return "net-cut";
+    case FaultKind::kIsolate:
+      return "isolate";
   }
   return "?";
 }
 
+bool IsNetFault(FaultKind kind) {
+  return kind == FaultKind::kNetDelay || kind == FaultKind::kNetCut || kind == FaultKind::kIsolate;
+}
+
 bool IsBrokerFault(FaultKind kind) {
-  return kind != FaultKind::kKill && kind != FaultKind::kPause && kind != FaultKind::kScale;
+  return kind != FaultKind::kKill && kind != FaultKind::kPause && kind != FaultKind::kScale &&
+         !IsNetFault(kind);
 }
 
 absl::string_view CoordinatorName(Coordinator c) {
@@ -56,8 +67,11 @@ std::vector<Fault> MakeFaultSchedule(const FaultScheduleOptions& options, uint64
   add(options.rolling_restarts, FaultKind::kRollingRestart);
   add(options.coordinator_kills, FaultKind::kCoordinatorKill);
   add(options.broker_pauses, FaultKind::kBrokerPause);
-  // Last, so that a schedule without scales is the one it always was.
+  // Last, so that a schedule without scales (then network faults) is the one it always was.
   add(options.scales, FaultKind::kScale);
+  add(options.net_delays, FaultKind::kNetDelay);
+  add(options.net_cuts, FaultKind::kNetCut);
+  add(options.isolations, FaultKind::kIsolate);
   // std::shuffle's algorithm may change between standard library versions; a hand-written
   // Fisher-Yates keeps a seed's schedule stable (the distributions are libstdc++'s).
   for (size_t i = kinds.size(); i > 1; --i) {
@@ -87,6 +101,9 @@ std::vector<Fault> MakeFaultSchedule(const FaultScheduleOptions& options, uint64
     switch (f.kind) {
       case FaultKind::kKill:
       case FaultKind::kPause:
+      case FaultKind::kNetDelay:
+      case FaultKind::kNetCut:
+      case FaultKind::kIsolate:
         f.instance = who;
         break;
       case FaultKind::kBrokerRestart:

@@ -49,13 +49,24 @@ enum class FaultKind {
   // the fault ends when it has exited), and so on. Not an instance's failure: nothing is
   // killed.
   kScale,
+  // Network faults, cluster only: the instance's connections to every broker go through the
+  // audit's proxy (net_proxy.h). kNetDelay adds latency to them each way for a while; kNetCut
+  // resets them all at once (the instance reconnects); kIsolate partitions the instance from
+  // the cluster (nothing gets through either way) past its session and transaction timeouts,
+  // then heals.
+  kNetDelay,
+  kNetCut,
+  kIsolate,
 };
 
 absl::string_view FaultKindName(FaultKind kind);
 
 // Whether the fault hits a broker (so it runs scripts/kafka) rather than an instance (a kill, a
-// pause) or the group's size (a scale).
+// pause, a network fault) or the group's size (a scale).
 bool IsBrokerFault(FaultKind kind);
+
+// Whether the fault is a network fault (kNetDelay, kNetCut, kIsolate).
+bool IsNetFault(FaultKind kind);
 
 // Which coordinator a kCoordinatorKill aims at.
 enum class Coordinator { kNone, kGroup, kTransaction };
@@ -65,7 +76,7 @@ absl::string_view CoordinatorName(Coordinator c);
 struct Fault {
   int64_t at_ms = 0;  // since the run started
   FaultKind kind = FaultKind::kKill;
-  // kKill and kPause: the victim, 0..instances-1. kCoordinatorKill: the instance whose
+  // kKill, kPause and the network faults: the victim, 0..instances-1. kCoordinatorKill: the instance whose
   // transactional id names the transaction coordinator. -1 for the other broker kinds.
   int instance = -1;
   // kBrokerRestart on a cluster, kBrokerKill and kBrokerPause: the broker's node id,
@@ -92,6 +103,10 @@ struct FaultScheduleOptions {
   int broker_pauses = 0;
   // Scale-outs and scale-ins together (they alternate, starting with an out).
   int scales = 0;
+  // Network faults; each needs brokers >= 3 (the proxy is in front of the cluster).
+  int net_delays = 0;
+  int net_cuts = 0;
+  int isolations = 0;
   // Instances to pick victims from. Default: 1.
   int instances = 1;
   // Brokers of the cluster (node ids 1..brokers); 1 = the single broker. Default: 1.

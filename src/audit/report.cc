@@ -44,14 +44,19 @@ std::string FormatTable(const std::vector<RunResult>& runs) {
     absl::StrAppendFormat(
         &out,
         "\n%s: seed %d, %.0f records/s, %d upstream duplicates injected, "
-        "%d instance exit(s) on their own%s, %d scale-out(s) and %d scale-in(s), committed "
+        "%d instance exit(s) on their own%s, %d scale-out(s) and %d scale-in(s), %s, committed "
         "offsets %s%s\n",
         r.mode, r.seed, r.rate, r.check.upstream_duplicates_injected, r.instance_exits,
         r.exit_reasons.empty()
             ? ""
             : absl::StrCat(" (", absl::StrJoin(r.exit_reasons, ", ", absl::PairFormatter(" x")),
                            ")"),
-        r.scale_outs, r.scale_ins, r.committed_offsets_ok ? "at the input's end" : "NOT at the end",
+        r.scale_outs, r.scale_ins,
+        r.net_faults() == 0 ? std::string("no network faults")
+                            : absl::StrFormat("network faults: %d delay(s), %d cut(s), %d "
+                                              "isolation(s)",
+                                              r.net_delays, r.net_cuts, r.isolations),
+        r.committed_offsets_ok ? "at the input's end" : "NOT at the end",
         r.ok ? "" : absl::StrCat("; broken: ", r.why));
     const CheckResult& c = r.check;
     if (r.counts) {
@@ -128,6 +133,8 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
         ", \"broker_kills\": ", r.broker_kills, ", \"rolling_restarts\": ", r.rolling_restarts,
         ", \"coordinator_kills\": ", r.coordinator_kills, ", \"broker_pauses\": ", r.broker_pauses,
         ", \"scale_outs\": ", r.scale_outs, ", \"scale_ins\": ", r.scale_ins,
+        ", \"net_delays\": ", r.net_delays, ", \"net_cuts\": ", r.net_cuts,
+        ", \"isolations\": ", r.isolations,
         ", \"counts\": ", r.counts ? "true" : "false", ", \"counts_checked\": ", c.counts_checked,
         ", \"counts_high\": ", c.counts_high, ", \"counts_low\": ", c.counts_low,
         ", \"counts_missing\": ", c.counts_missing, ", \"count_state_keys\": ", c.count_state_keys,

@@ -47,6 +47,16 @@ struct RunOptions {
   // Scale-outs and scale-ins, in turn (FaultKind::kScale): one more instance, i<instances>,
   // started, later stopped with SIGTERM.
   int scales = 0;
+  // Network faults (cluster only): the children reach the brokers through the audit's proxy
+  // (net_proxy.h) at `proxy_routes`' front ports. A delay adds `net_delay_ms` each way for
+  // `net_delay_for_ms`; an isolation lasts as long as a pause.
+  int net_delays = 0;
+  int net_cuts = 0;
+  int isolations = 0;
+  int net_delay_ms = 500;
+  int64_t net_delay_for_ms = 10000;
+  // scripts/kafka proxy-routes: {front port, the broker's PROXIED port} per broker.
+  std::vector<std::pair<int, int>> proxy_routes;
   // Brokers of the cluster under audit (scripts/kafka --cluster N, node ids 1..N); 1 = the
   // single broker. With N > 1 the input, output and changelog topics get replication factor 3
   // and min.insync.replicas 2. Default: 1.
@@ -128,6 +138,10 @@ struct RunResult {
   int broker_pauses = 0;
   int scale_outs = 0;
   int scale_ins = 0;
+  int net_delays = 0;
+  int net_cuts = 0;
+  int isolations = 0;
+  int net_faults() const { return net_delays + net_cuts + isolations; }
   int brokers = 1;
   int broker_faults() const {
     return broker_restarts + broker_kills + rolling_restarts + coordinator_kills + broker_pauses;

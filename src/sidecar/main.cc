@@ -252,6 +252,29 @@ class Cli {
                     "later stop it with SIGTERM (it commits and leaves) (default 0)")
         ->type_name("N")
         ->check(CLI::Range(0, 10000));
+    cmd->add_option("--net-delays", f.run.net_delays,
+                    "cluster only: add --net-delay-ms of latency each way to one instance's "
+                    "connections to every broker for --net-delay-for-ms (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--net-cuts", f.run.net_cuts,
+                    "cluster only: reset every connection of one instance at once (default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--isolations", f.run.isolations,
+                    "cluster only: cut one instance off from every broker (nothing gets through "
+                    "either way) past its session and transaction timeouts, then heal "
+                    "(default 0)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 10000));
+    cmd->add_option("--net-delay-ms", f.run.net_delay_ms,
+                    "the latency a --net-delays fault adds each way (default 500)")
+        ->type_name("MS")
+        ->check(CLI::Range(1, 60000));
+    cmd->add_option("--net-delay-for-ms", f.run.net_delay_for_ms,
+                    "how long a --net-delays fault lasts (default 10000)")
+        ->type_name("MS")
+        ->check(CLI::Range(1, 600000));
     cmd->add_option("--broker-down-ms", f.run.broker_down_ms,
                     "how long a killed broker stays down (default 8000)")
         ->type_name("N")

@@ -55,6 +55,9 @@ TEST(FaultScheduleClusterTest, EveryKindCountedWithItsTarget) {
         break;
       case FaultKind::kRollingRestart:
       case FaultKind::kScale:  // none asked for here
+      case FaultKind::kNetDelay:
+      case FaultKind::kNetCut:
+      case FaultKind::kIsolate:
         EXPECT_EQ(f.instance, -1);
         EXPECT_EQ(f.broker, -1);  // every broker
         EXPECT_EQ(f.coordinator, Coordinator::kNone);
@@ -164,6 +167,42 @@ TEST(FaultScheduleClusterTest, ScalesAreScheduledAndLeaveOtherSchedulesAlone) {
   with.scales = 0;
   EXPECT_EQ(MakeFaultSchedule(with, 42), MakeFaultSchedule(base, 42));
   EXPECT_EQ(FaultKindName(FaultKind::kScale), "scale");
+}
+
+// Network faults aim at an instance, are neither broker faults nor scales, and a seed's
+// schedule without them is unchanged.
+TEST(FaultScheduleClusterTest, NetworkFaultsAimAtAnInstanceAndLeaveOtherSchedulesAlone) {
+  const FaultScheduleOptions base{.kills = 3,
+                                  .broker_kills = 2,
+                                  .scales = 2,
+                                  .instances = 3,
+                                  .brokers = 3,
+                                  .window_start_ms = 2000,
+                                  .window_end_ms = 60000};
+  FaultScheduleOptions with = base;
+  with.net_delays = 2;
+  with.net_cuts = 3;
+  with.isolations = 1;
+  const std::vector<Fault> s = MakeFaultSchedule(with, 7);
+  ASSERT_EQ(s.size(), 13u);
+  std::map<FaultKind, int> count;
+  for (const Fault& f : s) {
+    if (!IsNetFault(f.kind)) continue;
+    ++count[f.kind];
+    EXPECT_THAT(f.instance, ::testing::AllOf(::testing::Ge(0), ::testing::Lt(3)));
+    EXPECT_EQ(f.broker, -1);
+    EXPECT_FALSE(IsBrokerFault(f.kind));
+  }
+  EXPECT_EQ(count[FaultKind::kNetDelay], 2);
+  EXPECT_EQ(count[FaultKind::kNetCut], 3);
+  EXPECT_EQ(count[FaultKind::kIsolate], 1);
+  EXPECT_FALSE(IsNetFault(FaultKind::kKill));
+  EXPECT_FALSE(IsNetFault(FaultKind::kBrokerPause));
+  with.net_delays = with.net_cuts = with.isolations = 0;
+  EXPECT_EQ(MakeFaultSchedule(with, 7), MakeFaultSchedule(base, 7));
+  EXPECT_EQ(FaultKindName(FaultKind::kNetDelay), "net-delay");
+  EXPECT_EQ(FaultKindName(FaultKind::kNetCut), "net-cut");
+  EXPECT_EQ(FaultKindName(FaultKind::kIsolate), "isolate");
 }
 
 }  // namespace
