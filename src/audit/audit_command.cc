@@ -23,6 +23,8 @@
 #include "absl/strings/strip.h"
 #include "audit/report.h"
 #include "audit/runner.h"
+#include "audit/target.h"
+#include "benchmark/systems.h"
 #include "base/child_process.h"
 #include "sidecar/command_output.h"
 
@@ -129,8 +131,54 @@ int Usage(const std::string& message) { return sidecar::UsageError("audit", mess
 
 }  // namespace
 
+// The --target flags as targets: a flag that is a comma-separated list of the built-in names
+// is that list; any other is one command template.
+absl::StatusOr<std::vector<Target>> ParseTargets(const std::vector<std::string>& flags) {
+  std::vector<Target> targets;
+  int commands = 0;
+  for (const std::string& flag : flags) {
+    std::vector<std::string> names = absl::StrSplit(flag, ',');
+    const bool list = std::all_of(names.begin(), names.end(), [](const std::string& n) {
+      const absl::string_view t = absl::StripAsciiWhitespace(n);
+      return t == "onceflow" || t == "kafka-streams";
+    });
+    if (!list) names = {flag};
+    for (const std::string& n : names) {
+      absl::StatusOr<Target> t = ParseTarget(n);
+      if (!t.ok()) return t.status();
+      if (t->kind == TargetKind::kCommand) ++commands;
+      targets.push_back(*std::move(t));
+    }
+  }
+  if (targets.empty()) targets.push_back(Target{});
+  if (commands > 1) {
+    int n = 0;
+    for (Target& t : targets) {
+      if (t.kind == TargetKind::kCommand) t.name = absl::StrCat("command-", ++n);
+    }
+  }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (targets[i].name == targets[j].name) {
+        return absl::InvalidArgumentError(absl::StrCat("--target ", targets[i].name, " twice"));
+      }
+    }
+  }
+  return targets;
+}
+
 int RunAudit(AuditFlags f) {
   RunOptions& ro = f.run;
+  absl::StatusOr<std::vector<Target>> targets = ParseTargets(f.targets);
+  if (!targets.ok()) return Usage(std::string(targets.status().message()));
+  for (const Target& t : *targets) {
+    if (t.kind == TargetKind::kOnceflow) continue;
+    if (ro.poison_rate > 0 || ro.transform_fault_rate > 0) {
+      return Usage(absl::StrCat("--poison-rate and --transform-fault-rate use onceflow's "
+                                "dead-letter policy and chaos stage: not with --target ",
+                                t.name));
+    }
+  }
   const int cluster_faults =
       ro.broker_kills + ro.rolling_restarts + ro.coordinator_kills + ro.broker_pauses;
   if (f.cluster == 0 && cluster_faults > 0) {
@@ -207,6 +255,24 @@ int RunAudit(AuditFlags f) {
 
   f.run.onceflow_exe = SelfExe();
   if (f.run.onceflow_exe.empty()) return Usage("cannot find the onceflow binary (/proc/self/exe)");
+  for (Target& t : *targets) {
+    if (t.kind != TargetKind::kKafkaStreams) continue;
+    // The peer lives in the checkout beside scripts/kafka (bench/peers/kafka-streams).
+    const std::string script = FindKafkaScript(f.kafka_script);
+    if (script.empty()) {
+      return Usage(
+          "--target kafka-streams needs the checkout (bench/peers/kafka-streams beside "
+          "scripts/kafka): pass --kafka-script PATH or set ONCEFLOW_KAFKA_SCRIPT");
+    }
+    const std::string repo =
+        std::filesystem::path(script).parent_path().parent_path().string();
+    absl::StatusOr<std::string> jar = benchmark::EnsureStreamsPeerJar(repo, "");
+    if (!jar.ok()) {
+      std::cerr << "onceflow audit: the Kafka Streams peer: " << jar.status() << "\n";
+      return kExitRunFailed;
+    }
+    t.jar = *jar;
+  }
   if (ro.broker_restarts > 0 || cluster_faults > 0) {
     std::optional<std::string> managed = ScriptOutput(ro.kafka_script, f.cluster, "bootstrap");
     if (!managed.has_value() || *managed != ro.bootstrap) {
@@ -241,24 +307,34 @@ int RunAudit(AuditFlags f) {
   std::vector<RunResult> results;
   bool broke = false;
   bool run_failed = false;
-  for (const std::string& mode : modes) {
-    RunOptions run = f.run;
-    run.mode = mode;
-    run.run_dir = absl::StrCat(f.run_dir, "/", mode);
-    absl::StatusOr<RunResult> r = RunOnce(run);
-    if (!r.ok()) {
-      std::cerr << "onceflow audit: the " << mode << " run failed: " << r.status()
-                << "\n  (logs in " << run.run_dir << ")\n";
-      run_failed = true;
-      if (absl::IsCancelled(r.status())) break;
-      continue;
+  bool cancelled = false;
+  for (const Target& target : *targets) {
+    for (const std::string& mode : modes) {
+      if (cancelled) break;
+      RunOptions run = f.run;
+      run.target = target;
+      run.mode = mode;
+      // A command's own job writes no onceflow-count header and keeps no count store.
+      if (target.kind == TargetKind::kCommand) run.state_count = false;
+      const std::string what =
+          targets->size() > 1 ? absl::StrCat(target.name, " ", mode) : mode;
+      run.run_dir = targets->size() > 1 ? absl::StrCat(f.run_dir, "/", target.name, "/", mode)
+                                       : absl::StrCat(f.run_dir, "/", mode);
+      absl::StatusOr<RunResult> r = RunOnce(run);
+      if (!r.ok()) {
+        std::cerr << "onceflow audit: the " << what << " run failed: " << r.status()
+                  << "\n  (logs in " << run.run_dir << ")\n";
+        run_failed = true;
+        cancelled = absl::IsCancelled(r.status());
+        continue;
+      }
+      if (!r->ok) {
+        broke = true;
+        std::cerr << "onceflow audit: " << what << " broke its guarantee: " << r->why
+                  << " (logs in " << r->run_dir << ")\n";
+      }
+      results.push_back(*std::move(r));
     }
-    if (!r->ok) {
-      broke = true;
-      std::cerr << "onceflow audit: " << mode << " broke its guarantee: " << r->why << " (logs in "
-                << r->run_dir << ")\n";
-    }
-    results.push_back(*std::move(r));
   }
   std::cout << FormatTable(results);
   if (!f.json.empty()) {
@@ -271,7 +347,7 @@ int RunAudit(AuditFlags f) {
     }
   }
   if (broke) return kExitBroken;
-  if (run_failed || results.size() != modes.size()) return kExitRunFailed;
+  if (run_failed || results.size() != modes.size() * targets->size()) return kExitRunFailed;
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "audit/runner.h"
 #include "sidecar/client_properties.h"
@@ -23,6 +24,10 @@ extern const char kAuditFooter[];
 struct AuditFlags {
   // "eos", "alos" or "both".
   std::string mode = "eos";
+  // --target, each: "onceflow", "kafka-streams", a comma-separated list of those, or a
+  // command template (target.h). Each target runs every mode, with the same seed. Default:
+  // onceflow.
+  std::vector<std::string> targets;
   // What each run does; run.bootstrap and run.client are filled from `client`, run.mode from
   // `mode`.
   RunOptions run;

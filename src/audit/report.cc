@@ -26,16 +26,19 @@ std::string JsonString(absl::string_view s) {
 
 std::string FormatTable(const std::vector<RunResult>& runs) {
   std::string out =
-      absl::StrFormat("%-5s %9s %9s %6s %6s %6s %8s %8s %8s %6s %6s %7s %8s %8s %8s %-4s\n", "mode",
+      absl::StrFormat("%-13s %-5s %9s %9s %6s %6s %6s %8s %8s %8s %6s %6s %7s %8s %8s %8s %-4s\n",
+                      "target", "mode",
                       "records", "delivered", "lost", "dups", "order", "aborted", "aborted",
                       "upstream", "kills", "pauses", "broker", "max", "p99", "seconds", "ok");
-  absl::StrAppendFormat(&out, "%-5s %9s %9s %6s %6s %6s %8s %8s %8s %6s %6s %7s %8s %8s %8s %-4s\n",
-                        "", "", "", "", "", "", "reads", "in log", "dropped", "", "", "faults",
+  absl::StrAppendFormat(&out,
+                        "%-13s %-5s %9s %9s %6s %6s %6s %8s %8s %8s %6s %6s %7s %8s %8s %8s %-4s\n",
+                        "", "", "", "", "", "", "", "reads", "in log", "dropped", "", "", "faults",
                         "stall ms", "stall ms", "", "");
   for (const RunResult& r : runs) {
     const CheckResult& c = r.check;
     absl::StrAppendFormat(
-        &out, "%-5s %9d %9d %6d %6d %6d %8d %8d %8d %6d %6d %7d %8d %8d %8.1f %-4s\n", r.mode,
+        &out, "%-13s %-5s %9d %9d %6d %6d %6d %8d %8d %8d %6d %6d %7d %8d %8d %8.1f %-4s\n",
+        r.target.substr(0, 13), r.mode,
         r.records, c.delivered, c.lost, c.duplicates, c.order_violations, c.aborted_reads,
         c.aborted_in_log, c.upstream_duplicates_dropped, r.processor_kills, r.pauses,
         r.broker_faults(), c.max_stall_ms, c.p99_stall_ms, r.seconds, r.ok ? "yes" : "NO");
@@ -43,10 +46,11 @@ std::string FormatTable(const std::vector<RunResult>& runs) {
   for (const RunResult& r : runs) {
     absl::StrAppendFormat(
         &out,
-        "\n%s: seed %d, %.0f records/s, %d upstream duplicates injected, "
+        "\n%s%s: seed %d, %.0f records/s, %d upstream duplicates injected, "
         "%d instance exit(s) on their own%s, %d scale-out(s) and %d scale-in(s), %s, committed "
         "offsets %s%s\n",
-        r.mode, r.seed, r.rate, r.check.upstream_duplicates_injected, r.instance_exits,
+        r.target == "onceflow" ? "" : absl::StrCat(r.target, " "), r.mode, r.seed, r.rate,
+        r.check.upstream_duplicates_injected, r.instance_exits,
         r.exit_reasons.empty()
             ? ""
             : absl::StrCat(" (", absl::StrJoin(r.exit_reasons, ", ", absl::PairFormatter(" x")),
@@ -110,7 +114,7 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
     for (const auto& [why, n] : r.exit_reasons)
       exits.push_back(absl::StrCat(JsonString(why), ": ", n));
     items.push_back(absl::StrCat(
-        "{\"mode\": ", JsonString(r.mode), ", \"records\": ", r.records,
+        "{\"mode\": ", JsonString(r.mode), ", \"target\": ", JsonString(r.target), ", \"records\": ", r.records,
         ", \"delivered\": ", c.delivered, ", \"lost\": ", c.lost,
         ", \"duplicates\": ", c.duplicates, ", \"order_violations\": ", c.order_violations,
         ", \"aborted_reads\": ", c.aborted_reads, ", \"aborted_in_log\": ", c.aborted_in_log,

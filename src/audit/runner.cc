@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -432,6 +433,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     return std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
   };
   RunResult result;
+  result.target = o.target.name;
   result.mode = o.mode;
   result.seed = o.seed;
   result.records = o.records;
@@ -607,13 +609,37 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         base::WriteFile(inst.config,
                         ConfigYaml(o, child_bootstrap, app, in, out, dlq, i, result.dedupe)));
   }
+  // Another target's command line: the placeholders of target.h.
+  std::vector<std::pair<std::string, std::string>> child_properties;
+  for (const auto& [name, value] : client) child_properties.emplace_back(name, value);
+  auto target_argv = [&](const Instance& inst) -> absl::StatusOr<std::vector<std::string>> {
+    const std::map<std::string, std::string> values = {
+        {"bootstrap", child_bootstrap},
+        {"app", app},
+        {"input", in},
+        {"output", out},
+        {"instance", absl::StrCat("i", inst.index)},
+        {"state_dir", absl::StrCat(o.run_dir, "/state-i", inst.index)},
+        {"mode", o.mode},
+        {"guarantee", o.mode == "eos" ? "exactly_once_v2" : "at_least_once"},
+        {"commit_interval_ms", absl::StrCat(o.commit_interval_ms)},
+        {"session_timeout_ms", absl::StrCat(o.session_timeout_ms)},
+        {"transaction_timeout_ms", absl::StrCat(o.transaction_timeout_ms)},
+        {"dedupe_field", result.dedupe ? "id" : ""},
+        {"config", inst.config},
+        {"run_dir", o.run_dir}};
+    return InstanceArgv(o.target, values, child_properties, o.state_count);
+  };
   auto start_instance = [&](Instance& inst) -> absl::Status {
     AppendLine(
         inst.log,
         absl::StrFormat("==== onceflow audit: start %d at %d ms ====", ++inst.starts, now_ms()));
+    std::vector<std::string> argv = {o.onceflow_exe, "run", "--config", inst.config};
+    if (o.target.kind != TargetKind::kOnceflow) {
+      ONCEFLOW_ASSIGN_OR_RETURN(argv, target_argv(inst));
+    }
     ONCEFLOW_ASSIGN_OR_RETURN(inst.child,
-                              ChildProcess::Start({o.onceflow_exe, "run", "--config", inst.config},
-                                                  base::SpawnOptions::ToLog(inst.log)));
+                              ChildProcess::Start(argv, base::SpawnOptions::ToLog(inst.log)));
     inst.restart_at.reset();
     return absl::OkStatus();
   };
@@ -835,7 +861,10 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         ++next_fault;
       } else {
         int victim = f.instance;
+        // (Only onceflow's log says which partitions an instance holds; another target's
+        // victim is the planned one.)
         if ((f.kind == FaultKind::kPause || f.kind == FaultKind::kIsolate) &&
+            o.target.kind == TargetKind::kOnceflow &&
             !HoldsPartitions(instances[static_cast<size_t>(victim)].log)) {
           // Pause an instance that holds partitions, the planned one first; if none does yet
           // (everyone is rejoining), wait for one, at most 15 s past the planned time.
@@ -1005,7 +1034,9 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
                             ReadTopic(client, out, o.partitions, true, read_timeout));
   ONCEFLOW_ASSIGN_OR_RETURN(check_in.output_uncommitted,
                             ReadTopic(client, out, o.partitions, false, read_timeout));
-  if (result.dedupe) {
+  // A command's own job keeps its dedupe state where it likes: only onceflow's and the Streams
+  // peer's store (`<app>-dedupe-changelog`, "k" + id keys) is read back.
+  if (result.dedupe && o.target.kind != TargetKind::kCommand) {
     ONCEFLOW_ASSIGN_OR_RETURN(std::vector<ReadBack> entries,
                               ReadTopic(client, changelog, o.partitions, true, read_timeout));
     std::set<std::string> ids;

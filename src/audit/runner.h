@@ -20,12 +20,15 @@
 #include "absl/status/statusor.h"
 #include "audit/checker.h"
 #include "audit/fault_schedule.h"
+#include "audit/target.h"
 #include "kafka/config.h"
 #include "sidecar/progress.h"
 
 namespace onceflow::audit {
 
 struct RunOptions {
+  // What runs as each instance (target.h). Default: onceflow.
+  Target target;
   // "eos" or "alos".
   std::string mode = "eos";
   // Original records to generate. Default: 20000.
@@ -125,6 +128,7 @@ struct FaultEvent {
 };
 
 struct RunResult {
+  std::string target = "onceflow";
   std::string mode;
   uint64_t seed = 0;
   int64_t records = 0;

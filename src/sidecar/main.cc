@@ -199,6 +199,16 @@ class Cli {
                     "each); default eos")
         ->type_name("MODE")
         ->check(CLI::IsMember({"eos", "alos", "both"}));
+    cmd->add_option("--target", f.targets,
+                    "what runs as each instance: onceflow (default), kafka-streams (the Kafka "
+                    "Streams peer, bench/peers/kafka-streams, built on first use), or a command "
+                    "template with {bootstrap} {app} {input} {output} {instance} {state_dir} "
+                    "{mode} {guarantee} {commit_interval_ms} {session_timeout_ms} "
+                    "{transaction_timeout_ms} {dedupe_field} {config} {run_dir}, run with "
+                    "/bin/sh; repeat it, or list names with commas, to audit several side by "
+                    "side under the same seed and schedule")
+        ->type_name("TARGET")
+        ->take_all();
     cmd->add_option("--records", f.run.records, "original records to generate (default 20000)")
         ->type_name("N")
         ->check(CLI::Range(int64_t{1}, int64_t{1'000'000'000}));

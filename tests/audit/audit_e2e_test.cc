@@ -210,6 +210,57 @@ TEST_F(AuditE2eTest, UsageErrorsExitTwo) {
   out = RunAudit({"--broker-kills", "1"});
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.log, HasSubstr("need a cluster: add --cluster 3"));
+  out = RunAudit({"--net-cuts", "1"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.log, HasSubstr("need a cluster"));
+  // Targets: an unknown placeholder, a command that is not told where the cluster is, and
+  // onceflow's own fault stages under another target.
+  out = RunAudit({"--target", "job {bootstrap} {instanse}"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.log, HasSubstr("unknown placeholder {instanse}"));
+  out = RunAudit({"--target", "kafka-stream"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.log, HasSubstr("names neither {bootstrap} nor {config}"));
+  out = RunAudit({"--target", "job {bootstrap}", "--poison-rate", "0.01"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.log, HasSubstr("not with --target command"));
+}
+
+// Any processor, through a command template: here onceflow itself, started by the template
+// (`/bin/sh -c 'exec ...'`, so kills and pauses reach the processor, not a shell), is
+// audited like the built-in target; and a processor that does not keep exactly-once (the same
+// binary, its config switched to at-least-once by a wrapper script, audited as eos) is caught:
+// exit 1, with the duplicates its kills made.
+TEST_F(AuditE2eTest, ACommandTargetIsAuditedAndOneThatBreaksExactlyOnceIsCaught) {
+  const std::string good = absl::StrCat(ONCEFLOW_CLI_BIN, " run --config {config}");
+  Outcome out = RunAudit({"--mode", "eos", "--records", "8000", "--instances", "2", "--kills",
+                          "3", "--seed", "11", "--target", good});
+  ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
+  EXPECT_EQ(JsonField(out.json, "ok"), 1) << out.json;
+  EXPECT_NE(out.json.find("\"target\": \"command\""), std::string::npos) << out.json;
+  EXPECT_EQ(JsonField(out.json, "delivered"), 8000);
+  EXPECT_EQ(JsonField(out.json, "duplicates"), 0);
+  EXPECT_EQ(JsonField(out.json, "processor_kills"), 3);
+  EXPECT_EQ(JsonField(out.json, "counts"), 0);  // a command's job writes no count header
+
+  const std::string dir = ::testing::TempDir() + "/onceflow-audit-alos-wrapper";
+  std::filesystem::create_directories(dir);
+  const std::string wrapper = dir + "/as-alos";
+  ASSERT_TRUE(base::WriteFile(wrapper, absl::StrCat("#!/bin/sh\n"
+                                                    "sed 's/^mode: eos$/mode: alos/' \"$1\" > "
+                                                    "\"$1.alos.yaml\"\n"
+                                                    "exec '",
+                                                    ONCEFLOW_CLI_BIN,
+                                                    "' run --config \"$1.alos.yaml\"\n"))
+                  .ok());
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  out = RunAudit({"--mode", "eos", "--records", "8000", "--instances", "2", "--kills", "3",
+                  "--seed", "11", "--target", wrapper + " {config}"});
+  EXPECT_EQ(out.exit_code, 1) << out.log << out.json;
+  EXPECT_EQ(JsonField(out.json, "ok"), 0) << out.json;
+  EXPECT_GT(JsonField(out.json, "duplicates"), 0) << out.json;
+  EXPECT_EQ(JsonField(out.json, "lost"), 0) << out.json;
+  EXPECT_THAT(out.log, HasSubstr("broke its guarantee: duplicates"));
 }
 
 // A run that cannot be carried out (here: the cluster does not start, as a script that always
