@@ -782,16 +782,23 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
         ev.broker = f.broker;
         std::string target;
         if (f.kind == FaultKind::kCoordinatorKill) {
-          const std::string id = f.coordinator == Coordinator::kTransaction
-                                     ? absl::StrCat(app, "-i", f.instance)
-                                     : app;
-          absl::StatusOr<int> coordinator = FindCoordinator(*admin, f.coordinator, id);
+          // Only onceflow's transactional ids are known (`<app>-i<N>`); Kafka Streams names
+          // its own (`<app>-<process uuid>-<thread>`), so another target's kill aims at the
+          // group coordinator.
+          Coordinator which = f.coordinator;
+          if (which == Coordinator::kTransaction && o.target.kind != TargetKind::kOnceflow) {
+            which = Coordinator::kGroup;
+            ev.planned.coordinator = which;
+          }
+          const std::string id =
+              which == Coordinator::kTransaction ? absl::StrCat(app, "-i", f.instance) : app;
+          absl::StatusOr<int> coordinator = FindCoordinator(*admin, which, id);
           if (!coordinator.ok()) {
             failure = coordinator.status();
             break;
           }
           ev.broker = *coordinator;
-          target = absl::StrCat(" (", CoordinatorName(f.coordinator), " coordinator of ", id, ")");
+          target = absl::StrCat(" (", CoordinatorName(which), " coordinator of ", id, ")");
         }
         const std::vector<BrokerStep> steps = PlanBrokerFault(f.kind, ev.broker, broker_options);
         broker_fault = BrokerFaultRun(steps, brokers_log);
