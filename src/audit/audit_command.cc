@@ -54,12 +54,17 @@ SIGKILLed and kept down while its partitions fail over, then started (--broker-k
 broker restarted in turn, waiting for no under-replicated partition between (--rolling-restarts);
 the broker that is the run's group or transaction coordinator killed (--coordinator-kills); a
 broker SIGSTOPped past the request timeouts, then SIGCONT (--broker-pauses). Every broker fault
-ends when no partition is under-replicated. And the network faults: the instances then reach
-the brokers through a TCP proxy of the audit's (one port per broker, advertised by the
-brokers' PROXIED listener), which adds latency to one instance's connections each way
-(--net-delays), resets them all at once (--net-cuts), or cuts the instance off from the
-cluster past its session and transaction timeouts, then heals (--isolations). faults.log has each fault's steps and times,
-brokers.log what scripts/kafka said.)text";
+ends when no partition is under-replicated. faults.log has each fault's steps and times,
+brokers.log what scripts/kafka said. And the network faults: the instances then reach the
+brokers through a TCP proxy of the audit's (one port per broker, advertised by the brokers'
+PROXIED listener), which adds latency to one instance's connections each way (--net-delays),
+resets them all at once (--net-cuts), or cuts the instance off from the cluster past its
+session and transaction timeouts, then heals (--isolations).
+
+--target runs something else as the instances: kafka-streams (the Kafka Streams peer with the
+same transform), or any command, given as a template with placeholders ({bootstrap}, {app},
+{input}, {output}, {instance}, {state_dir}, ...); several targets run side by side under the
+same seed and schedule.)text";
 
 const char kAuditFooter[] =
     R"text(Client properties (-X, --command-config) go to every client: the audit's own and the
