@@ -154,11 +154,22 @@ absl::Status CheckWindowedChangelog(kafka::Admin& admin, const std::string& topi
 
 }  // namespace
 
+// `<application_id>-<instance_id>-<what>`, as the main clients' `<application_id>-<instance_id>`:
+// broker logs, quotas and the audit's network-fault proxy tell an instance's clients apart by
+// it. A client.id in the user's kafka properties wins.
+std::string StateManager::ClientId(absl::string_view what) const {
+  return options_.instance_id.empty()
+             ? absl::StrCat(options_.application_id, "-", what)
+             : absl::StrCat(options_.application_id, "-", options_.instance_id, "-", what);
+}
+
 absl::Status StateManager::Start() {
   if (!enabled()) return absl::OkStatus();
   ONCEFLOW_ASSIGN_OR_RETURN(env_, state::StateEnv::Create(options_.state.memory));
   kafka::Properties props =
-      kafka::Merge({{"bootstrap.servers", options_.bootstrap_servers}}, options_.kafka_properties);
+      kafka::Merge({{"bootstrap.servers", options_.bootstrap_servers},
+                    {"client.id", ClientId("state-admin")}},
+                   options_.kafka_properties);
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Admin> admin, kafka::Admin::Create(props));
   const auto timeout = std::chrono::seconds(30);
   int partitions = -1;
@@ -302,6 +313,7 @@ void StateManager::CarryOverRestore(RestoreSession& to, const std::set<int32_t>&
 absl::Status StateManager::StartRestore() {
   RestoreSession& r = *restore_;
   kafka::Properties props = kafka::Merge({{"bootstrap.servers", options_.bootstrap_servers},
+                                          {"client.id", ClientId("restore")},
                                           {"auto.offset.reset", "earliest"},
                                           {"socket.nagle.disable", "true"}},
                                          options_.kafka_properties);

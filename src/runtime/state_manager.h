@@ -147,6 +147,8 @@ class StateManager : public TransformContext, public AttemptScope {
   // changelog prefix again yields the same store).
   void CarryOverRestore(RestoreSession& to, const std::set<int32_t>& dropped);
   absl::Status StartRestore();
+  // The client.id of the state's own Kafka clients (`what`: "restore", "state-admin").
+  std::string ClientId(absl::string_view what) const;
 
   const ProcessorOptions options_;
   ProduceFn produce_;
