@@ -263,6 +263,39 @@ TEST_F(AuditE2eTest, ACommandTargetIsAuditedAndOneThatBreaksExactlyOnceIsCaught)
   EXPECT_THAT(out.log, HasSubstr("broke its guarantee: duplicates"));
 }
 
+// Kafka Streams beside onceflow, under the same seed and schedule (a pause past the timeouts,
+// two kills, upstream duplicates): the peer's audit mode (bench/peers/kafka-streams, AuditPeer,
+// built by the audit on first use) with the same transform, so every check applies to both,
+// its count and dedupe stores included.
+TEST_F(AuditE2eTest, KafkaStreamsIsAuditedBesideOnceflowUnderTheSameSchedule) {
+  const Outcome out = RunAuditProcess(
+      {"--bootstrap", testing::Bootstrap(), "--kafka-script", kScript, "--target",
+       "onceflow,kafka-streams", "--mode", "eos", "--records", "6000", "--instances", "2",
+       "--kills", "2", "--pauses", "1", "--upstream-dup-rate", "0.01", "--seed", "9"},
+      "KafkaStreamsIsAuditedBesideOnceflowUnderTheSameSchedule", std::chrono::minutes(7));
+  ASSERT_EQ(out.exit_code, 0) << out.log << out.json;
+  const size_t streams = out.json.find("\"target\": \"kafka-streams\"");
+  ASSERT_NE(streams, std::string::npos) << out.json;
+  ASSERT_NE(out.json.find("\"target\": \"onceflow\""), std::string::npos) << out.json;
+  for (const size_t from : {size_t{0}, streams}) {
+    EXPECT_EQ(JsonField(out.json, "ok", from), 1) << out.json;
+    EXPECT_EQ(JsonField(out.json, "delivered", from), 6000);
+    EXPECT_EQ(JsonField(out.json, "lost", from), 0);
+    EXPECT_EQ(JsonField(out.json, "duplicates", from), 0);
+    EXPECT_EQ(JsonField(out.json, "aborted_reads", from), 0);
+    EXPECT_EQ(JsonField(out.json, "upstream_duplicates_dropped", from),
+              JsonField(out.json, "upstream_duplicates_injected", from));
+    EXPECT_GT(JsonField(out.json, "upstream_duplicates_injected", from), 0);
+    EXPECT_EQ(JsonField(out.json, "dedupe_state_missing", from), 0);
+    EXPECT_EQ(JsonField(out.json, "counts_checked", from), 6000);
+    EXPECT_EQ(JsonField(out.json, "counts_high", from), 0);
+    EXPECT_EQ(JsonField(out.json, "count_state_keys", from), 100);
+    EXPECT_EQ(JsonField(out.json, "processor_kills", from), 2);
+    EXPECT_EQ(JsonField(out.json, "pauses", from), 1);
+  }
+  std::printf("%s\n", out.log.c_str());
+}
+
 // A run that cannot be carried out (here: the cluster does not start, as a script that always
 // fails stands in for it) exits 3, not 1: CI can tell the infrastructure from a broken guarantee.
 TEST_F(AuditE2eTest, ARunThatCannotBeCarriedOutExitsThree) {
