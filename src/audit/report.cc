@@ -114,7 +114,7 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
     for (const auto& [why, n] : r.exit_reasons)
       exits.push_back(absl::StrCat(JsonString(why), ": ", n));
     items.push_back(absl::StrCat(
-        "{\"mode\": ", JsonString(r.mode), ", \"target\": ", JsonString(r.target), ", \"records\": ", r.records,
+        "{\"mode\": ", JsonString(r.mode), ", \"records\": ", r.records,
         ", \"delivered\": ", c.delivered, ", \"lost\": ", c.lost,
         ", \"duplicates\": ", c.duplicates, ", \"order_violations\": ", c.order_violations,
         ", \"aborted_reads\": ", c.aborted_reads, ", \"aborted_in_log\": ", c.aborted_in_log,
@@ -124,7 +124,7 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
         ", \"seconds\": ", absl::StrFormat("%.1f", r.seconds),
         ", \"ok\": ", r.ok ? "true" : "false",
         // Additions.
-        ", \"seed\": ", r.seed, ", \"expected\": ", c.expected,
+        ", \"target\": ", JsonString(r.target), ", \"seed\": ", r.seed, ", \"expected\": ", c.expected,
         ", \"input_records\": ", c.input_records, ", \"output_records\": ", c.output_records,
         ", \"unexpected\": ", c.unexpected, ", \"upstream_duplicates_injected\": ",
         c.upstream_duplicates_injected, ", \"dedupe\": ", r.dedupe ? "true" : "false",
