@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "onceflow/v1/state.pb.h"
+#include "state/dedupe_entry.h"
 
 namespace onceflow::state {
 namespace {
@@ -19,23 +19,6 @@ namespace {
 constexpr char kEntryPrefix = 'k';
 // The time index of the layout before expiry moved into compaction: dropped when met.
 constexpr char kLegacyTimePrefix = 't';
-
-std::string EntryKey(absl::string_view key) {
-  std::string out;
-  out.reserve(1 + key.size());
-  out.push_back(kEntryPrefix);
-  out.append(key.data(), key.size());
-  return out;
-}
-
-absl::StatusOr<v1::DedupeEntry> ParseEntry(absl::string_view entry_key, const std::string& bytes) {
-  v1::DedupeEntry entry;
-  if (!entry.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("dedupe entry for key of ", entry_key.size() - 1,
-                                            " bytes is not a valid DedupeEntry"));
-  }
-  return entry;
-}
 
 }  // namespace
 
@@ -53,10 +36,11 @@ class Deduper::Expiry : public CompactionPolicy {
     if (key[0] != kEntryPrefix) return false;
     const int64_t cutoff = cutoff_ms_.load(std::memory_order_relaxed);
     if (cutoff == kNoCutoff) return false;
-    v1::DedupeEntry entry;
-    // An entry that does not parse is kept: Check reports it where it meets it.
-    if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
-    if (entry.first_seen_ms() >= cutoff) return false;
+    std::string scratch;
+    absl::StatusOr<DedupeEntry> entry = DecodeDedupeEntry(value, scratch);
+    // An entry that does not decode is kept: Check reports it where it meets it.
+    if (!entry.ok()) return false;
+    if (entry->first_seen_ms >= cutoff) return false;
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -106,32 +90,37 @@ absl::StatusOr<Deduper::Verdict> Deduper::Check(const RecordView& record, KeyVal
   // Check and the compaction policy agree: an entry is inside the window while
   // now - first_seen < window, i.e. first_seen > now - window.
   if (window_ms > 0) expiry_->Advance(now - window_ms + 1);
-  const std::string entry_key = EntryKey(id);
+  // The entry's key and value are built in buffers kept across calls: no allocation per key
+  // once they have grown (profile in docs/benchmarks.md).
+  entry_key_.assign(1, kEntryPrefix);
+  entry_key_.append(id.data(), id.size());
 
-  absl::StatusOr<std::optional<std::string>> existing = store.Get(entry_key);
+  absl::StatusOr<std::optional<std::string>> existing = store.Get(entry_key_);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    absl::StatusOr<v1::DedupeEntry> entry = ParseEntry(entry_key, **existing);
-    if (!entry.ok()) return entry.status();
-    if (record.offset >= 0 && entry->input_offset() == record.offset &&
-        entry->input_topic() == record.topic) {
+    absl::StatusOr<DedupeEntry> entry = DecodeDedupeEntry(**existing, topic_scratch_);
+    if (!entry.ok()) {
+      return absl::DataLossError(absl::StrCat("dedupe entry for key of ", id.size(),
+                                              " bytes: ", entry.status().message()));
+    }
+    if (record.offset >= 0 && entry->input_offset == record.offset &&
+        entry->input_topic == record.topic) {
       // The entry is this very record's: its transform is being retried, or an at-least-once
       // replay brings it again. It is not a duplicate of itself; nothing to write.
       ++counters_.rechecked;
       return Verdict::kPass;
     }
-    if (window_ms == 0 || now - entry->first_seen_ms() < window_ms) {
+    if (window_ms == 0 || now - entry->first_seen_ms < window_ms) {
       ++counters_.duplicates;
       return Verdict::kDuplicate;
     }
     // Outside the window (not yet dropped by a compaction): this sighting replaces it.
   }
 
-  v1::DedupeEntry entry;
-  entry.set_first_seen_ms(now);
-  entry.set_input_offset(record.offset);
-  entry.set_input_topic(std::string(record.topic));
-  if (absl::Status st = store.Put(entry_key, entry.SerializeAsString()); !st.ok()) return st;
+  EncodeDedupeEntry(
+      {.first_seen_ms = now, .input_offset = record.offset, .input_topic = record.topic},
+      entry_value_);
+  if (absl::Status st = store.Put(entry_key_, entry_value_); !st.ok()) return st;
   ++counters_.passed;
   return Verdict::kPass;
 }

@@ -9,7 +9,8 @@
 //
 // Storage layout in the KeyValueStore (all writes go through it, so they are in the
 // transaction and its changelog): one entry per key,
-//   "k" + key -> v1::DedupeEntry (first_seen_ms, input_offset, input_topic)
+//   "k" + key -> DedupeEntry (first_seen_ms, input_offset, input_topic; state/dedupe_entry.h:
+//                             a compact layout, or a v1::DedupeEntry message in older stores)
 // Expiry writes nothing: an entry first seen before the window is treated as absent by Check,
 // dropped from the local files when RocksDB compacts them (compaction_policy(), handed to the
 // store's PartitionStoreOptions), and aged out of the changelog topic by its retention
@@ -21,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,6 +71,10 @@ class Deduper {
   std::unique_ptr<KeyExtractor> extractor_;
   base::Clock& clock_;
   DedupeCounters counters_;
+  // Check's buffers, kept across calls so that a key costs no allocation of its own here.
+  std::string entry_key_;
+  std::string entry_value_;
+  std::string topic_scratch_;
   class Expiry;
   std::shared_ptr<Expiry> expiry_;
 };

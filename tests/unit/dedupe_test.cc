@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "onceflow/v1/state.pb.h"
+#include "state/dedupe_entry.h"
 #include "state/partition_store.h"
 #include "state/sha256.h"
 #include "tests/testing/status_matchers.h"
@@ -195,17 +196,124 @@ TEST(DeduperTest, DropsDuplicatesPassesDistinctCountsKeyless) {
   // One entry per key: "k" + key -> DedupeEntry, one changelog record each.
   ASSERT_EQ(store.data.size(), 2u);
   EXPECT_EQ(store.changelog.size(), 2u);
-  v1::DedupeEntry entry;
-  ASSERT_TRUE(entry.ParseFromString(store.data.at("ka")));
-  EXPECT_EQ(entry.first_seen_ms(), 1'700'000'000'000);
-  EXPECT_EQ(entry.input_offset(), 10);
+  std::string scratch;
+  ASSERT_OK_AND_ASSIGN(DedupeEntry entry, DecodeDedupeEntry(store.data.at("ka"), scratch));
+  EXPECT_EQ(entry.first_seen_ms, 1'700'000'000'000);
+  EXPECT_EQ(entry.input_offset, 10);
 }
 
+// An entry as this version writes it.
 std::string EntryBytes(int64_t first_seen_ms) {
+  std::string out;
+  EncodeDedupeEntry({.first_seen_ms = first_seen_ms, .input_offset = 7, .input_topic = "in"}, out);
+  return out;
+}
+
+// An entry as versions before 2026-11-26 wrote it: a v1::DedupeEntry message.
+std::string OldEntryBytes(int64_t first_seen_ms, int64_t input_offset = 7,
+                          const std::string& topic = "in") {
   v1::DedupeEntry entry;
   entry.set_first_seen_ms(first_seen_ms);
-  entry.set_input_offset(7);
+  entry.set_input_offset(input_offset);
+  entry.set_input_topic(topic);
   return entry.SerializeAsString();
+}
+
+auto IsCorrupt() {
+  return StatusIs(absl::StatusCode::kDataLoss, HasSubstr("dedupe entry"));
+}
+
+TEST(DedupeEntryTest, RoundTripsAndReadsTheOldLayout) {
+  std::string bytes, scratch;
+  const struct {
+    int64_t first_seen_ms;
+    int64_t input_offset;
+    std::string topic;
+  } cases[] = {{1'700'000'000'000, 42, "orders"},
+               {0, -1, ""},  // offset unknown (TestDriver), no topic
+               {-5, INT64_MAX, std::string("a\0b.c", 5)},  // (protobuf: valid UTF-8 only)
+               {INT64_MIN, 0, std::string(300, 't')}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.topic.size());
+    EncodeDedupeEntry(
+        {.first_seen_ms = c.first_seen_ms, .input_offset = c.input_offset, .input_topic = c.topic},
+        bytes);
+    ASSERT_FALSE(bytes.empty());
+    EXPECT_EQ(bytes[0], '\0');  // the marker no protobuf message starts with
+    ASSERT_OK_AND_ASSIGN(DedupeEntry e, DecodeDedupeEntry(bytes, scratch));
+    EXPECT_EQ(e.first_seen_ms, c.first_seen_ms);
+    EXPECT_EQ(e.input_offset, c.input_offset);
+    EXPECT_EQ(e.input_topic, c.topic);
+
+    const std::string old = OldEntryBytes(c.first_seen_ms, c.input_offset, c.topic);
+    ASSERT_OK_AND_ASSIGN(DedupeEntry o, DecodeDedupeEntry(old, scratch));
+    EXPECT_EQ(o.first_seen_ms, c.first_seen_ms);
+    EXPECT_EQ(o.input_offset, c.input_offset);
+    EXPECT_EQ(o.input_topic, c.topic);
+  }
+  // An old entry with every field at its default serializes to nothing.
+  ASSERT_OK_AND_ASSIGN(DedupeEntry empty, DecodeDedupeEntry("", scratch));
+  EXPECT_EQ(empty.first_seen_ms, 0);
+  EXPECT_EQ(empty.input_offset, 0);
+  EXPECT_EQ(empty.input_topic, "");
+  // Neither layout: a truncated new one, an unknown format, bytes that are no message.
+  EncodeDedupeEntry({.first_seen_ms = 1, .input_offset = 2, .input_topic = ""}, bytes);
+  EXPECT_THAT(DecodeDedupeEntry(absl::string_view(bytes).substr(0, bytes.size() - 1), scratch),
+              IsCorrupt());
+  bytes[1] = '\x02';
+  EXPECT_THAT(DecodeDedupeEntry(bytes, scratch), IsCorrupt());
+  EXPECT_THAT(DecodeDedupeEntry(std::string(1, '\0'), scratch), IsCorrupt());
+  EXPECT_THAT(DecodeDedupeEntry(std::string("\0\x01", 2) + std::string(11, '\x80') + "\x01",
+                                scratch),
+              IsCorrupt());
+  // Small: 11 bytes and the topic for a key seen now at a 3-byte offset, 2 fewer than the
+  // message.
+  EncodeDedupeEntry(
+      {.first_seen_ms = 1'700'000'000'000, .input_offset = 100'000, .input_topic = "in"}, bytes);
+  EXPECT_EQ(bytes.size(), 11u + 2u);
+  EXPECT_EQ(OldEntryBytes(1'700'000'000'000, 100'000, "in").size(), 13u + 2u);
+  EXPECT_THAT(DecodeDedupeEntry("\xff\xff\xff", scratch), IsCorrupt());
+}
+
+// A store (or changelog) written by an earlier version holds v1::DedupeEntry messages: they
+// count as before — inside the window a duplicate, the record's own entry no duplicate of
+// itself, outside the window absent (the new sighting rewritten in the current layout).
+TEST(DeduperTest, EntriesOfTheOldLayoutStillCount) {
+  FakeClock clock;
+  const int64_t t0 = clock.now_ms;
+  DedupeOptions options;
+  options.window = hours(1);
+  ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+  MapStore store;
+  store.data["ka"] = OldEntryBytes(t0, 10, "in");
+  store.data["kb"] = OldEntryBytes(t0 - Ms(hours(2)), 11, "in");
+
+  RecordView again = Keyed("a", 10);
+  again.topic = "in";
+  EXPECT_THAT(dedupe->Check(again, store), IsOkAndHolds(Verdict::kPass));  // itself, rechecked
+  RecordView a = Keyed("a", 12);
+  a.topic = "in";
+  EXPECT_THAT(dedupe->Check(a, store), IsOkAndHolds(Verdict::kDuplicate));
+  RecordView b = Keyed("b", 13);
+  b.topic = "in";
+  EXPECT_THAT(dedupe->Check(b, store), IsOkAndHolds(Verdict::kPass));  // outside the window
+  EXPECT_EQ(store.data.at("ka"), OldEntryBytes(t0, 10, "in"));  // untouched
+  ASSERT_EQ(store.changelog.size(), 1u);
+  EXPECT_EQ(store.changelog[0].first, "kb");
+  EXPECT_EQ(store.changelog[0].second.value_or("").substr(0, 1), std::string(1, '\0'));
+  std::string scratch;
+  ASSERT_OK_AND_ASSIGN(DedupeEntry rewritten, DecodeDedupeEntry(store.data.at("kb"), scratch));
+  EXPECT_EQ(rewritten.first_seen_ms, t0);
+  EXPECT_EQ(rewritten.input_offset, 13);
+  EXPECT_EQ(rewritten.input_topic, "in");
+  EXPECT_THAT(dedupe->Check(b, store), IsOkAndHolds(Verdict::kPass));  // itself again
+  b.offset = 14;
+  EXPECT_THAT(dedupe->Check(b, store), IsOkAndHolds(Verdict::kDuplicate));
+  EXPECT_EQ(dedupe->counters().rechecked, 2);
+
+  // An entry of neither layout is an error, not a verdict.
+  store.data["kc"] = "\xff\xff\xff";
+  EXPECT_THAT(dedupe->Check(Keyed("c"), store), IsCorrupt());
 }
 
 // The compaction policy drops exactly what Check treats as outside the window (as of the
@@ -229,11 +337,14 @@ TEST(DeduperTest, TheCompactionPolicyDropsWhatCheckNoLongerSees) {
   EXPECT_TRUE(policy->Drop("ka", EntryBytes(t0 - Ms(hours(5)))));
   EXPECT_FALSE(policy->Drop("ka", EntryBytes(t0 + 1)));
   EXPECT_FALSE(policy->Drop("ka", EntryBytes(clock.now_ms)));
+  // Entries of the layout before, alike.
+  EXPECT_TRUE(policy->Drop("ka", OldEntryBytes(t0)));
+  EXPECT_FALSE(policy->Drop("ka", OldEntryBytes(t0 + 1)));
   // Not an entry of the deduper, or one that does not parse: kept (Check reports the latter).
   EXPECT_FALSE(policy->Drop("x", EntryBytes(0)));
   EXPECT_FALSE(policy->Drop("", ""));
   EXPECT_FALSE(policy->Drop("ka", "\xff\xff\xff"));
-  EXPECT_EQ(dedupe->counters().expired, 2);
+  EXPECT_EQ(dedupe->counters().expired, 3);
 }
 
 TEST(DeduperTest, WindowExpiryWithAFakeClock) {
@@ -260,10 +371,10 @@ TEST(DeduperTest, WindowExpiryWithAFakeClock) {
   EXPECT_THAT(dedupe->Check(Keyed("b"), store), IsOkAndHolds(Verdict::kDuplicate));
   ASSERT_EQ(store.changelog.size(), 1u);
   EXPECT_EQ(store.changelog[0].first, "ka");
-  v1::DedupeEntry entry;
   ASSERT_TRUE(store.changelog[0].second.has_value());
-  ASSERT_TRUE(entry.ParseFromString(*store.changelog[0].second));
-  EXPECT_EQ(entry.first_seen_ms(), clock.now_ms);
+  std::string scratch;
+  ASSERT_OK_AND_ASSIGN(DedupeEntry entry, DecodeDedupeEntry(*store.changelog[0].second, scratch));
+  EXPECT_EQ(entry.first_seen_ms, clock.now_ms);
   EXPECT_EQ(store.data.size(), 2u);
   // The new sighting opens a new window.
   clock.now_ms += Ms(hours(1)) - 1;
@@ -375,6 +486,46 @@ TEST(DeduperTest, OverAPartitionStore) {
     clock.now_ms += Ms(hours(24));
     EXPECT_THAT(dedupe->Check(Keyed("a"), *store), IsOkAndHolds(Verdict::kPass));
     ASSERT_THAT(store->CommitPending(3), IsOk());
+    ASSERT_THAT(store->Close(), IsOk());
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A changelog written before the layout changed, restored into an empty store: its entries
+// count, and the store's compaction drops the expired ones of either layout.
+TEST(DeduperTest, AChangelogOfBothLayoutsRestoresAndCounts) {
+  char tmpl[] = "/tmp/onceflow-dedupe-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    FakeClock clock;
+    const int64_t t0 = clock.now_ms;
+    DedupeOptions options;
+    options.window = hours(1);
+    ASSERT_OK_AND_ASSIGN(auto dedupe, Deduper::Create(options, clock));
+    ASSERT_OK_AND_ASSIGN(auto env, StateEnv::Create({}));
+    ASSERT_OK_AND_ASSIGN(
+        auto store,
+        PartitionStore::Open(
+            {.path = dir, .env = env.get(), .compaction = dedupe->compaction_policy()}, nullptr));
+    ASSERT_THAT(store->ApplyRestored("kold", OldEntryBytes(t0 - 10, 1, "in")), IsOk());
+    ASSERT_THAT(store->ApplyRestored("kold-expired", OldEntryBytes(t0 - Ms(hours(2)), 2, "in")),
+                IsOk());
+    ASSERT_THAT(store->ApplyRestored("knew-expired", EntryBytes(t0 - Ms(hours(2)))), IsOk());
+    ASSERT_THAT(store->FinishRestore(3), IsOk());
+
+    RecordView old = Keyed("old", 5);
+    old.topic = "in";
+    EXPECT_THAT(dedupe->Check(old, *store), IsOkAndHolds(Verdict::kDuplicate));
+    old.offset = 1;  // the record that wrote it, replayed
+    EXPECT_THAT(dedupe->Check(old, *store), IsOkAndHolds(Verdict::kPass));
+    ASSERT_THAT(store->CommitPending(4), IsOk());
+    ASSERT_THAT(store->CompactAll(), IsOk());
+    EXPECT_EQ(dedupe->counters().expired, 2);
+    EXPECT_THAT(dedupe->Check(Keyed("old"), *store), IsOkAndHolds(Verdict::kDuplicate));
+    EXPECT_THAT(dedupe->Check(Keyed("old-expired"), *store), IsOkAndHolds(Verdict::kPass));
+    EXPECT_THAT(dedupe->Check(Keyed("new-expired"), *store), IsOkAndHolds(Verdict::kPass));
+    ASSERT_THAT(store->CommitPending(5), IsOk());
     ASSERT_THAT(store->Close(), IsOk());
   }
   std::filesystem::remove_all(dir);
