@@ -4,23 +4,29 @@
 //   build/release/bench/onceflow_dedupe_bench                         # 1 M and 10 M keys
 //   build/release/bench/onceflow_dedupe_bench --dedupe_keys=100000    # a quick run
 //   build/release/bench/onceflow_dedupe_bench --dedupe_dir=/data/tmp  # where the stores go
+//   build/release/bench/onceflow_dedupe_bench --dedupe_new=50,100     # share of new keys, %
 //
 // Each key count gets a fresh store in a temporary folder, filled once through the deduper
 // itself (transactions of 10 000 records), so the layout is the production one: "k" + key ->
-// DedupeEntry, one entry per key. The measured loop then checks a 50/50 mix
-// of never-seen keys and keys drawn uniformly from the filled ones, commits (writing the
-// checkpoint file, as the runtime does), and repeats. No changelog sink: only local state is
+// DedupeEntry, one entry per key. The measured loop then checks a mix of never-seen keys
+// (--dedupe_new percent, default 50) and keys drawn uniformly from the filled ones, commits
+// (keys and checkpoint in one RocksDB write, in the background, as the runtime does), and
+// repeats. No changelog sink: only local state is
 // measured. StateMemoryOptions are the defaults (64 MiB block cache holding 32 MiB of write
 // buffers), so resident memory must not grow with the key count: the keys live on disk.
 //
 // Counters: items_per_second = checks/s; fill_s / fill_checks_per_s = the pre-fill;
 // rss_after_fill_MiB, rss_MiB (after the run), rss_peak_MiB (VmHWM), heap_MiB (malloc'd and
 // in use after the run: RSS minus this is allocator slack); cache_MiB (block cache
-// usage, memtables included); commit_ms = time in CommitPending per transaction (RocksDB
-// write + checkpoint file with its fsyncs); passed / duplicates = the mix actually seen.
+// usage, memtables included); commit_ms = time in CommitPending per transaction (waiting for
+// the previous transaction's background write, starting this one's); passed / duplicates =
+// the mix actually seen;
+// cpu_ns_per_check = the checking thread's CPU time per check, commits included (the
+// background write's thread not).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -47,6 +53,7 @@ constexpr int kFillBatch = 10'000;  // records per transaction while filling
 constexpr int64_t kStartMs = 1'700'000'000'000;
 
 std::vector<int64_t> g_key_counts = {1'000'000, 10'000'000};
+std::vector<int64_t> g_new_percents = {50};
 std::string g_parent_dir = "/tmp";
 
 // VmRSS / VmHWM of this process in MiB, from /proc/self/status.
@@ -70,6 +77,13 @@ double ProcStatusMiB(const char* field) {
 double HeapInUseMiB() {
   const struct mallinfo2 info = ::mallinfo2();
   return static_cast<double>(info.uordblks + info.hblkhd) / (1 << 20);
+}
+
+// CPU time of the calling thread, in seconds.
+double ThreadCpuSeconds() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 class FixedClock : public base::Clock {
@@ -185,6 +199,7 @@ std::unique_ptr<Filled> g_filled;
 
 void BM_DedupeCheckCommit(benchmark::State& state) {
   const int64_t keys = state.range(0);
+  const int64_t new_percent = state.range(1);
   if (g_filled == nullptr || g_filled->keys != keys) {
     g_filled.reset();  // free the previous key count's store and its disk first
     g_filled = Fill(keys);
@@ -193,12 +208,15 @@ void BM_DedupeCheckCommit(benchmark::State& state) {
   const int64_t passed_before = f.dedupe->counters().passed;
   const int64_t duplicates_before = f.dedupe->counters().duplicates;
   std::string key;
-  double commit_seconds = 0;  // inside CommitPending: the RocksDB write + the checkpoint file
+  double commit_seconds = 0;  // inside CommitPending
+  const double cpu_start = ThreadCpuSeconds();
   for (auto _ : state) {
     for (int i = 0; i < kBatch; ++i) {
-      // Alternate never-seen ids and uniformly drawn filled ids: a 50/50 mix.
+      // Never-seen ids and uniformly drawn filled ids, spread evenly: new_percent of each
+      // hundred checks are new (50: alternately).
+      const bool is_new = (i * new_percent) / 100 != ((i + 1) * new_percent) / 100;
       const int64_t id =
-          (i % 2 == 0) ? f.next_new_key++ : static_cast<int64_t>(f.rng.Next() % f.keys);
+          is_new ? f.next_new_key++ : static_cast<int64_t>(f.rng.Next() % f.keys);
       key = KeyOf(id);
       RecordView record;
       record.key = key;
@@ -221,6 +239,9 @@ void BM_DedupeCheckCommit(benchmark::State& state) {
     f.clock.now_ms += 1;
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["cpu_ns_per_check"] =
+      1e9 * (ThreadCpuSeconds() - cpu_start) /
+      static_cast<double>(std::max<int64_t>(state.iterations(), 1) * kBatch);
   state.counters["commit_ms"] =
       1000 * commit_seconds / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
   state.counters["fill_s"] = f.fill_seconds;
@@ -250,6 +271,16 @@ bool ParseOwnFlags(int* argc, char** argv) {
         }
         g_key_counts.push_back(count);
       }
+    } else if (arg.rfind("--dedupe_new=", 0) == 0) {
+      g_new_percents.clear();
+      for (absl::string_view n : absl::StrSplit(arg.substr(13), ',')) {
+        int64_t percent = 0;
+        if (!absl::SimpleAtoi(n, &percent) || percent < 0 || percent > 100) {
+          std::fprintf(stderr, "bad --dedupe_new value (0-100): %s\n", argv[i]);
+          return false;
+        }
+        g_new_percents.push_back(percent);
+      }
     } else if (arg.rfind("--dedupe_dir=", 0) == 0) {
       g_parent_dir = std::string(arg.substr(13));
     } else {
@@ -267,12 +298,14 @@ int main(int argc, char** argv) {
   namespace state = onceflow::state;
   if (!state::ParseOwnFlags(&argc, argv)) return 2;
   for (const int64_t keys : state::g_key_counts) {
-    benchmark::RegisterBenchmark("BM_DedupeCheckCommit", state::BM_DedupeCheckCommit)
-        ->ArgName("keys")
-        ->Arg(keys)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
-        ->MinTime(10.0);
+    for (const int64_t percent : state::g_new_percents) {
+      benchmark::RegisterBenchmark("BM_DedupeCheckCommit", state::BM_DedupeCheckCommit)
+          ->ArgNames({"keys", "new_percent"})
+          ->Args({keys, percent})
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->MinTime(10.0);
+    }
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
