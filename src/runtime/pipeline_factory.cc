@@ -9,6 +9,7 @@
 #include "runtime/dedupe_transform.h"
 #include "runtime/kafka_io.h"
 #include "runtime/offsets_committer.h"
+#include "runtime/state_manager.h"
 #include "runtime/transactional_committer.h"
 
 namespace onceflow::runtime {
@@ -104,6 +105,11 @@ absl::StatusOr<std::unique_ptr<Pipeline>> MakeKafkaPipeline(ProcessorOptions opt
   if (options.errors.policy == ErrorPolicy::kDeadLetter) {
     topics.push_back(options.errors.dead_letter_topic);
   }
+  // The changelogs too: the producer learns their leaders at init_transactions (alos: at the
+  // first record), after StateManager::Start has created them. Left to librdkafka, the first
+  // commit of a new instance waited ~0.7 s in its flush for the metadata of a changelog
+  // created moments before (docs/benchmarks.md, the issue-14 profile).
+  for (std::string& t : StateManager::ChangelogTopics(options)) topics.push_back(std::move(t));
   ONCEFLOW_ASSIGN_OR_RETURN(std::unique_ptr<KafkaProducerClient> producer,
                             KafkaProducerClient::Create(producer_props, topics, on_statistics));
   return MakePipeline(std::move(options), std::move(transform), std::move(source),

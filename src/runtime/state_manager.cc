@@ -75,6 +75,17 @@ class StateManager::Sink : public state::ChangelogSink {
   int32_t partition_;
 };
 
+std::vector<std::string> StateManager::ChangelogTopics(const ProcessorOptions& options) {
+  std::vector<std::string> topics;
+  for (const std::string& name : options.state.stores) {
+    topics.push_back(ChangelogTopic(options.application_id, name));
+  }
+  if (options.state.dedupe.has_value()) {
+    topics.push_back(ChangelogTopic(options.application_id, kDedupeStore));
+  }
+  return topics;
+}
+
 StateManager::StateManager(const ProcessorOptions& options, ProduceFn produce)
     : options_(options), produce_(std::move(produce)) {
   store_names_ = options_.state.stores;

@@ -46,6 +46,8 @@ class StateManager : public TransformContext, public AttemptScope {
   // Any store declared (explicitly or by dedupe)?
   bool enabled() const { return !store_names_.empty(); }
   static std::string ChangelogTopic(const std::string& application_id, const std::string& store);
+  // The changelog topics of every store `options` declares (dedupe's included).
+  static std::vector<std::string> ChangelogTopics(const ProcessorOptions& options);
 
   // The compaction policy the partitions of store `name` are opened with (expiry; see
   // state::CompactionPolicy). Before Start.
