@@ -61,14 +61,30 @@ struct InputFacts {
   std::map<PartitionOffset, const std::string*> poison_at;
   // Per key, the seqs of its non-poison originals, ascending: a seq's count is its rank.
   absl::flat_hash_map<std::string, std::vector<int64_t>> counted_seqs;
+  // Per id, input records that repeat an earlier one byte for byte (the generator's).
+  absl::flat_hash_map<std::string, int64_t> repeats_of_id;
+  int64_t input_duplicates = 0;
 };
 
-InputFacts ReadInput(const std::vector<const ReadBack*>& input) {
+InputFacts ReadInput(const std::vector<const ReadBack*>& input, bool dedupe) {
   InputFacts f;
+  absl::flat_hash_set<absl::string_view> values;
   for (const ReadBack* rec : input) {
     absl::StatusOr<WorkloadValue> v = DecodeValue(rec->value);
     if (!v.ok()) continue;
     f.all_ids.insert(v->id);
+    if (!values.insert(rec->value).second) {
+      // The generator's own duplicate (checker.h): with dedupe it must be dropped like an
+      // upstream duplicate; without, it is one more record to pass and count.
+      ++f.input_duplicates;
+      ++f.repeats_of_id[v->id];
+      if (v->poison()) {
+        f.poison_at[{rec->partition, rec->offset}] = &rec->value;
+      } else if (!dedupe && v->copy == 0) {
+        f.counted_seqs[v->key].push_back(v->seq);
+      }
+      continue;
+    }
     if (v->poison()) {
       f.poison_ids.insert(v->id);
       f.poison_at[{rec->partition, rec->offset}] = &rec->value;
@@ -188,7 +204,8 @@ CheckResult Check(const CheckInput& in) {
   // The input: which ids are expected, and how many upstream duplicates were injected.
   const std::vector<const ReadBack*> input = SortedByPosition(in.input);
   r.input_records = static_cast<int64_t>(input.size());
-  const InputFacts facts = ReadInput(input);
+  const InputFacts facts = ReadInput(input, in.dedupe);
+  r.input_duplicates = facts.input_duplicates;
   r.expected = static_cast<int64_t>(facts.expected.size());
   r.upstream_duplicates_injected = static_cast<int64_t>(facts.injected_copies.size());
   r.poison_expected = static_cast<int64_t>(facts.poison_at.size());
@@ -215,7 +232,13 @@ CheckResult Check(const CheckInput& in) {
   }
   for (const auto& [id, n] : copies_of_id) {
     if (facts.expected.count(id) > 0) ++r.delivered;
-    r.duplicates += n - 1;
+    // One output per id; without dedupe, one more per repeat of the generator's.
+    int64_t allowed = 1;
+    if (!in.dedupe) {
+      auto repeats = facts.repeats_of_id.find(id);
+      if (repeats != facts.repeats_of_id.end()) allowed += repeats->second;
+    }
+    r.duplicates += std::max<int64_t>(0, n - allowed);
   }
   r.lost = r.expected - r.delivered;
   r.transient_retried = static_cast<int64_t>(retried.size());

@@ -13,7 +13,13 @@
 //   delivered     distinct expected ids present in the output
 //   lost          expected - delivered
 //   duplicates    output records beyond the first for each id (whatever made them: a replay,
-//                 a zombie, or an upstream duplicate that got through dedupe)
+//                 a zombie, or an upstream duplicate that got through dedupe); without dedupe,
+//                 beyond the first and the generator's repeats of it (input_duplicates)
+//   input_duplicates  input records whose bytes an earlier input record already had: the
+//                 generator's own, when a record its failed producer had in flight became
+//                 visible only after the recovery's read-back and was sent again (runner.cc).
+//                 Without dedupe the processor must pass both (and count both); with dedupe,
+//                 drop the second like an upstream duplicate
 //   order_violations  per key, walk the output in (partition, offset) order and keep the
 //                 first occurrence of each seq; a first occurrence whose seq is below the
 //                 highest seq already seen for that key is one violation
@@ -95,6 +101,8 @@ struct CheckInput {
   std::vector<int64_t> fault_ms;
   // Output records carry kCountHeader: check it.
   bool counts = false;
+  // The processor drops records whose id it has seen (upstream duplicates must not pass).
+  bool dedupe = false;
   // The count store (its changelog's live entries): record key -> count, when counts is set.
   std::optional<std::map<std::string, int64_t>> count_state;
   // The dead-letter topic, read_committed, when the children dead-letter; `input_topic` is what
@@ -113,6 +121,7 @@ struct CheckResult {
   int64_t duplicates = 0;
   int64_t order_violations = 0;
   int64_t input_order_violations = 0;  // the generator's own order, as a sanity check
+  int64_t input_duplicates = 0;
   int64_t aborted_reads = 0;
   int64_t aborted_in_log = 0;
   int64_t upstream_duplicates_dropped = 0;

@@ -63,6 +63,12 @@ std::string FormatTable(const std::vector<RunResult>& runs) {
         r.committed_offsets_ok ? "at the input's end" : "NOT at the end",
         r.ok ? "" : absl::StrCat("; broken: ", r.why));
     const CheckResult& c = r.check;
+    if (r.generator_recoveries > 0 || c.input_duplicates > 0) {
+      absl::StrAppendFormat(&out,
+                            "  generator: recovered from %d fatal producer error(s), sent %d "
+                            "record(s) again; %d input record(s) twice\n",
+                            r.generator_recoveries, r.generator_resent, c.input_duplicates);
+    }
     if (r.counts) {
       absl::StrAppendFormat(&out,
                             "  counts: %d first occurrences checked, %d high (doubled), %d low "
@@ -152,6 +158,9 @@ std::string FormatJson(const std::vector<RunResult>& runs) {
         ", \"dead_letters\": ", c.dead_letters, ", \"dead_letter_duplicates\": ",
         c.dead_letter_duplicates, ", \"dead_letters_unexpected\": ", c.dead_letters_unexpected,
         ", \"dead_letter_reason\": ", JsonString(c.dead_letter_reason),
+        ", \"input_duplicates\": ", c.input_duplicates,
+        ", \"generator_recoveries\": ", r.generator_recoveries,
+        ", \"generator_resent\": ", r.generator_resent,
         ", \"broken\": ", JsonString(r.why), ", \"run_dir\": ", JsonString(r.run_dir),
         ", \"faults\": [", absl::StrJoin(faults, ", "), "]}"));
   }

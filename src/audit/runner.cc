@@ -12,11 +12,13 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -214,11 +216,33 @@ class LiveReader {
   std::vector<ReadBack> records_;  // owned by the thread until Stop()
 };
 
-// Sends the workload to the input topic at `rate` records per second.
+// Sends the workload to the input topic at `rate` records per second, each planned record
+// exactly once.
+//
+// The producer is idempotent (acks=all). librdkafka 2.0.2's idempotent producer can fail
+// fatally on a broker failover although nothing is wrong with the records
+// (OUT_OF_ORDER_SEQUENCE_NUMBER, "rewound sequence number": confluentinc/librdkafka#4438, fixed
+// in 2.3.0). Then the generator recovers instead of ending the run: it drops the producer,
+// reads the input back to its high watermark, marks the records it had sent whose bytes are
+// there, and sends the rest again, in plan order, with a new producer. A record that the old
+// producer had in flight and that became visible only after the read-back ends up twice in
+// the input: the checker counts it (input_duplicates) and judges with it (checker.h).
 class Generator {
  public:
-  Generator(kafka::Properties client, std::string topic, const WorkloadPlan* plan, double rate)
-      : client_(std::move(client)), topic_(std::move(topic)), plan_(plan), rate_(rate) {}
+  // Fatal errors recovered from before the generator gives up.
+  static constexpr int kMaxRecoveries = 8;
+  // librdkafka's RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER: what --inject-generator-fatal-at
+  // raises, the error the bug above raises.
+  static constexpr int kOutOfOrderSequence = 45;
+
+  Generator(kafka::Properties client, std::string topic, const WorkloadPlan* plan, double rate,
+            int64_t inject_fatal_at)
+      : client_(std::move(client)),
+        topic_(std::move(topic)),
+        plan_(plan),
+        rate_(rate),
+        inject_fatal_at_(inject_fatal_at),
+        acked_(plan->sends.size(), 0) {}
   ~Generator() { Stop(); }
 
   // Stops sending (what was sent is still flushed) and waits for the thread.
@@ -228,23 +252,20 @@ class Generator {
   }
 
   absl::Status Start() {
-    ONCEFLOW_ASSIGN_OR_RETURN(
-        producer_, kafka::Producer::Create(
-                       ClientProps(client_, {{"enable.idempotence", "true"},
-                                             {"acks", "all"},
-                                             {"linger.ms", "5"},
-                                             // Rides out broker restarts without giving up.
-                                             {"message.timeout.ms", "300000"}}),
-                       [this](const kafka::DeliveryReport& report) {
-                         if (!report.status.ok()) ++failures_;
-                       }));
+    ONCEFLOW_RETURN_IF_ERROR(NewProducer());
     thread_ = std::thread([this] { Loop(); });
     return absl::OkStatus();
   }
 
   bool done() const { return done_.load(); }
   int64_t sent() const { return sent_.load(); }
-  int64_t failures() const { return failures_.load(); }
+  int recoveries() const { return recoveries_.load(); }
+  int64_t resent() const { return resent_.load(); }
+  // What the generator has to say since the last call (its recoveries), for the faults log.
+  std::vector<std::string> TakeNotes() {
+    std::lock_guard<std::mutex> lock(notes_mu_);
+    return std::exchange(notes_, {});
+  }
   std::string error() {
     Join();
     return error_;
@@ -254,29 +275,140 @@ class Generator {
   }
 
  private:
+  absl::Status NewProducer() {
+    ONCEFLOW_ASSIGN_OR_RETURN(
+        producer_, kafka::Producer::Create(
+                       ClientProps(client_, {{"enable.idempotence", "true"},
+                                             {"acks", "all"},
+                                             {"linger.ms", "5"},
+                                             // Rides out broker restarts without giving up.
+                                             {"message.timeout.ms", "300000"}}),
+                       [this](const kafka::DeliveryReport& report) {
+                         const auto i = reinterpret_cast<uintptr_t>(report.opaque);
+                         if (report.status.ok() && i > 0) acked_[i - 1] = 1;
+                       }));
+    return absl::OkStatus();
+  }
+
+  // Sends plan record `i` (its delivery report marks it acknowledged).
+  absl::Status Send(size_t i) {
+    const WorkloadValue& v = plan_->sends[i];
+    const std::string value = EncodeValue(v);
+    return producer_->Produce({.topic = topic_,
+                               .key = v.key,
+                               .value = value,
+                               .opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(i + 1))});
+  }
+
+  // After a fatal error: a new producer, and every record sent so far that is neither
+  // acknowledged nor in the input sent again. On failure the run cannot go on.
+  absl::Status Recover(const absl::Status& fatal) {
+    if (++recoveries_ > kMaxRecoveries) {
+      return absl::UnavailableError(absl::StrCat("gave up after ", kMaxRecoveries,
+                                                 " fatal producer errors; the last: ",
+                                                 fatal.ToString()));
+    }
+    producer_.reset();  // what it still held fails; its delivery reports mark nothing
+    const size_t sent = static_cast<size_t>(sent_.load());
+    absl::flat_hash_map<std::string, size_t> missing;
+    for (size_t i = 0; i < sent; ++i) {
+      if (acked_[i] == 0) missing.emplace(EncodeValue(plan_->sends[i]), i);
+    }
+    const size_t unacked = missing.size();
+    ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(
+        ClientProps(client_, {{"group.id", absl::StrCat(topic_, "-audit-generator")}}), topic_,
+        {.read_committed = false, .until_high_watermark = true, .timeout = milliseconds(300000)},
+        [&missing](const kafka::ConsumedMessage& m) {
+          if (!m.is_record() || !m.record().has_value()) return;
+          missing.erase(std::string(m.record().value()));
+        }));
+    std::vector<size_t> again;
+    again.reserve(missing.size());
+    for (const auto& [value, i] : missing) again.push_back(i);
+    std::sort(again.begin(), again.end());
+    for (size_t i = 0; i < sent; ++i) {
+      if (acked_[i] == 0) acked_[i] = 1;  // in the input, or sent again below
+    }
+    Note(absl::StrFormat(
+        "generator: %s; recovering (%d of at most %d): %d of %d sent records were not "
+        "acknowledged, %d of them are in the input, sending %d again with a new producer",
+        fatal.ToString(), recoveries_.load(), kMaxRecoveries, unacked, sent,
+        unacked - again.size(), again.size()));
+    ONCEFLOW_RETURN_IF_ERROR(NewProducer());
+    for (size_t i : again) {
+      acked_[i] = 0;
+      ONCEFLOW_RETURN_IF_ERROR(Send(i));
+      ++resent_;
+    }
+    return absl::OkStatus();
+  }
+
+  void Note(std::string line) {
+    std::lock_guard<std::mutex> lock(notes_mu_);
+    notes_.push_back(std::move(line));
+  }
+
+  // A fatal error of the producer, if it has one: recovered from; false when that failed
+  // (error_ says why).
+  bool RecoverIfFatal(const absl::Status& status) {
+    absl::Status fatal = producer_->FatalError();
+    if (fatal.ok()) {
+      if (status.ok()) return true;
+      error_ = status.ToString();
+      return false;
+    }
+    absl::Status recovered = Recover(fatal);
+    if (!recovered.ok()) error_ = recovered.ToString();
+    return recovered.ok();
+  }
+
   void Loop() {
     const auto start = Clock::now();
-    for (size_t i = 0; i < plan_->sends.size() && !stop_; ++i) {
+    bool ok = true;
+    for (size_t i = 0; i < plan_->sends.size() && !stop_ && ok; ++i) {
       const auto due = start + std::chrono::microseconds(
                                    static_cast<int64_t>(static_cast<double>(i) * 1e6 / rate_));
-      while (!stop_) {
+      while (!stop_ && ok) {
         // One reading of the clock: a negative timeout would make Poll wait forever.
         const auto left = std::chrono::duration_cast<milliseconds>(due - Clock::now());
         if (left <= milliseconds(0)) break;
         // Serves delivery reports while it waits for the next send time.
         producer_->Poll(std::min(milliseconds(5), left));
+        ok = RecoverIfFatal(absl::OkStatus());
       }
-      const WorkloadValue& v = plan_->sends[i];
-      const std::string value = EncodeValue(v);
-      absl::Status st = producer_->Produce({.topic = topic_, .key = v.key, .value = value});
+      if (!ok || stop_) break;
+      if (static_cast<int64_t>(i) == inject_fatal_at_) {
+        producer_->InjectFatalError(kOutOfOrderSequence, "injected by --inject-generator-fatal-at")
+            .IgnoreError();  // shows in the next call
+      }
+      absl::Status st = Send(i);
+      if (!st.ok()) {
+        // Not sent: a fatal error leaves it to the recovery's resend, which only covers
+        // records counted as sent.
+        ++sent_;
+        ok = RecoverIfFatal(st);
+        continue;
+      }
+      ++sent_;
+    }
+    // Every sent record acknowledged, across fatal errors.
+    while (ok) {
+      absl::Status st = producer_->Flush(milliseconds(300000));
+      if (!producer_->FatalError().ok()) {
+        ok = RecoverIfFatal(st);
+        continue;
+      }
       if (!st.ok()) {
         error_ = st.ToString();
         break;
       }
-      ++sent_;
+      const int64_t unacked = std::count(acked_.begin(), acked_.begin() + sent_.load(), 0);
+      if (unacked > 0) {
+        error_ = absl::StrCat(unacked, " of ", sent_.load(),
+                              " records were not acknowledged (their delivery failed)");
+      }
+      break;
     }
-    absl::Status st = producer_->Flush(milliseconds(300000));
-    if (!st.ok() && error_.empty()) error_ = st.ToString();
     done_ = true;
   }
 
@@ -284,13 +416,20 @@ class Generator {
   const std::string topic_;
   const WorkloadPlan* plan_;
   const double rate_;
+  const int64_t inject_fatal_at_;
+  // Per plan record: its delivery was acknowledged (or, after a recovery, it is in the input).
+  // Written by delivery reports, served on the generator's thread.
+  std::vector<uint8_t> acked_;
   std::unique_ptr<kafka::Producer> producer_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
   std::atomic<int64_t> sent_{0};
-  std::atomic<int64_t> failures_{0};
+  std::atomic<int> recoveries_{0};
+  std::atomic<int64_t> resent_{0};
   std::string error_;
+  std::mutex notes_mu_;
+  std::vector<std::string> notes_;
 };
 
 // Deletes the run's topics on every way out of RunOnce.
@@ -649,7 +788,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
 
   LiveReader live(client, out, o.partitions, start);
   ONCEFLOW_RETURN_IF_ERROR(live.Start());
-  Generator generator(client, in, &plan, rate);
+  Generator generator(client, in, &plan, rate, o.inject_generator_fatal_at);
   ONCEFLOW_RETURN_IF_ERROR(generator.Start());
 
   // The committed offsets of the group, read without joining it.
@@ -981,6 +1120,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
                  absl::StrFormat("[%7.1fs] %s: sent %d/%d, output seen %d", now_ms() / 1000.0,
                                  o.mode, generator.sent(), plan.sends.size(), live.count()));
     }
+    for (const std::string& note : generator.TakeNotes()) say(note);
     progress.Update(generator.sent(), absl::StrFormat("output seen %d", live.count()));
     // Children, the generator and the broker script are watched by polling: no single call
     // waits on all of them.
@@ -1026,6 +1166,9 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     generator.Stop();
   }
   live.Stop();
+  for (const std::string& note : generator.TakeNotes()) say(note);
+  result.generator_recoveries = generator.recoveries();
+  result.generator_resent = generator.resent();
   if (!failure.ok()) return failure;
   if (const std::string err = generator.error(); !err.empty()) {
     return absl::UnavailableError(absl::StrCat("generator: ", err));
@@ -1060,6 +1203,7 @@ absl::StatusOr<RunResult> RunOnce(const RunOptions& o) {
     check_in.dedupe_ids = std::move(ids);
   }
   check_in.counts = o.state_count;
+  check_in.dedupe = result.dedupe;
   if (o.state_count) {
     ONCEFLOW_ASSIGN_OR_RETURN(std::vector<ReadBack> entries,
                               ReadTopic(client, count_changelog, o.partitions, true, read_timeout));

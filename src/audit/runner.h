@@ -82,6 +82,11 @@ struct RunOptions {
   // Probability that an original is a poison record, larger than the output topic takes
   // (workload.h); the children then dead-letter it. Default: 0.
   double poison_rate = 0;
+  // For testing the audit itself: the generator's producer raises a fatal error (librdkafka's
+  // OUT_OF_ORDER_SEQUENCE_NUMBER) just before it sends plan record N, as librdkafka 2.0.2's
+  // idempotent producer can on a broker failover; the generator must recover (runner.cc).
+  // -1 = never. Default: -1.
+  int64_t inject_generator_fatal_at = -1;
   // Seeds the workload and the fault schedule. Default: 1.
   uint64_t seed = 1;
   // The broker's bootstrap servers, for the children's config and messages.
@@ -154,6 +159,10 @@ struct RunResult {
   // "code N" / "signal N".
   int instance_exits = 0;
   std::map<std::string, int> exit_reasons;
+  // Fatal errors of the generator's producer it recovered from, and the records it sent again
+  // then (those not acknowledged and not found in the input).
+  int generator_recoveries = 0;
+  int64_t generator_resent = 0;
   std::vector<FaultEvent> faults;
   // The group's committed input offsets equal the input's end offsets after the run.
   bool committed_offsets_ok = false;

@@ -206,4 +206,10 @@ absl::Status Producer::FatalError() const {
   return fatal;
 }
 
+absl::Status Producer::InjectFatalError(int code, absl::string_view reason) {
+  const rd_kafka_resp_err_t err = rd_kafka_test_fatal_error(
+      rk_.get(), static_cast<rd_kafka_resp_err_t>(code), std::string(reason).c_str());
+  return CodeToStatus(err, "inject a fatal error", "");
+}
+
 }  // namespace onceflow::kafka

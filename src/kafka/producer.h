@@ -101,6 +101,10 @@ class Producer {
   // The fatal error that made this producer unusable, if any (OK otherwise).
   absl::Status FatalError() const;
 
+  // Raises a fatal error of code `code` (librdkafka's rd_kafka_test_fatal_error), as a broker's
+  // answer would: for testing what a caller does on one (the audit's generator recovers).
+  absl::Status InjectFatalError(int code, absl::string_view reason);
+
  private:
   static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* msg, void* opaque);
   static int OnStatistics(rd_kafka_t* rk, char* json, size_t size, void* opaque);

@@ -335,6 +335,12 @@ class Cli {
                     "end (default 180)")
         ->type_name("N")
         ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+    cmd->add_option("--inject-generator-fatal-at", f.run.inject_generator_fatal_at,
+                    "for testing the audit: the generator's producer fails fatally (as "
+                    "librdkafka 2.0.2's idempotent producer can on a broker failover) before "
+                    "record N; the generator must recover (default: never)")
+        ->type_name("N")
+        ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000}));
     cmd->add_option("--kafka-script", f.kafka_script,
                     "scripts/kafka, for broker faults (default $ONCEFLOW_KAFKA_SCRIPT, else "
                     "scripts/kafka under the current directory or above the onceflow binary); "

@@ -364,6 +364,61 @@ TEST(CheckerTest, PlantedDoubledCountIsHigh) {
   EXPECT_EQ(r.count_state_ahead, 1);
 }
 
+// The generator's own duplicate: after a recovery from a fatal producer error, a record its old
+// producer had in flight landed after the read-back and was sent again, so the input holds it
+// twice. Without dedupe the processor must pass both and count both; with dedupe, drop one.
+TEST(CheckerTest, AnInputRecordTwiceIsTheGeneratorsAndJudgedByDedupe) {
+  std::vector<WorkloadValue> input = Originals();
+  input.insert(input.begin() + 6, input[4]);  // r-4 (k1 seq 1) again, before r-6
+  CheckInput in = CleanCounted();
+  in.input = AsRecords(input);
+
+  // Without dedupe, passed twice and counted twice: nothing wrong.
+  in.output = Counted(input);
+  in.count_state = StateOf(input);
+  CheckResult r = Check(in);
+  EXPECT_EQ(r.input_duplicates, 1);
+  EXPECT_EQ(r.expected, 12);
+  EXPECT_EQ(r.delivered, 12);
+  EXPECT_EQ(r.duplicates, 0);
+  EXPECT_EQ(r.counts_checked, 12);
+  EXPECT_EQ(r.counts_high, 0);
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.count_state_ahead, 0);
+  EXPECT_EQ(r.count_state_behind, 0);
+  EXPECT_EQ(r.upstream_duplicates_injected, 0);
+  EXPECT_EQ(r.order_violations, 0);
+  EXPECT_EQ(r.input_order_violations, 0);
+
+  // Without dedupe, passed three times: one duplicate.
+  std::vector<WorkloadValue> thrice = input;
+  thrice.push_back(input[4]);
+  in.output = Counted(thrice);
+  EXPECT_EQ(Check(in).duplicates, 1);
+
+  // Without dedupe, passed once: the later counts of k1 are one short.
+  in.output = Counted(Originals());
+  in.count_state = StateOf(Originals());
+  r = Check(in);
+  EXPECT_EQ(r.duplicates, 0);
+  EXPECT_EQ(r.counts_low, 2);  // k1's seqs 2 and 3
+
+  // With dedupe, passed once and counted once: right.
+  in.dedupe = true;
+  r = Check(in);
+  EXPECT_EQ(r.input_duplicates, 1);
+  EXPECT_EQ(r.duplicates, 0);
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.counts_high, 0);
+
+  // With dedupe, passed twice: a duplicate, and k1 counted high from there.
+  in.output = Counted(input);
+  in.count_state = StateOf(input);
+  r = Check(in);
+  EXPECT_EQ(r.duplicates, 1);
+  EXPECT_EQ(r.counts_high, 2);
+}
+
 // At-least-once: a unit whose outputs went out (counts 1..3 of k0, the 3rd with a count that
 // included a poison record's rolled-back attempt) is replayed; the store follows the replay, so
 // it agrees with the key's last output record, not with the highest count shown.
