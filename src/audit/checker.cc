@@ -59,8 +59,10 @@ struct InputFacts {
   std::set<std::pair<std::string, int>> injected_copies;  // of non-poison originals
   // Poison input records by position, with their values.
   std::map<PartitionOffset, const std::string*> poison_at;
-  // Per key, the seqs of its non-poison originals, ascending: a seq's count is its rank.
-  absl::flat_hash_map<std::string, std::vector<int64_t>> counted_seqs;
+  // Per key and seq of a non-poison original, the key's running count when the processor
+  // handles its first occurrence: the records of the key that count up to it, in input order
+  // (the originals; without dedupe also the generator's repeats).
+  absl::flat_hash_map<std::string, absl::flat_hash_map<int64_t, int64_t>> want_count;
   // Per id, input records that repeat an earlier one byte for byte (the generator's).
   absl::flat_hash_map<std::string, int64_t> repeats_of_id;
   int64_t input_duplicates = 0;
@@ -69,6 +71,7 @@ struct InputFacts {
 InputFacts ReadInput(const std::vector<const ReadBack*>& input, bool dedupe) {
   InputFacts f;
   absl::flat_hash_set<absl::string_view> values;
+  absl::flat_hash_map<std::string, int64_t> running;  // per key
   for (const ReadBack* rec : input) {
     absl::StatusOr<WorkloadValue> v = DecodeValue(rec->value);
     if (!v.ok()) continue;
@@ -81,7 +84,7 @@ InputFacts ReadInput(const std::vector<const ReadBack*>& input, bool dedupe) {
       if (v->poison()) {
         f.poison_at[{rec->partition, rec->offset}] = &rec->value;
       } else if (!dedupe && v->copy == 0) {
-        f.counted_seqs[v->key].push_back(v->seq);
+        ++running[v->key];
       }
       continue;
     }
@@ -90,12 +93,11 @@ InputFacts ReadInput(const std::vector<const ReadBack*>& input, bool dedupe) {
       f.poison_at[{rec->partition, rec->offset}] = &rec->value;
     } else if (v->copy == 0) {
       f.expected.insert(v->id);
-      f.counted_seqs[v->key].push_back(v->seq);
+      f.want_count[v->key].emplace(v->seq, ++running[v->key]);
     } else {
       f.injected_copies.insert({v->id, v->copy});
     }
   }
-  for (auto& [key, seqs] : f.counted_seqs) std::sort(seqs.begin(), seqs.end());
   return f;
 }
 
@@ -125,11 +127,11 @@ void CheckCounts(const std::vector<const ReadBack*>& output, const InputFacts& f
     }
     last[v->key] = *count;
     if (!seen[v->key].insert(v->seq).second) continue;  // not a first occurrence
-    auto seqs = facts.counted_seqs.find(v->key);
-    if (seqs == facts.counted_seqs.end()) continue;
-    const auto at = std::lower_bound(seqs->second.begin(), seqs->second.end(), v->seq);
-    if (at == seqs->second.end() || *at != v->seq) continue;  // not an original's seq
-    const int64_t want = (at - seqs->second.begin()) + 1;
+    auto seqs = facts.want_count.find(v->key);
+    if (seqs == facts.want_count.end()) continue;
+    auto at = seqs->second.find(v->seq);
+    if (at == seqs->second.end()) continue;  // not an original's seq
+    const int64_t want = at->second;
     ++r.counts_checked;
     if (*count > want) ++r.counts_high;
     if (*count < want) ++r.counts_low;

@@ -47,8 +47,10 @@
 //
 // With counts (output records carry the count header of the `count` built-in):
 //   counts_high   per key, first occurrences (see order_violations) whose count is above the
-//                 key's sequence number among its non-poison originals (1-based): a state
-//                 update applied twice, or a dropped duplicate counted
+//                 key's running count at that record in the input: its rank among the key's
+//                 non-poison originals (1-based), plus without dedupe the generator's repeats
+//                 (input_duplicates) before it: a state update applied twice, or a dropped
+//                 duplicate counted
 //   counts_low    ... below it: a state update lost
 //   counts_missing  output records without a count header that parses
 //   count_state_ahead / count_state_behind  keys whose count in the store (the changelog's last

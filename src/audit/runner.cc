@@ -234,6 +234,10 @@ class Generator {
   // librdkafka's RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER: what --inject-generator-fatal-at
   // raises, the error the bug above raises.
   static constexpr int kOutOfOrderSequence = 45;
+  // How long a recovery waits for the failed producer's records in flight, and for the
+  // read-back of the input (a failover in progress can hold both up).
+  static constexpr milliseconds kRecoveryFlush{60000};
+  static constexpr milliseconds kReadBackTimeout{300000};
 
   Generator(kafka::Properties client, std::string topic, const WorkloadPlan* plan, double rate,
             int64_t inject_fatal_at)
@@ -302,45 +306,56 @@ class Generator {
 
   // After a fatal error: a new producer, and every record sent so far that is neither
   // acknowledged nor in the input sent again. On failure the run cannot go on.
-  absl::Status Recover(const absl::Status& fatal) {
-    if (++recoveries_ > kMaxRecoveries) {
-      return absl::UnavailableError(absl::StrCat("gave up after ", kMaxRecoveries,
-                                                 " fatal producer errors; the last: ",
-                                                 fatal.ToString()));
+  absl::Status Recover(absl::Status fatal) {
+    while (true) {
+      if (recoveries_ == kMaxRecoveries) {
+        return absl::UnavailableError(absl::StrCat("gave up after ", kMaxRecoveries,
+                                                   " fatal producer errors; the last: ",
+                                                   fatal.ToString()));
+      }
+      ++recoveries_;
+      // librdkafka fails what was still queued at once, but records already sent get their
+      // real answers (an acks=all write waits for the ISR, which a dead follower holds up to
+      // replica.lag.time.max.ms): wait for them, so an acknowledged record is not sent again.
+      producer_->Flush(kRecoveryFlush).IgnoreError();  // what stays unanswered is read back
+      producer_.reset();
+      const size_t sent = static_cast<size_t>(sent_.load());
+      absl::flat_hash_map<std::string, size_t> missing;
+      for (size_t i = 0; i < sent; ++i) {
+        if (acked_[i] == 0) missing.emplace(EncodeValue(plan_->sends[i]), i);
+      }
+      const size_t unacked = missing.size();
+      ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(
+          ClientProps(client_, {{"group.id", absl::StrCat(topic_, "-audit-generator")}}), topic_,
+          {.read_committed = false, .until_high_watermark = true, .timeout = kReadBackTimeout},
+          [&missing](const kafka::ConsumedMessage& m) {
+            if (!m.is_record() || !m.record().has_value()) return;
+            missing.erase(std::string(m.record().value()));
+          }));
+      std::vector<size_t> again;
+      again.reserve(missing.size());
+      for (const auto& [value, i] : missing) again.push_back(i);
+      std::sort(again.begin(), again.end());
+      // In the input: done. The rest stays unacknowledged until a new delivery report.
+      for (size_t i = 0; i < sent; ++i) {
+        if (acked_[i] == 0 && !std::binary_search(again.begin(), again.end(), i)) acked_[i] = 1;
+      }
+      Note(absl::StrFormat(
+          "generator: %s; recovering (%d of at most %d): %d of %d sent records were not "
+          "acknowledged, %d of them are in the input, sending %d again with a new producer",
+          fatal.ToString(), recoveries_.load(), kMaxRecoveries, unacked, sent,
+          unacked - again.size(), again.size()));
+      ONCEFLOW_RETURN_IF_ERROR(NewProducer());
+      absl::Status st;
+      for (size_t i : again) {
+        st = Send(i);
+        if (!st.ok()) break;
+        ++resent_;
+      }
+      fatal = producer_->FatalError();
+      if (fatal.ok()) return st;  // resent (or failed for another reason: the run stops)
+      // Failed again while resending: the next round reads back what this one got written.
     }
-    producer_.reset();  // what it still held fails; its delivery reports mark nothing
-    const size_t sent = static_cast<size_t>(sent_.load());
-    absl::flat_hash_map<std::string, size_t> missing;
-    for (size_t i = 0; i < sent; ++i) {
-      if (acked_[i] == 0) missing.emplace(EncodeValue(plan_->sends[i]), i);
-    }
-    const size_t unacked = missing.size();
-    ONCEFLOW_RETURN_IF_ERROR(kafka::ReadToEnd(
-        ClientProps(client_, {{"group.id", absl::StrCat(topic_, "-audit-generator")}}), topic_,
-        {.read_committed = false, .until_high_watermark = true, .timeout = milliseconds(300000)},
-        [&missing](const kafka::ConsumedMessage& m) {
-          if (!m.is_record() || !m.record().has_value()) return;
-          missing.erase(std::string(m.record().value()));
-        }));
-    std::vector<size_t> again;
-    again.reserve(missing.size());
-    for (const auto& [value, i] : missing) again.push_back(i);
-    std::sort(again.begin(), again.end());
-    for (size_t i = 0; i < sent; ++i) {
-      if (acked_[i] == 0) acked_[i] = 1;  // in the input, or sent again below
-    }
-    Note(absl::StrFormat(
-        "generator: %s; recovering (%d of at most %d): %d of %d sent records were not "
-        "acknowledged, %d of them are in the input, sending %d again with a new producer",
-        fatal.ToString(), recoveries_.load(), kMaxRecoveries, unacked, sent,
-        unacked - again.size(), again.size()));
-    ONCEFLOW_RETURN_IF_ERROR(NewProducer());
-    for (size_t i : again) {
-      acked_[i] = 0;
-      ONCEFLOW_RETURN_IF_ERROR(Send(i));
-      ++resent_;
-    }
-    return absl::OkStatus();
   }
 
   void Note(std::string line) {

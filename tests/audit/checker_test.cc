@@ -419,6 +419,37 @@ TEST(CheckerTest, AnInputRecordTwiceIsTheGeneratorsAndJudgedByDedupe) {
   EXPECT_EQ(r.counts_high, 2);
 }
 
+// The usual shape of the generator's repeats: a failed producer's unanswered tail (here k1's
+// seqs 1 and 2) landed after the read-back and was sent again after it, behind later records
+// of the key. The processor counts in input order; so does the check.
+TEST(CheckerTest, TheGeneratorsRepeatedTailIsCountedInInputOrder) {
+  std::vector<WorkloadValue> input = Originals();
+  input.push_back(input[4]);  // r-4, k1 seq 1
+  input.push_back(input[7]);  // r-7, k1 seq 2
+  CheckInput in = CleanCounted();
+  in.input = AsRecords(input);
+  in.output = Counted(input);  // without dedupe: all passed, k1 counted 1..6
+  in.count_state = StateOf(input);
+  CheckResult r = Check(in);
+  EXPECT_EQ(r.input_duplicates, 2);
+  EXPECT_EQ(r.duplicates, 0);
+  EXPECT_EQ(r.counts_checked, 12);
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.counts_high, 0);
+  EXPECT_EQ(r.count_state_ahead, 0);
+  EXPECT_EQ(r.count_state_behind, 0);
+  EXPECT_EQ(r.input_order_violations, 0);
+
+  // With dedupe the repeats are dropped: k1 counted 1..4.
+  in.dedupe = true;
+  in.output = Counted(Originals());
+  in.count_state = StateOf(Originals());
+  r = Check(in);
+  EXPECT_EQ(r.duplicates, 0);
+  EXPECT_EQ(r.counts_low, 0);
+  EXPECT_EQ(r.counts_high, 0);
+}
+
 // At-least-once: a unit whose outputs went out (counts 1..3 of k0, the 3rd with a count that
 // included a poison record's rolled-back attempt) is replayed; the store follows the replay, so
 // it agrees with the key's last output record, not with the highest count shown.
