@@ -192,6 +192,11 @@ int RunAudit(AuditFlags f) {
         "cluster: add --cluster 3");
   }
   if (f.cluster > 0 && f.cluster < 3) return Usage("--cluster wants 3 brokers or more");
+  if (ro.inject_generator_fatal_at >= ro.records) {
+    return Usage(absl::StrCat("--inject-generator-fatal-at ", ro.inject_generator_fatal_at,
+                              " is past the last of --records ", ro.records,
+                              ": the error would never be raised"));
+  }
   const int net_faults = ro.net_delays + ro.net_cuts + ro.isolations;
   if (f.cluster == 0 && net_faults > 0) {
     return Usage(

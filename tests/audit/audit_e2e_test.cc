@@ -231,6 +231,9 @@ TEST_F(AuditE2eTest, UsageErrorsExitTwo) {
   EXPECT_EQ(out.exit_code, 2);
   out = RunAudit({"--transform-fault-rate", "-1"});
   EXPECT_EQ(out.exit_code, 2);
+  out = RunAudit({"--records", "1000", "--inject-generator-fatal-at", "1000"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.log, HasSubstr("past the last of --records 1000"));
   out = RunAudit({"--broker-restarts", "1", "--kafka-script", "/nonexistent/kafka"});
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.log, HasSubstr("is not executable"));
