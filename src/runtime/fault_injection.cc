@@ -16,10 +16,10 @@
 namespace onceflow::runtime {
 namespace {
 
-constexpr int kPoints = 5;
+constexpr int kPoints = 6;
 constexpr std::array<absl::string_view, kPoints> kNames = {
-    "after_produce", "after_send_offsets", "after_commit", "abort_before_commit",
-    "restore_transport_error"};
+    "after_produce",       "after_send_offsets",      "after_commit",
+    "abort_before_commit", "restore_transport_error", "stop_after_send_offsets"};
 
 struct Faults {
   std::array<std::atomic<int64_t>, kPoints> due_at{};  // 0 = off
@@ -50,7 +50,7 @@ absl::Status ConfigureFaults(absl::string_view spec) {
       return absl::InvalidArgumentError(absl::StrCat(
           "ONCEFLOW_FAULT: bad item '", item,
           "': want <point>:<n>, point one of after_produce, after_send_offsets, after_commit, "
-          "abort_before_commit, restore_transport_error, n >= 1"));
+          "abort_before_commit, restore_transport_error, stop_after_send_offsets, n >= 1"));
     }
     f.due_at[index] = n;
   }
@@ -74,6 +74,11 @@ bool ReachedFaultPoint(FaultPoint point) {
     Log(LogLevel::kWarn,
         absl::StrCat("fault injection: abortable error at ", kNames[i], " #", visit));
     return true;
+  }
+  if (point == FaultPoint::kStopAfterSendOffsets) {
+    Log(LogLevel::kWarn, absl::StrCat("fault injection: SIGSTOP at ", kNames[i], " #", visit));
+    ::kill(::getpid(), SIGSTOP);  // returns after SIGCONT
+    return false;
   }
   Log(LogLevel::kWarn, absl::StrCat("fault injection: SIGKILL at ", kNames[i], " #", visit));
   ::kill(::getpid(), SIGKILL);

@@ -12,6 +12,9 @@
 //   restore_transport_error  do not crash: from the n-th poll of a state restore on, the
 //                        restore consumer reports _TRANSPORT (as during a broker restart) for
 //                        5 s, then recovers
+//   stop_after_send_offsets  SIGSTOP after send_offsets_to_transaction, before
+//                        commit_transaction: a zombie whose transaction holds its offsets;
+//                        the commit goes on when the test sends SIGCONT
 // The chaos audit and the crash tests set it on child processes.
 #ifndef ONCEFLOW_RUNTIME_FAULT_INJECTION_H_
 #define ONCEFLOW_RUNTIME_FAULT_INJECTION_H_
@@ -27,6 +30,7 @@ enum class FaultPoint {
   kAfterCommit,
   kAbortBeforeCommit,
   kRestoreTransportError,
+  kStopAfterSendOffsets,
 };
 
 // Parses `spec` (the $ONCEFLOW_FAULT syntax) and arms the faults; replaces earlier ones.

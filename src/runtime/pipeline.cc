@@ -66,6 +66,14 @@ Pipeline::Pipeline(ProcessorOptions options, PipelineParts parts)
   record_processor_ =
       std::make_unique<RecordProcessor>(*transform_, config, *sink_, clock_, state_.get());
   source_->SetListener(this);
+  if (state_ != nullptr) {
+    // A restore reads the changelogs only once the input's committed offsets are stable: a
+    // transaction that holds them has then ended (StateManager::RestoreStep).
+    state_->SetStableOffsetsFn(
+        [this](const std::vector<TopicPartition>& tps, milliseconds timeout) -> absl::Status {
+          return source_->Committed(tps, timeout).status();
+        });
+  }
 }
 
 Pipeline::~Pipeline() {

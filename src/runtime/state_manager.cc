@@ -27,6 +27,9 @@ using SteadyClock = std::chrono::steady_clock;
 // partition held by an open transaction of another instance (LSO stuck) unblocks at the
 // latest when the broker aborts that transaction (transaction.timeout.ms).
 constexpr std::chrono::minutes kRestoreTimeout{15};
+// How long one RestoreStep waits for the input's stable committed offsets before it lets the
+// loop go on (it asks again at the next step).
+constexpr std::chrono::milliseconds kStableOffsetsWait{500};
 
 }  // namespace
 
@@ -252,6 +255,11 @@ class StateManager::RestoreSession {
   SteadyClock::time_point last_warning;
   SteadyClock::time_point fault_until;  // fault injection: transport errors until then
   int64_t records = 0;
+  // The input's committed offsets were read as stable (StableOffsetsFn) before the changelogs.
+  bool offsets_stable = false;
+  // Changelog partitions whose end came with an open transaction beyond it: the high watermark
+  // they wait for (logged once per value).
+  std::map<std::pair<std::string, int32_t>, int64_t> open_transaction;
 };
 
 absl::StatusOr<std::vector<TopicPartition>> StateManager::Assign(
@@ -387,6 +395,35 @@ absl::StatusOr<std::vector<TopicPartition>> StateManager::RestoreStep(
   std::vector<TopicPartition> resumed;
   if (restore_ == nullptr) return resumed;
   RestoreSession& r = *restore_;
+  if (!r.offsets_stable) {
+    // A transaction of the partitions' previous owner may hold their offsets still (cut off
+    // from the group while it committed). Once the offsets are stable it has ended, and every
+    // record it wrote to the changelogs is below their high watermarks (RestoreStep's doc).
+    std::vector<TopicPartition> tps;
+    for (const auto& [p, waiting] : r.waiting) tps.insert(tps.end(), waiting.begin(), waiting.end());
+    if (stable_offsets_ && !tps.empty()) {
+      const absl::Status st = stable_offsets_(tps, std::max(budget, kStableOffsetsWait));
+      if (!st.ok()) {
+        if (!base::IsTransient(st)) {
+          return base::Annotate("restoring state: reading the input's committed offsets: ", st);
+        }
+        const auto now = SteadyClock::now();
+        if (now - r.started >= kRestoreTimeout) {
+          return base::Annotate(
+              "restoring state: the input's committed offsets did not become stable: ", st);
+        }
+        if (now - r.last_warning >= std::chrono::seconds(5)) {
+          r.last_warning = now;
+          Log(LogLevel::kWarn,
+              absl::StrCat("restoring state: waiting for the committed offsets of ",
+                           tps.size(), " input partition(s) (a transaction holding them has "
+                           "not ended): ", st.message()));
+        }
+        return resumed;
+      }
+    }
+    r.offsets_stable = true;
+  }
   if (r.consumer == nullptr) ONCEFLOW_RETURN_IF_ERROR(StartRestore());
   const auto step_end = SteadyClock::now() + budget;
   while (r.done.size() < r.by_changelog.size()) {
@@ -446,8 +483,24 @@ absl::StatusOr<std::vector<TopicPartition>> StateManager::RestoreStep(
     if (!msg.is_record()) {
       const std::pair<std::string, int32_t> key{std::string(msg.topic()),
                                                 msg.partition().value()};
+      const int64_t end = msg.offset().value();
+      // The last stable offset. Records past it belong to a transaction still open, which may
+      // commit: wait for its end (the next end event comes when it commits or aborts).
+      const std::optional<std::pair<Offset, Offset>> marks =
+          r.consumer->CachedWatermarks({key.first, Partition(key.second)});
+      if (marks.has_value() && marks->second.value() > end) {
+        int64_t& logged = r.open_transaction[key];
+        if (logged != marks->second.value()) {
+          logged = marks->second.value();
+          Log(LogLevel::kInfo,
+              absl::StrCat("restoring ", key.first, "[", key.second,
+                           "]: an open transaction holds offsets ", end, " to ", logged,
+                           "; waiting for it to commit or abort"));
+        }
+        continue;
+      }
       // The end offset: the position to restore from next time.
-      ONCEFLOW_RETURN_IF_ERROR(store->FinishRestore(msg.offset().value()));
+      ONCEFLOW_RETURN_IF_ERROR(store->FinishRestore(end));
       r.done.insert(key);
       if (--r.stores_left[key.second] == 0) {
         for (const TopicPartition& tp : r.waiting[key.second]) resumed.push_back(tp);

@@ -71,9 +71,23 @@ class StateManager : public TransformContext, public AttemptScope {
   // wait until their stores are restored (the caller starts them paused). RestoreStep does the
   // restore, on the loop.
   absl::StatusOr<std::vector<TopicPartition>> Assign(const std::vector<TopicPartition>& partitions);
+  // Reads the group's committed offsets of input `partitions` for up to `timeout`, waiting for
+  // a transaction that holds offsets for them to end (a read_committed consumer asks for
+  // stable offsets): an error, or kDeadlineExceeded / kUnavailable to be asked again.
+  using StableOffsetsFn = std::function<absl::Status(const std::vector<TopicPartition>&,
+                                                     std::chrono::milliseconds timeout)>;
+  // Before a restore reads a changelog, the committed offsets of the partitions waiting for it
+  // are read with `fn` (unset: not waited for). See RestoreStep.
+  void SetStableOffsetsFn(StableOffsetsFn fn) { stable_offsets_ = std::move(fn); }
+
   // Restores for about `budget` (from each store's checkpoint; from the beginning when the
   // local files were missing or unusable, or the checkpoint lies beyond the changelog's end).
   // Returns the input partitions whose stores are now up to date (the caller resumes them).
+  // A changelog partition is restored to its high watermark, not merely to its last stable
+  // offset: a transaction still open on it (a previous owner's, cut off while it committed)
+  // may yet commit, with input offsets the input partition then starts from, so its state
+  // updates must be in the store. The input's stable offsets are read first (the
+  // StableOffsetsFn), so such a transaction has written all of its records by then.
   // Transient consumer errors are ridden out (librdkafka recovers) until the restore timeout.
   absl::StatusOr<std::vector<TopicPartition>> RestoreStep(std::chrono::milliseconds budget);
   // Whether a restore is under way.
@@ -149,6 +163,7 @@ class StateManager : public TransformContext, public AttemptScope {
   // changelog prefix again yields the same store).
   void CarryOverRestore(RestoreSession& to, const std::set<int32_t>& dropped);
   absl::Status StartRestore();
+  StableOffsetsFn stable_offsets_;
   // The client.id of the state's own Kafka clients (`what`: "restore", "state-admin").
   std::string ClientId(absl::string_view what) const;
 

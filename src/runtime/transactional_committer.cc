@@ -206,6 +206,7 @@ absl::StatusOr<UnitEnd> TransactionalCommitter::Commit(
                                                        options_.call_timeout);
   if (!st.ok()) return Abort(st);
   ReachedFaultPoint(FaultPoint::kAfterSendOffsets);
+  ReachedFaultPoint(FaultPoint::kStopAfterSendOffsets);
 
   const base::Clock::SteadyTime deadline = clock_.SteadyNow() + options_.commit_budget;
   for (int attempt = 1;; ++attempt) {

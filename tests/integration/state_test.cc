@@ -641,6 +641,115 @@ TEST_F(StateTest, FencedStateWriteExits3AndCountsStayExact) {
   }
 }
 
+// Whether process `pid` is stopped (SIGSTOP): state 'T' in /proc/<pid>/stat.
+bool Stopped(pid_t pid) {
+  const absl::StatusOr<std::string> stat = base::ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return false;
+  const size_t paren = stat->rfind(')');
+  return paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] == 'T';
+}
+
+// A previous owner cut off from the group while it commits (stopped after
+// send_offsets_to_transaction, past its session) commits when it wakes, after its partition
+// went to another instance. The new owner's input then starts after that transaction (a
+// read_committed consumer waits for stable offsets), so its restore must wait for the
+// transaction too and take its state updates. Before, the restore ended at the changelog's
+// last stable offset, below the open transaction, and the new owner counted on from before it:
+// a lost state update (found by the three-broker audit: "lost counts").
+TEST_F(StateTest, APreviousOwnersLateCommitIsInTheNewOwnersState) {
+  constexpr int kKeys = 2;
+  constexpr int kPerKey = 100;
+  const std::string in = CreateTopic("late-commit-in", 1);
+  const std::string out = CreateTopic("late-commit-out", 1);
+  const std::string app = App("late-commit");
+  {
+    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
+    for (int i = 0; i < kPerKey; ++i) {
+      for (int k = 0; k < kKeys; ++k) {
+        ASSERT_THAT(producer->Produce({in, Partition(0), absl::StrCat("key", k), "x"}), IsOk());
+      }
+    }
+    ASSERT_THAT(producer->Flush(60s), IsOk());
+  }
+  // B commits two transactions of 25 records, then stops after sending the third's offsets.
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess b,
+      ChildProcess::Start(ChildArgs(app, "b", in, out, "eos",
+                                    {"--count", "--state-dir", TempDir("b"),
+                                     "--max-records-per-txn", "25"}),
+                          SpawnOptions::ToLog(LogPath("b"),
+                                              {{"ONCEFLOW_FAULT", "stop_after_send_offsets:3"}})));
+  absl::Cleanup kill_b = [&b] {
+    if (b.running()) {
+      b.Signal(SIGKILL).IgnoreError();
+      (void)b.Wait(30s);
+    }
+  };
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!Stopped(b.pid())) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "B never stopped; " << LogPath("b");
+    ASSERT_TRUE(b.running()) << LogPath("b");
+    std::this_thread::sleep_for(20ms);
+  }
+  // A takes the partition once B's session (6 s) is over, and restores.
+  ASSERT_OK_AND_ASSIGN(
+      ChildProcess a,
+      ChildProcess::Start(
+          ChildArgs(app, "a", in, out, "eos", {"--count", "--state-dir", TempDir("a")}),
+          SpawnOptions::ToLog(LogPath("a"))));
+  absl::Cleanup kill_a = [&a] {
+    if (a.running()) {
+      a.Signal(SIGKILL).IgnoreError();
+      (void)a.Wait(30s);
+    }
+  };
+  // Restored (before the fix, at once), or waiting for B's transaction (now).
+  deadline = std::chrono::steady_clock::now() + 90s;
+  for (;;) {
+    const std::string log = base::ReadFile(LogPath("a")).value_or("");
+    if (absl::StrContains(log, "restored ") ||
+        absl::StrContains(log, "waiting for the committed offsets")) {
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "A never restored; " << LogPath("a");
+    ASSERT_TRUE(a.running()) << LogPath("a");
+    std::this_thread::sleep_for(50ms);
+  }
+  // B wakes and commits its third transaction (records 51-75): long within its 60 s
+  // transaction timeout. Then it goes, before it can rejoin and take the partition back.
+  ASSERT_THAT(b.Signal(SIGCONT), IsOk());
+  deadline = std::chrono::steady_clock::now() + 60s;
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
+    if (output.size() >= 75) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "B's transaction never committed: " << output.size() << " outputs; " << LogPath("b");
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_THAT(b.Signal(SIGKILL), IsOk());
+  (void)b.Wait(30s);
+
+  // Everything processed (by A; by B again if it got the partition back before it died).
+  deadline = std::chrono::steady_clock::now() + 120s;
+  std::vector<ReadRecord> output;
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(output, ReadAll(out, Isolation::kReadCommitted));
+    if (output.size() >= static_cast<size_t>(kKeys * kPerKey)) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << output.size() << " outputs; " << LogPath("a");
+    std::this_thread::sleep_for(200ms);
+  }
+  std::map<std::string, std::vector<std::string>> by_key;
+  for (const ReadRecord& r : output) by_key[r.key].push_back(r.value);
+  ASSERT_EQ(by_key.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, values] : by_key) {
+    std::vector<std::string> expected;
+    for (int i = 1; i <= kPerKey; ++i) expected.push_back(absl::StrCat(key, "=", i));
+    EXPECT_THAT(values, ElementsAreArray(expected)) << key << "; logs " << LogPath("a") << " "
+                                                    << LogPath("b");
+  }
+}
+
 // At-least-once has no transactions to fence another writer of a store's changelog partition (a
 // paused instance that resumes, or the partition's new owner while this one is paused), so a
 // store's checkpoint may only cover changelog records the store applied itself. Before, it was
