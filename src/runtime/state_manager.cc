@@ -400,7 +400,9 @@ absl::StatusOr<std::vector<TopicPartition>> StateManager::RestoreStep(
     // from the group while it committed). Once the offsets are stable it has ended, and every
     // record it wrote to the changelogs is below their high watermarks (RestoreStep's doc).
     std::vector<TopicPartition> tps;
-    for (const auto& [p, waiting] : r.waiting) tps.insert(tps.end(), waiting.begin(), waiting.end());
+    for (const auto& [p, waiting] : r.waiting) {
+      tps.insert(tps.end(), waiting.begin(), waiting.end());
+    }
     if (stable_offsets_ && !tps.empty()) {
       const absl::Status st = stable_offsets_(tps, std::max(budget, kStableOffsetsWait));
       if (!st.ok()) {
