@@ -137,6 +137,33 @@ class StateTest : public testing::PipelineTest {
     return o;
   }
 
+  // `per_key` records "x" of each key "key0".."key<keys-1>", interleaved, key k on partition
+  // k % partitions.
+  void ProduceKeys(const std::string& topic, int keys, int per_key, int partitions) {
+    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
+    for (int i = 0; i < per_key; ++i) {
+      for (int k = 0; k < keys; ++k) {
+        ASSERT_THAT(
+            producer->Produce({topic, Partition(k % partitions), absl::StrCat("key", k), "x"}),
+            IsOk());
+      }
+    }
+    ASSERT_THAT(producer->Flush(60s), IsOk());
+  }
+
+  // The count outputs of ProduceKeys' input, read_committed: per key exactly key=1..per_key.
+  void ExpectExactCounts(const std::vector<ReadRecord>& output, int keys, int per_key,
+                         const std::string& context = "") {
+    std::map<std::string, std::vector<std::string>> by_key;
+    for (const ReadRecord& r : output) by_key[r.key].push_back(r.value);
+    ASSERT_EQ(by_key.size(), static_cast<size_t>(keys)) << context;
+    for (const auto& [key, values] : by_key) {
+      std::vector<std::string> expected;
+      for (int i = 1; i <= per_key; ++i) expected.push_back(absl::StrCat(key, "=", i));
+      EXPECT_THAT(values, ElementsAreArray(expected)) << key << context;
+    }
+  }
+
   void TearDown() override {
     // Changelog topics are created by the processor, not by CreateTopic: delete them too.
     for (const std::string& app : apps_) {
@@ -563,16 +590,7 @@ TEST_P(RunningCountsTest, SurviveKillsExactly) {
   const std::string in = CreateTopic("count-in", kPartitions);
   const std::string out = CreateTopic("count-out", kPartitions);
   const std::string app = App("count");
-  {
-    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
-    for (int i = 0; i < kPerKey; ++i) {
-      for (int k = 0; k < kKeys; ++k) {
-        const std::string key = absl::StrCat("key", k);
-        ASSERT_THAT(producer->Produce({in, Partition(k % kPartitions), key, "x"}), IsOk());
-      }
-    }
-    ASSERT_THAT(producer->Flush(60s), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(ProduceKeys(in, kKeys, kPerKey, kPartitions));
   const std::string dir = TempDir("state");
   std::vector<std::string> flags = {"--state-dir", dir, "--count", "--max-records-per-txn", "25"};
   if (GetParam()) flags.push_back("--flaky");
@@ -581,14 +599,7 @@ TEST_P(RunningCountsTest, SurviveKillsExactly) {
       {"after_commit:2", "after_produce:2", "after_send_offsets:3", "after_commit:4"}));
 
   ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
-  std::map<std::string, std::vector<std::string>> by_key;
-  for (const ReadRecord& r : output) by_key[r.key].push_back(r.value);
-  ASSERT_EQ(by_key.size(), static_cast<size_t>(kKeys));
-  for (const auto& [key, values] : by_key) {
-    std::vector<std::string> expected;
-    for (int i = 1; i <= kPerKey; ++i) expected.push_back(absl::StrCat(key, "=", i));
-    EXPECT_THAT(values, ElementsAreArray(expected)) << key;
-  }
+  ExpectExactCounts(output, kKeys, kPerKey);
 }
 
 // A state write's Kafka error takes the path of an output's: when a twin with the same instance
@@ -601,16 +612,7 @@ TEST_F(StateTest, FencedStateWriteExits3AndCountsStayExact) {
   const std::string in = CreateTopic("fence-count-in", 2);
   const std::string out = CreateTopic("fence-count-out", 2);
   const std::string app = App("fence-count");
-  {
-    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
-    for (int i = 0; i < kPerKey; ++i) {
-      for (int k = 0; k < kKeys; ++k) {
-        ASSERT_THAT(producer->Produce({in, Partition(k % 2), absl::StrCat("key", k), "x"}),
-                    IsOk());
-      }
-    }
-    ASSERT_THAT(producer->Flush(60s), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(ProduceKeys(in, kKeys, kPerKey, 2));
   // A is slow (2 ms per record), so it is mid-stream when its twin arrives.
   ASSERT_OK_AND_ASSIGN(
       base::ChildProcess a,
@@ -631,14 +633,7 @@ TEST_F(StateTest, FencedStateWriteExits3AndCountsStayExact) {
   EXPECT_EQ(b_exit.ToString(), "code 0") << "log " << LogPath("b");
 
   ASSERT_OK_AND_ASSIGN(auto output, ReadAll(out, Isolation::kReadCommitted));
-  std::map<std::string, std::vector<std::string>> by_key;
-  for (const ReadRecord& r : output) by_key[r.key].push_back(r.value);
-  ASSERT_EQ(by_key.size(), static_cast<size_t>(kKeys));
-  for (const auto& [key, values] : by_key) {
-    std::vector<std::string> expected;
-    for (int i = 1; i <= kPerKey; ++i) expected.push_back(absl::StrCat(key, "=", i));
-    EXPECT_THAT(values, ElementsAreArray(expected)) << key;
-  }
+  ExpectExactCounts(output, kKeys, kPerKey);
 }
 
 // Whether process `pid` is stopped (SIGSTOP): state 'T' in /proc/<pid>/stat.
@@ -662,15 +657,7 @@ TEST_F(StateTest, APreviousOwnersLateCommitIsInTheNewOwnersState) {
   const std::string in = CreateTopic("late-commit-in", 1);
   const std::string out = CreateTopic("late-commit-out", 1);
   const std::string app = App("late-commit");
-  {
-    ASSERT_OK_AND_ASSIGN(auto producer, kafka::Producer::Create(ClientProps()));
-    for (int i = 0; i < kPerKey; ++i) {
-      for (int k = 0; k < kKeys; ++k) {
-        ASSERT_THAT(producer->Produce({in, Partition(0), absl::StrCat("key", k), "x"}), IsOk());
-      }
-    }
-    ASSERT_THAT(producer->Flush(60s), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(ProduceKeys(in, kKeys, kPerKey, 1));
   // B commits two transactions of 25 records, then stops after sending the third's offsets.
   ASSERT_OK_AND_ASSIGN(
       ChildProcess b,
@@ -739,15 +726,8 @@ TEST_F(StateTest, APreviousOwnersLateCommitIsInTheNewOwnersState) {
         << output.size() << " outputs; " << LogPath("a");
     std::this_thread::sleep_for(200ms);
   }
-  std::map<std::string, std::vector<std::string>> by_key;
-  for (const ReadRecord& r : output) by_key[r.key].push_back(r.value);
-  ASSERT_EQ(by_key.size(), static_cast<size_t>(kKeys));
-  for (const auto& [key, values] : by_key) {
-    std::vector<std::string> expected;
-    for (int i = 1; i <= kPerKey; ++i) expected.push_back(absl::StrCat(key, "=", i));
-    EXPECT_THAT(values, ElementsAreArray(expected)) << key << "; logs " << LogPath("a") << " "
-                                                    << LogPath("b");
-  }
+  ExpectExactCounts(output, kKeys, kPerKey,
+                    absl::StrCat("; logs ", LogPath("a"), " ", LogPath("b")));
 }
 
 // At-least-once has no transactions to fence another writer of a store's changelog partition (a
